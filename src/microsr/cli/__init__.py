@@ -1,0 +1,1 @@
+"""Command line (typer). Entry point: :func:`microsr.cli.main.main`."""

@@ -1,0 +1,67 @@
+"""The ``microsr`` command line.
+
+Each command group lives in its own module with a ``register(app)`` function. Any
+:class:`~microsr.errors.MicrosrError` (bad input, bad config) becomes one line on stderr and exit
+code 2, with no traceback; so does a ``KeyboardInterrupt`` (exit 130).
+"""
+
+from __future__ import annotations
+
+import sys
+from importlib import import_module
+
+import typer
+
+from microsr.errors import MicrosrError
+
+app = typer.Typer(
+    name="microsr",
+    help="Deep-learning super-resolution for microscopy: simulate, train, evaluate, predict.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+# Command modules, each with register(app). Order is the order of `microsr --help`.
+_COMMAND_MODULES = ["data_cmds", "train_cmds", "eval_cmds", "qc_cmds", "demo_cmd"]
+for _name in _COMMAND_MODULES:
+    try:
+        _mod = import_module(f"microsr.cli.{_name}")
+    except ModuleNotFoundError as exc:  # a command module not written yet during development
+        if exc.name != f"microsr.cli.{_name}":
+            raise
+        continue
+    _mod.register(app)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; returns the exit code (0 ok, 2 bad input, 130 interrupted)."""
+    try:
+        result = app(args=argv, prog_name="microsr", standalone_mode=False)
+        if isinstance(result, int):
+            return result
+    except MicrosrError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyError as exc:  # unknown registry names carry their own message
+        print(f"error: {exc.args[0] if exc.args else exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except typer.Exit as exc:
+        return exc.exit_code
+    except (typer.Abort,):
+        return 1
+    except Exception as exc:  # click usage errors
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            return 2
+        raise
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

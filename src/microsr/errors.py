@@ -1,0 +1,35 @@
+"""Errors that reach the user as one clear line.
+
+Every problem with a user's input (a file, a folder, an option) is raised as :class:`InputError`
+naming the offending path and the problem. The command line turns it into ``error: <path>: <problem>``
+on stderr and exit code 2, with no traceback.
+"""
+
+from __future__ import annotations
+
+from os import PathLike
+
+
+class MicrosrError(Exception):
+    """Base class of every error microsr raises on purpose."""
+
+
+class InputError(MicrosrError):
+    """Bad user input: a missing, corrupt or unsuitable file, folder or option.
+
+    Parameters
+    ----------
+    path : str or PathLike or None
+        The file or folder at fault (``None`` when the problem is an option, not a file).
+    problem : str
+        What is wrong, phrased for a microscopist, e.g. ``"HR is 510x512 but LR x2 needs 512x512"``.
+    """
+
+    def __init__(self, path: str | PathLike[str] | None, problem: str):
+        self.path = None if path is None else str(path)
+        self.problem = problem
+        super().__init__(f"{self.path}: {problem}" if self.path else problem)
+
+
+class ConfigError(MicrosrError):
+    """An invalid configuration (bad YAML, unknown key, out-of-range value)."""

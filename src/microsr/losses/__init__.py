@@ -1,0 +1,22 @@
+"""Losses: pixel losses (MSE, L1, Charbonnier, SSIM, MS-SSIM), their weighted sums, and the
+multi-output recipes of the seeds (MHTCUN cascade, geometry prior), all registered by name."""
+
+from importlib import import_module
+
+from microsr.losses.registry import (
+    LossFn,
+    build_registered_loss,
+    get_loss_factory,
+    list_losses,
+    register_loss,
+)
+
+_MODULES = ["pixel", "cascade", "geometry", "adversarial"]
+for _mod in _MODULES:
+    try:
+        import_module(f"microsr.losses.{_mod}")
+    except ModuleNotFoundError as exc:  # a module not written yet during development
+        if exc.name != f"microsr.losses.{_mod}":
+            raise
+
+__all__ = ["LossFn", "build_registered_loss", "get_loss_factory", "list_losses", "register_loss"]

@@ -1,0 +1,57 @@
+"""Loss registry.
+
+A *loss* is a callable ``loss(output, batch) -> (total, parts)`` where ``output`` is what the model
+returned (a tensor or an :class:`~microsr.models.outputs.SROutput`), ``batch`` is the training batch
+(a dict with at least ``"lr"`` and ``"hr"`` tensors, optionally ``"mask"``), ``total`` is a scalar
+tensor to back-propagate and ``parts`` maps names to detached scalar tensors for logging.
+
+Losses are registered by name with a factory ``factory(**options) -> loss``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Protocol
+
+from torch import Tensor
+
+from microsr.models.outputs import SROutput
+
+
+class LossFn(Protocol):
+    def __call__(
+        self, output: Tensor | SROutput, batch: dict[str, Tensor]
+    ) -> tuple[Tensor, dict[str, Tensor]]: ...
+
+
+LossFactory = Callable[..., LossFn]
+_LOSSES: dict[str, LossFactory] = {}
+
+
+def register_loss(name: str) -> Callable[[LossFactory], LossFactory]:
+    """Decorator registering a loss factory under ``name``."""
+
+    def deco(factory: LossFactory) -> LossFactory:
+        if name in _LOSSES:
+            raise ValueError(f"loss {name!r} is already registered; known losses: {sorted(_LOSSES)}")
+        _LOSSES[name] = factory
+        return factory
+
+    return deco
+
+
+def list_losses() -> list[str]:
+    """Names of all registered losses, sorted."""
+    return sorted(_LOSSES)
+
+
+def get_loss_factory(name: str) -> LossFactory:
+    """The factory of ``name``; unknown names raise ``KeyError`` listing the known ones."""
+    try:
+        return _LOSSES[name]
+    except KeyError:
+        raise KeyError(f"unknown loss {name!r}; known losses: {', '.join(list_losses())}") from None
+
+
+def build_registered_loss(name: str, **options: Any) -> LossFn:
+    """Instantiate the registered loss ``name`` with ``options``."""
+    return get_loss_factory(name)(**options)

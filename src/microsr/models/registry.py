@@ -1,0 +1,150 @@
+"""Model registry in the manner of timm/torchvision: every architecture is registered by name.
+
+Every generator honours one contract: ``builder(in_channels, out_channels, scale, **options)``
+returns an ``nn.Module`` that maps an LR tensor (B, in_channels, H, W) to (B, out_channels, scale*H,
+scale*W), or to an :class:`~microsr.models.outputs.SROutput` whose ``final`` has that shape. Models
+that work on the bicubic-upsampled grid (SRCNN, VDSR, DenseED, ...) do the bicubic upsampling
+themselves, so callers always pass the LR image.
+
+Discriminators (for adversarial training) live in a separate namespace of the same registry and
+take ``(in_channels, **options)``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Literal
+
+from torch import nn
+
+Builder = Callable[..., nn.Module]
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """What the rest of microsr needs to know about a registered architecture.
+
+    Attributes
+    ----------
+    name : str
+        Registry name, e.g. ``"dfcan"``.
+    builder : callable
+        ``builder(in_channels, out_channels, scale, **options) -> nn.Module``.
+    input_grid : {"lr", "hr"}
+        ``"hr"`` when the architecture works on the bicubic-upsampled grid (it upsamples inside).
+    tiny : dict
+        Options that build a small version of the same architecture for tests and CPU demos.
+    default_loss : str
+        Name of the loss in :mod:`microsr.losses` that the architecture's paper trains with.
+    discriminator : str or None
+        Registry name of the discriminator for adversarial models (``None`` otherwise).
+    needs_mask : bool
+        True when training needs a parsing map / mask per image (geometry prior, SFTGAN).
+    trainable : bool
+        False for interpolation baselines with no weights.
+    description : str
+        One line for ``microsr models``.
+    """
+
+    name: str
+    builder: Builder
+    input_grid: Literal["lr", "hr"] = "lr"
+    tiny: dict[str, Any] = field(default_factory=dict)
+    default_loss: str = "mse"
+    discriminator: str | None = None
+    needs_mask: bool = False
+    trainable: bool = True
+    description: str = ""
+
+
+_MODELS: dict[str, ModelSpec] = {}
+_DISCRIMINATORS: dict[str, Builder] = {}
+
+
+def register_model(name: str, **spec: Any) -> Callable[[Builder], Builder]:
+    """Decorator registering ``builder`` under ``name`` with the :class:`ModelSpec` fields given."""
+
+    def deco(builder: Builder) -> Builder:
+        if name in _MODELS:
+            raise ValueError(f"model {name!r} is already registered; known models: {sorted(_MODELS)}")
+        _MODELS[name] = ModelSpec(name=name, builder=builder, **spec)
+        return builder
+
+    return deco
+
+
+def register_discriminator(name: str) -> Callable[[Builder], Builder]:
+    """Decorator registering a discriminator builder ``(in_channels, **options) -> nn.Module``."""
+
+    def deco(builder: Builder) -> Builder:
+        if name in _DISCRIMINATORS:
+            raise ValueError(
+                f"discriminator {name!r} is already registered; known: {sorted(_DISCRIMINATORS)}"
+            )
+        _DISCRIMINATORS[name] = builder
+        return builder
+
+    return deco
+
+
+def list_models() -> list[str]:
+    """Names of all registered generators, sorted."""
+    return sorted(_MODELS)
+
+
+def list_discriminators() -> list[str]:
+    """Names of all registered discriminators, sorted."""
+    return sorted(_DISCRIMINATORS)
+
+
+def get_spec(name: str) -> ModelSpec:
+    """The :class:`ModelSpec` of ``name``; unknown names raise ``KeyError`` listing the known ones."""
+    try:
+        return _MODELS[name]
+    except KeyError:
+        raise KeyError(f"unknown model {name!r}; known models: {', '.join(list_models())}") from None
+
+
+def create_model(
+    name: str,
+    in_channels: int = 1,
+    out_channels: int = 1,
+    scale: int = 2,
+    *,
+    tiny: bool = False,
+    **options: Any,
+) -> nn.Module:
+    """Build a registered model.
+
+    Parameters
+    ----------
+    name : str
+        Registry name (see :func:`list_models`).
+    in_channels, out_channels : int
+        Image channels in and out (1 for grayscale microscopy).
+    scale : int
+        Up-sampling factor; the output is ``scale`` times the input in Y and X.
+    tiny : bool
+        Start from the architecture's small preset (``ModelSpec.tiny``); ``options`` override it.
+    **options
+        Architecture options (width, depth, ...), documented by each builder.
+    """
+    spec = get_spec(name)
+    kwargs = {**(spec.tiny if tiny else {}), **options}
+    return spec.builder(in_channels, out_channels, scale, **kwargs)
+
+
+def create_discriminator(name: str, in_channels: int = 1, **options: Any) -> nn.Module:
+    """Build a registered discriminator; unknown names raise ``KeyError`` listing the known ones."""
+    try:
+        builder = _DISCRIMINATORS[name]
+    except KeyError:
+        raise KeyError(
+            f"unknown discriminator {name!r}; known: {', '.join(list_discriminators())}"
+        ) from None
+    return builder(in_channels, **options)
+
+
+def count_parameters(model: nn.Module) -> int:
+    """Number of trainable parameters."""
+    return sum(p.numel() for p in model.parameters() if p.requires_grad)
