@@ -1,0 +1,286 @@
+"""Tiled, memory-bounded prediction of one 2-D image with any super-resolution model.
+
+The LR image is cut into tiles of ``tile`` x ``tile`` LR pixels that overlap by ``overlap`` pixels.
+Each tile's output is multiplied by a separable weight that is zero in a dead margin of
+``overlap // 4`` pixels at every edge shared with another tile, rises as a raised cosine over the
+middle of the overlap and is one elsewhere; outputs and weights are accumulated into a
+preallocated float32 output, then divided. Consequences:
+
+* memory is bounded by the tile size (tiles are made and run ``batch_size`` at a time, never all at
+  once); the only image-sized buffers are the input and the output;
+* for a convolutional model whose receptive-field radius (in LR pixels) is at most ``overlap // 4``,
+  the tiled result equals the whole-image result everywhere except within that radius of the
+  image border (where the whole-image run sees zero padding at a different place);
+* for non-local models (DFCAN's Fourier attention, global pooling) the blend hides the small
+  tile-to-tile differences instead of leaving seams.
+
+The last tile of a row or column is shifted inward (so it overlaps more) instead of padding the
+image; images smaller than a tile are run whole. Tile sizes are rounded down to 5-smooth numbers
+(factors 2, 3, 5 only) so that FFT-based models (DFCAN) never run FFTs of awkward sizes.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Callable
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+
+from microsr.models.outputs import final_output
+
+log = logging.getLogger("microsr.inference")
+
+MIN_TILE = 16
+
+
+def fft_friendly(n: int) -> int:
+    """The largest 5-smooth integer (only prime factors 2, 3, 5) that is <= ``n`` (``n >= 1``)."""
+    for m in range(max(int(n), 1), 0, -1):
+        k = m
+        for p in (2, 3, 5):
+            while k % p == 0:
+                k //= p
+        if k == 1:
+            return m
+    return 1
+
+
+def choose_tile(tile: int) -> int:
+    """Round a requested tile edge down to a multiple of 16 whose quotient is 5-smooth.
+
+    Such sizes (16, 32, 48, 64, 80, 96, 128, 144, 160, 192, 240, 256, ...) keep FFT-based models
+    fast and satisfy models that down-sample internally by up to 16; the result is >= 16.
+    """
+    return MIN_TILE * fft_friendly(max(int(tile), MIN_TILE) // MIN_TILE)
+
+
+def tile_starts(length: int, tile: int, overlap: int) -> list[int]:
+    """Start offsets of tiles of size ``tile`` covering ``range(length)`` with ``overlap``.
+
+    The last tile is shifted inward to end exactly at ``length``; a single tile of size
+    ``length`` is used when ``length <= tile``.
+    """
+    if length <= tile:
+        return [0]
+    stride = tile - overlap
+    starts = list(range(0, length - tile, stride))
+    starts.append(length - tile)
+    return starts
+
+
+def edge_weight(size: int, lo_inner: bool, hi_inner: bool, overlap: int) -> np.ndarray:
+    """1-D blending weight of a tile, shape (size,), values in [0, 1].
+
+    ``lo_inner`` / ``hi_inner`` tell whether the low / high edge touches another tile; image-border
+    edges get weight one. At inner edges: ``overlap // 4`` zeros, a raised-cosine ramp over the next
+    ``overlap - 2 * (overlap // 4)`` pixels, then ones.
+    """
+    w = np.ones(size, dtype=np.float64)
+    dead = overlap // 4
+    ramp = overlap - 2 * dead
+    t = (np.arange(ramp) + 0.5) / max(ramp, 1)
+    rise = 0.5 - 0.5 * np.cos(np.pi * t)
+    prof = np.concatenate([np.zeros(dead), rise])[: size // 2]
+    if lo_inner and overlap > 0:
+        w[: prof.size] = np.minimum(w[: prof.size], prof)
+    if hi_inner and overlap > 0:
+        w[size - prof.size :] = np.minimum(w[size - prof.size :], prof[::-1])
+    return w
+
+
+def _axis_weights(length: int, tile: int, overlap: int) -> tuple[list[int], list[np.ndarray], np.ndarray]:
+    starts = tile_starts(length, tile, overlap)
+    size = min(tile, length)
+    ws = [edge_weight(size, i > 0, i < len(starts) - 1, overlap) for i in range(len(starts))]
+    total = np.zeros(length, dtype=np.float64)
+    for s, w in zip(starts, ws):
+        total[s : s + size] += w
+    return starts, ws, total
+
+
+def is_oom(exc: BaseException) -> bool:
+    """True for out-of-memory errors of CUDA, the CPU allocator or Python."""
+    if isinstance(exc, MemoryError):
+        return True
+    oom_cls = getattr(getattr(torch, "cuda", None), "OutOfMemoryError", None)
+    if oom_cls is not None and isinstance(exc, oom_cls):
+        return True
+    msg = str(exc).lower()
+    return isinstance(exc, RuntimeError) and ("out of memory" in msg or "can't allocate memory" in msg)
+
+
+def dihedral(x: Tensor, k: int) -> Tensor:
+    """The k-th of the 8 dihedral transforms of (..., H, W): rotate by k % 4 quarter turns, then
+    mirror in X when k >= 4."""
+    y = torch.rot90(x, k % 4, dims=(-2, -1))
+    return torch.flip(y, dims=(-1,)) if k >= 4 else y
+
+
+def dihedral_inverse(y: Tensor, k: int) -> Tensor:
+    """Inverse of :func:`dihedral`."""
+    if k >= 4:
+        y = torch.flip(y, dims=(-1,))
+    return torch.rot90(y, -(k % 4), dims=(-2, -1))
+
+
+def model_device(model: nn.Module) -> torch.device:
+    """The device of the model's first parameter or buffer (CPU for weight-less models)."""
+    for t in list(model.parameters()) + list(model.buffers()):
+        return t.device
+    return torch.device("cpu")
+
+
+def _run(model: nn.Module, x: Tensor, cond: Tensor | None, tta: bool, channels_last: bool) -> Tensor:
+    """Model output (B, C_out, sH, sW) of a batch of tiles, with optional 8-fold TTA."""
+    fmt = torch.channels_last if channels_last else torch.contiguous_format
+    ks = range(8) if tta else (0,)
+    acc = None
+    for k in ks:
+        xi = dihedral(x, k).contiguous(memory_format=fmt)
+        args = (xi,) if cond is None else (xi, dihedral(cond, k).contiguous())
+        y = dihedral_inverse(final_output(model(*args)).float(), k)
+        acc = y if acc is None else acc + y
+    return acc / len(ks)
+
+
+def _tiled_pass(
+    model: nn.Module,
+    image: np.ndarray,
+    out: np.ndarray | None,
+    scale: int,
+    tile: int,
+    overlap: int,
+    *,
+    cond: np.ndarray | None,
+    tta: bool,
+    batch_size: int,
+    channels_last: bool,
+    on_tile: Callable[[int, int], None] | None,
+) -> np.ndarray:
+    """One pass over all tiles; allocates ``out`` (C_out, sH, sW) on the first batch if None."""
+    _, h, w = image.shape
+    device = model_device(model)
+    ys, wys, ty = _axis_weights(h, tile, overlap)
+    xs, wxs, tx = _axis_weights(w, tile, overlap)
+    th, tw = min(tile, h), min(tile, w)
+    if out is not None:
+        out[...] = 0.0
+    jobs = [(i, j) for i in range(len(ys)) for j in range(len(xs))]
+    for b0 in range(0, len(jobs), batch_size):
+        batch = jobs[b0 : b0 + batch_size]
+        x = torch.from_numpy(
+            np.stack([image[:, ys[i] : ys[i] + th, xs[j] : xs[j] + tw] for i, j in batch])
+        ).to(device=device, dtype=torch.float32)
+        ct = None
+        if cond is not None:
+            ct = torch.from_numpy(
+                np.stack(
+                    [cond[:, scale * ys[i] : scale * (ys[i] + th), scale * xs[j] : scale * (xs[j] + tw)]
+                     for i, j in batch]
+                )
+            ).to(device=device, dtype=torch.float32)
+        y = _run(model, x, ct, tta, channels_last).cpu().numpy()
+        if y.shape[-2:] != (scale * th, scale * tw):
+            raise ValueError(
+                f"model returned {tuple(y.shape[-2:])} for a {th}x{tw} tile; expected scale {scale}"
+            )
+        if out is None:
+            out = np.zeros((y.shape[1], scale * h, scale * w), dtype=np.float32)
+        for (i, j), yk in zip(batch, y):
+            wgt = np.outer(np.repeat(wys[i], scale), np.repeat(wxs[j], scale)).astype(np.float32)
+            oy, ox = scale * ys[i], scale * xs[j]
+            out[:, oy : oy + scale * th, ox : ox + scale * tw] += yk * wgt
+        if on_tile is not None:
+            on_tile(b0 + len(batch), len(jobs))
+    # the tiles form a grid, so the summed weight is separable: divide without an image-size buffer
+    out /= np.repeat(ty, scale).astype(np.float32)[None, :, None]
+    out /= np.repeat(tx, scale).astype(np.float32)[None, None, :]
+    return out
+
+
+def predict_tiled(
+    model: nn.Module,
+    image: np.ndarray,
+    scale: int,
+    *,
+    tile: int = 256,
+    overlap: int = 32,
+    tta: bool = False,
+    batch_size: int = 1,
+    channels_last: bool | None = None,
+    cond: np.ndarray | None = None,
+    on_tile: Callable[[int, int], None] | None = None,
+) -> np.ndarray:
+    """Super-resolve one normalised 2-D image tile by tile.
+
+    Parameters
+    ----------
+    model : nn.Module
+        Any microsr generator: LR (B, C, h, w) -> (B, C_out, scale*h, scale*w) or an ``SROutput``
+        (only ``.final`` is used). Put it on its device before calling; it is set to eval mode.
+    image : np.ndarray
+        Normalised LR image, float, shape (H, W) or (C, H, W), values roughly in [0, 1].
+    scale : int
+        The model's up-sampling factor.
+    tile : int
+        Tile edge in LR pixels; rounded down to a 5-smooth number (FFT-friendly), >= 16.
+    overlap : int
+        Overlap between neighbouring tiles in LR pixels; capped at ``tile // 2``.
+    tta : bool
+        Average the 8 dihedral transforms (rotations and mirrors), 8x slower.
+    batch_size : int
+        Tiles per forward pass.
+    channels_last : bool or None
+        Channels-last memory format; ``None`` picks it on the CPU, where it was measured faster.
+    cond : np.ndarray or None
+        Per-pixel conditioning on the HR grid (Cc, scale*H, scale*W), e.g. a parsing mask for
+        SFTGAN; cropped with each tile and passed as the model's second argument.
+    on_tile : callable or None
+        ``on_tile(done, total)`` called after each batch of tiles.
+
+    Returns
+    -------
+    np.ndarray
+        float32, shape (scale*H, scale*W) for a 2-D input with one output channel, otherwise
+        (C_out, scale*H, scale*W); same units as the model output.
+
+    Notes
+    -----
+    On an out-of-memory error the tile edge is halved (logged as a warning) and the image is
+    redone, down to 16 px; below that the error is raised.
+    """
+    img = np.asarray(image, dtype=np.float32)
+    squeeze = img.ndim == 2
+    if squeeze:
+        img = img[None]
+    if img.ndim != 3:
+        raise ValueError(f"expected (H, W) or (C, H, W), got shape {image.shape}")
+    if cond is not None and cond.shape[-2:] != (scale * img.shape[1], scale * img.shape[2]):
+        raise ValueError(f"conditioning map {cond.shape} does not match the output grid")
+    device = model_device(model)
+    if channels_last is None:
+        channels_last = device.type == "cpu"
+    model.eval()
+    if channels_last:
+        model.to(memory_format=torch.channels_last)
+    tile = choose_tile(tile)
+    out: np.ndarray | None = None
+    while True:
+        ov = min(max(int(overlap), 0), tile // 2)
+        try:
+            with torch.inference_mode():
+                out = _tiled_pass(model, img, out, scale, tile, ov, cond=cond, tta=tta,
+                            batch_size=max(1, batch_size), channels_last=channels_last,
+                            on_tile=on_tile)
+            break
+        except Exception as exc:  # noqa: BLE001 - only out-of-memory errors are retried
+            if not is_oom(exc) or tile // 2 < MIN_TILE:
+                raise
+            if device.type == "cuda":
+                torch.cuda.empty_cache()
+            new = choose_tile(tile // 2)
+            log.warning("out of memory with %d px tiles; retrying with %d px tiles", tile, new)
+            tile = new
+    return out[0] if squeeze and out.shape[0] == 1 else out
