@@ -1,0 +1,255 @@
+"""Leukocyte SR with a geometry prior (Hua, Cai, Zhou, Yan, Cao, J. Biomed. Opt. 25(10) 106501, 2020).
+
+Defining facts (seed ``leukocyte-geometry-prior-paper.md`` sections 2.1-2.4, SPEC 1.3)
+--------------------------------------------------------------------------------------
+* The LR image (B, C, h, w) is bicubic-upsampled first; everything runs on the HR grid (sh, sw).
+* Prior network: the U-Net of Ronneberger 2015 with halved widths (32, 64, 128, 256, 512) and zero
+  ('same') padding, giving a 3-channel parsing map. The variant that gives the published 7,759,587
+  parameters (1 channel in) is the *original* U-Net: double conv3x3 (bias) + ReLU, no batch norm,
+  2x2 max-pool down, 2x2 stride-2 transposed conv halving the channels on the way up, concat with the
+  skip, double conv3x3 + ReLU, final 1x1 conv (bias) to 3 logits. (With BN: 7,765,475; with bilinear
+  up-sampling: 7,846,147 or 4,315,683 -- none of them match.)
+* SR network: LeakyReLU(0.2) everywhere, 64 channels, every conv 3x3 with bias except the last (1x1).
+  Residual block = [conv3x3 + LReLU] x 2 + identity skip (EDSR-like, no BN).
+  f = LReLU(conv3x3(x_bic)); LRenc = 3 blocks(f); MaskEnc = 3 blocks(LReLU(conv3x3 3->64 (map)));
+  decoder: LReLU(conv3x3 192->64 ([f, LRenc, MaskEnc])), N blocks, conv1x1 64->C_out; + x_bic.
+  With N = 3 this is 777,857 parameters (1 channel).
+* No-prior ablation (seed Fig. 1b): no mask encoder, decoder on [f, LRenc] = 128 channels (517,633).
+
+Registered models (the design choice that keeps the SPEC count and end-to-end training)
+-------------------------------------------------------------------------------------
+``geometry-prior`` (777,857)
+    The SR network alone, guided by a *given* parsing map: ``forward(lr, mask)`` with ``mask`` the
+    one-hot map (B, 3, sh, sw) (background, cytoplasm, nucleus) on the HR grid. It needs the map at
+    training *and* at prediction time (like SFTGAN). Returns a plain tensor.
+``geometry-prior-full`` (777,857 + 7,759,587 = 8,537,444)
+    The paper's end-to-end model: prior U-Net on the bicubic input -> logits; the SR network is fed
+    ``sigmoid(logits)``; ``forward(lr)`` returns ``SROutput(final=sr, aux={"parsing": logits})``.
+    Masks are needed for training (the BCE term) but not for prediction.
+``geometry-prior-noprior`` (517,633)
+    The ablation without prior network and mask encoder; ``forward(lr)`` returns a tensor.
+
+Convention for callers: a model's ``forward`` takes a ``mask`` keyword exactly when it must be fed
+the parsing map (``"mask" in inspect.signature(model.forward).parameters``).
+
+Free choices (not in the paper)
+-------------------------------
+* The map given to the mask encoder is ``sigmoid(logits)``: the seed trains the prior with binary
+  cross entropy ("as in U-net"), i.e. per-channel probabilities.
+* Sizes not divisible by 2**depth (16) are reflect-padded at the bottom/right before the U-Net and the
+  output cropped back (replicate padding when the image is too small to reflect).
+* ``in_channels`` > 1 is accepted (the first convs take C channels); the seed's RGB recipe is to run
+  on Y only (see :func:`microsr.data.color.super_resolve_rgb`).
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from microsr.models.blocks import bicubic_upsample, conv2d
+from microsr.models.outputs import SROutput
+from microsr.models.registry import register_model
+
+PARSING_CLASSES = ("background", "cytoplasm", "nucleus")
+
+
+def _pad_to_multiple(x: Tensor, multiple: int) -> Tensor:
+    """Pad the bottom/right of (B, C, H, W) so that H and W are multiples of ``multiple``."""
+    h, w = x.shape[-2:]
+    ph, pw = (-h) % multiple, (-w) % multiple
+    if ph == 0 and pw == 0:
+        return x
+    mode = "reflect" if ph < h and pw < w else "replicate"
+    return F.pad(x, (0, pw, 0, ph), mode=mode)
+
+
+class _DoubleConv(nn.Sequential):
+    def __init__(self, in_ch: int, out_ch: int):
+        super().__init__(conv2d(in_ch, out_ch), nn.ReLU(inplace=True), conv2d(out_ch, out_ch),
+                         nn.ReLU(inplace=True))
+
+
+class PriorUNet(nn.Module):
+    """Original U-Net (Ronneberger 2015) with 'same' padding; (B, C, H, W) -> logits (B, 3, H, W).
+
+    Parameters
+    ----------
+    in_channels : int
+    n_classes : int
+        Output channels (3: background, cytoplasm, nucleus).
+    width : int
+        Channels of the first level (32 = halved U-Net); level k has ``width * 2**k``.
+    depth : int
+        Number of 2x2 max-poolings (4 as in U-Net); H, W are padded to a multiple of ``2**depth``.
+    """
+
+    def __init__(self, in_channels: int = 1, n_classes: int = 3, width: int = 32, depth: int = 4):
+        super().__init__()
+        widths = [width * 2**k for k in range(depth + 1)]
+        self.multiple = 2**depth
+        self.down = nn.ModuleList([_DoubleConv(in_channels, widths[0])])
+        self.down.extend(_DoubleConv(a, b) for a, b in zip(widths[:-1], widths[1:]))
+        self.up = nn.ModuleList(
+            nn.ConvTranspose2d(widths[k], widths[k - 1], 2, stride=2) for k in range(depth, 0, -1)
+        )
+        self.up_conv = nn.ModuleList(
+            _DoubleConv(2 * widths[k - 1], widths[k - 1]) for k in range(depth, 0, -1)
+        )
+        self.out = nn.Conv2d(widths[0], n_classes, 1)
+
+    def forward(self, x: Tensor) -> Tensor:
+        h, w = x.shape[-2:]
+        y = _pad_to_multiple(x, self.multiple)
+        skips = []
+        for k, block in enumerate(self.down):
+            y = block(y if k == 0 else F.max_pool2d(y, 2))
+            skips.append(y)
+        skips.pop()
+        for up, conv in zip(self.up, self.up_conv):
+            y = conv(torch.cat([skips.pop(), up(y)], dim=1))
+        return self.out(y)[..., :h, :w]
+
+
+class ResBlock(nn.Module):
+    """[conv3x3 + LeakyReLU(0.2)] x 2 plus the identity (seed Fig. 1, green block)."""
+
+    def __init__(self, ch: int):
+        super().__init__()
+        self.body = nn.Sequential(conv2d(ch, ch), nn.LeakyReLU(0.2, inplace=True),
+                                  conv2d(ch, ch), nn.LeakyReLU(0.2, inplace=True))
+
+    def forward(self, x: Tensor) -> Tensor:
+        return x + self.body(x)
+
+
+def _encoder(ch: int, n: int) -> nn.Sequential:
+    return nn.Sequential(*[ResBlock(ch) for _ in range(n)])
+
+
+class GeometryPriorSR(nn.Module):
+    """SR network of the seed (Fig. 1a with a map; Fig. 1b without).
+
+    ``forward(x_bic, parsing=None)`` works on the HR grid: x_bic (B, C, H, W), parsing (B, 3, H, W)
+    in [0, 1]; returns (B, C_out, H, W) = decoder output + x_bic (the input must have C_out channels
+    for the residual; otherwise no residual is added).
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, width: int = 64, encoder_blocks: int = 3,
+                 decoder_blocks: int = 3, use_prior: bool = True, n_classes: int = 3):
+        super().__init__()
+        act = nn.LeakyReLU(0.2, inplace=True)
+        self.use_prior = use_prior
+        self.residual = in_channels == out_channels
+        self.head = nn.Sequential(conv2d(in_channels, width), act)
+        self.lr_encoder = _encoder(width, encoder_blocks)
+        if use_prior:
+            self.mask_encoder = nn.Sequential(conv2d(n_classes, width), nn.LeakyReLU(0.2, True),
+                                              *_encoder(width, encoder_blocks))
+        n_cat = 3 * width if use_prior else 2 * width
+        self.decoder = nn.Sequential(conv2d(n_cat, width), nn.LeakyReLU(0.2, True),
+                                     *_encoder(width, decoder_blocks))
+        self.tail = nn.Conv2d(width, out_channels, 1)
+
+    def forward(self, x_bic: Tensor, parsing: Tensor | None = None) -> Tensor:
+        f = self.head(x_bic)
+        feats = [f, self.lr_encoder(f)]
+        if self.use_prior:
+            if parsing is None:
+                raise ValueError("this geometry-prior SR network needs a parsing map")
+            feats.append(self.mask_encoder(parsing))
+        out = self.tail(self.decoder(torch.cat(feats, dim=1)))
+        return out + x_bic if self.residual else out
+
+
+def _check_mask(mask: Tensor | None, x_bic: Tensor, n_classes: int) -> Tensor:
+    if mask is None:
+        raise ValueError(
+            "geometry-prior needs a parsing map: call model(lr, mask) with the one-hot map "
+            "(B, 3, s*h, s*w) (background, cytoplasm, nucleus); use 'geometry-prior-full' to "
+            "predict the map from the image, or 'geometry-prior-noprior' to work without one"
+        )
+    want = (x_bic.shape[0], n_classes, *x_bic.shape[-2:])
+    if tuple(mask.shape) != want:
+        raise ValueError(f"parsing map has shape {tuple(mask.shape)}, expected {want} (HR grid)")
+    return mask.to(x_bic.dtype)
+
+
+class GeometryPriorGivenMap(nn.Module):
+    """``geometry-prior``: SR network fed a given parsing map; ``forward(lr, mask)``."""
+
+    def __init__(self, in_channels: int, out_channels: int, scale: int, **sr_options):
+        super().__init__()
+        self.scale = scale
+        self.sr = GeometryPriorSR(in_channels, out_channels, use_prior=True, **sr_options)
+
+    def forward(self, lr: Tensor, mask: Tensor | None = None) -> Tensor:
+        x = bicubic_upsample(lr, self.scale)
+        return self.sr(x, _check_mask(mask, x, 3))
+
+
+class GeometryPriorFull(nn.Module):
+    """``geometry-prior-full``: prior U-Net + SR network, trained end to end (seed eq. 2)."""
+
+    def __init__(self, in_channels: int, out_channels: int, scale: int, prior_width: int = 32,
+                 prior_depth: int = 4, **sr_options):
+        super().__init__()
+        self.scale = scale
+        self.prior = PriorUNet(in_channels, 3, prior_width, prior_depth)
+        self.sr = GeometryPriorSR(in_channels, out_channels, use_prior=True, **sr_options)
+
+    def forward(self, lr: Tensor) -> SROutput:
+        x = bicubic_upsample(lr, self.scale)
+        logits = self.prior(x)
+        return SROutput(final=self.sr(x, torch.sigmoid(logits)), aux={"parsing": logits})
+
+
+class GeometryPriorNoPrior(nn.Module):
+    """``geometry-prior-noprior``: the seed's Fig. 1b ablation; ``forward(lr)`` -> tensor."""
+
+    def __init__(self, in_channels: int, out_channels: int, scale: int, **sr_options):
+        super().__init__()
+        self.scale = scale
+        self.sr = GeometryPriorSR(in_channels, out_channels, use_prior=False, **sr_options)
+
+    def forward(self, lr: Tensor) -> Tensor:
+        return self.sr(bicubic_upsample(lr, self.scale))
+
+
+_TINY = {"width": 8, "encoder_blocks": 1, "decoder_blocks": 1}
+
+
+@register_model("geometry-prior", input_grid="hr", tiny=_TINY, default_loss="geometry-prior",
+                needs_mask=True,
+                description="Hua 2020 leukocyte SR net guided by a given parsing map (mask needed "
+                            "for training and prediction)")
+def geometry_prior(in_channels: int, out_channels: int, scale: int, *, width: int = 64,
+                   encoder_blocks: int = 3, decoder_blocks: int = 3) -> nn.Module:
+    """SR network with mask encoder; ``decoder_blocks`` is the paper's N (3 -> 777,857 params)."""
+    return GeometryPriorGivenMap(in_channels, out_channels, scale, width=width,
+                                 encoder_blocks=encoder_blocks, decoder_blocks=decoder_blocks)
+
+
+@register_model("geometry-prior-full", input_grid="hr",
+                tiny={**_TINY, "prior_width": 4, "prior_depth": 2},
+                default_loss="geometry-prior", needs_mask=True,
+                description="Hua 2020 end to end: prior U-Net predicts the parsing map, SR net uses "
+                            "it (masks for training only)")
+def geometry_prior_full(in_channels: int, out_channels: int, scale: int, *, width: int = 64,
+                        encoder_blocks: int = 3, decoder_blocks: int = 3, prior_width: int = 32,
+                        prior_depth: int = 4) -> nn.Module:
+    """Prior U-Net (7,759,587) + SR network (777,857) = 8,537,444 params for 1 channel."""
+    return GeometryPriorFull(in_channels, out_channels, scale, prior_width=prior_width,
+                             prior_depth=prior_depth, width=width, encoder_blocks=encoder_blocks,
+                             decoder_blocks=decoder_blocks)
+
+
+@register_model("geometry-prior-noprior", input_grid="hr", tiny=_TINY,
+                default_loss="geometry-prior",
+                description="Hua 2020 ablation without prior network (seed Fig. 1b)")
+def geometry_prior_noprior(in_channels: int, out_channels: int, scale: int, *, width: int = 64,
+                           encoder_blocks: int = 3, decoder_blocks: int = 3) -> nn.Module:
+    """No mask encoder: decoder on [f, LRenc] (517,633 params with N = 3)."""
+    return GeometryPriorNoPrior(in_channels, out_channels, scale, width=width,
+                                encoder_blocks=encoder_blocks, decoder_blocks=decoder_blocks)
