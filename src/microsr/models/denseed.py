@@ -24,9 +24,9 @@ Free choices
   to the next multiple of 4 (replicate padding when it is too small to reflect) and the output is
   cropped back. Padding only at the bottom/right keeps the top-left pixel correspondence of the
   unpadded case.
-* Registered names: ``denseed`` (option ``blocks``, default (3, 6, 3), the paper's first
-  configuration) plus the paper's three chosen configurations as fixed names ``denseed-3-6-3``,
-  ``denseed-8-8-8`` and ``denseed-9-18-9``.
+* Registered names: ``denseed`` (option ``blocks``, default (3, 6, 3), the first of the paper's
+  three chosen configurations) plus every configuration of the seed's Table 2 as a fixed name
+  ``denseed-L1-L2-L3`` (``denseed-1-1-1`` ... ``denseed-9-18-9``), the family name of SPEC 1.
 * BN uses PyTorch defaults (eps 1e-5, momentum 0.1), as in the official code.
 """
 
@@ -142,5 +142,6 @@ def _register_variant(blocks: tuple[int, int, int]) -> None:
                    default_loss="mse", description=_DESC.format(blocks))(build)
 
 
-for _blocks in ((3, 6, 3), (8, 8, 8), (9, 18, 9)):
+for _blocks in ((1, 1, 1), (2, 2, 2), (3, 3, 3), (4, 4, 4), (3, 6, 3), (6, 12, 6), (8, 8, 8),
+                (9, 18, 9)):
     _register_variant(_blocks)
