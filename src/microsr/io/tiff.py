@@ -1,0 +1,174 @@
+"""TIFF reading (plain, ImageJ, OME) and ImageJ-compatible TIFF writing, via tifffile.
+
+Reading takes the first image series. Axes come from ImageJ/OME metadata as reported by tifffile;
+tifffile's generic stack letters (``I``, ``Q``) become ``Z`` (so a plain 3-D TIFF is ``"ZYX"``), and
+samples (``S``, e.g. RGB) become ``C``. Pixel size (micrometres) comes, in this order of preference,
+from OME ``PhysicalSizeX`` (+ unit), ImageJ's ``XResolution`` tag with the ``unit=`` entry of the
+ImageJ description, or ``XResolution`` with ``ResolutionUnit`` = centimetre. TIFF stores resolution
+as a rational number, so a pixel size may come back rounded in the 7th digit; files written here also
+carry the exact value in the ``microsr`` JSON entry, which is used when it agrees with the tag.
+
+tifffile reads truncated multi-page files partially and only logs a warning; we capture those log
+records and treat them as corruption so that a cut-off download is never analysed as half an image.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import xml.etree.ElementTree as ET
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import tifffile
+
+from microsr.errors import InputError
+from microsr.io.image import ImageData, one_line
+
+_UNIT_TO_UM = {
+    "micron": 1.0, "microns": 1.0, "um": 1.0, "\u00b5m": 1.0, "\u03bcm": 1.0, "\\u00b5m": 1.0,
+    "nm": 1e-3, "nanometer": 1e-3, "mm": 1e3, "cm": 1e4, "m": 1e6,
+    "\u00c5": 1e-4, "a": 1e-4, "angstrom": 1e-4,
+}
+_CORRUPT_WORDS = ("corrupt", "invalid", "truncat", "failed", "not enough")
+
+
+class _Capture(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(level=logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+def _unit_factor(unit: str | None) -> float | None:
+    if not unit:
+        return None
+    return _UNIT_TO_UM.get(str(unit).strip().lower())
+
+
+def _ome_pixel_size(xml: str) -> float | None:
+    try:
+        root = ET.fromstring(xml)
+    except ET.ParseError:
+        return None
+    for el in root.iter():
+        if el.tag.rsplit("}", 1)[-1] == "Pixels" and "PhysicalSizeX" in el.attrib:
+            factor = _unit_factor(el.attrib.get("PhysicalSizeXUnit", "\u00b5m"))
+            try:
+                return float(el.attrib["PhysicalSizeX"]) * factor if factor else None
+            except ValueError:
+                return None
+    return None
+
+
+def _tag_pixel_size(page: Any, ij_unit: str | None) -> float | None:
+    tag = page.tags.get("XResolution")
+    if tag is None:
+        return None
+    num, den = tag.value
+    if not num or not den:
+        return None
+    per_unit = num / den
+    factor = _unit_factor(ij_unit)
+    if factor is None:
+        unit_tag = page.tags.get("ResolutionUnit")
+        if unit_tag is None or int(unit_tag.value) != 3:  # 3 = centimetre; inch (2) is DPI, not a scale
+            return None
+        factor = 1e4
+    return factor / per_unit
+
+
+def _map_axes(axes: str, path: Path) -> str:
+    out = []
+    for a in axes.upper():
+        if a == "S":
+            a = "C"
+        elif a in "IQ":
+            a = "T" if "Z" in axes.upper() or "Z" in out else "Z"
+        if a not in "TZCYX":
+            raise InputError(path, f"unsupported TIFF dimension {a!r} in axes {axes!r}")
+        out.append(a)
+    return "".join(out)
+
+
+def read_tiff(path: Path) -> ImageData:
+    """Read the first series of a TIFF file; see the module docstring for axes and pixel size."""
+    capture = _Capture()
+    logger = logging.getLogger("tifffile")
+    logger.addHandler(capture)
+    try:
+        with tifffile.TiffFile(path) as tif:
+            series = tif.series[0]
+            array = series.asarray()
+            raw_axes = series.axes
+            page = tif.pages.first if hasattr(tif.pages, "first") else tif.pages[0]
+            ij = dict(tif.imagej_metadata or {})
+            ome = tif.ome_metadata if tif.is_ome else None
+            n_series = len(tif.series)
+    except InputError:
+        raise
+    except Exception as exc:  # tifffile, imagecodecs and OS errors all mean "cannot use this file"
+        raise InputError(path, f"cannot read TIFF, the file may be corrupt or truncated ({one_line(exc)})") from exc
+    finally:
+        logger.removeHandler(capture)
+    bad = [m for m in capture.messages if any(w in m.lower() for w in _CORRUPT_WORDS)]
+    if bad:
+        raise InputError(path, f"corrupt or truncated TIFF ({' '.join(bad[0].split())[:160]})")
+    axes = _map_axes(raw_axes, path)
+    extra: dict[str, Any] = {}
+    if isinstance(ij.get("microsr"), str):
+        try:
+            extra = json.loads(ij["microsr"])
+        except json.JSONDecodeError:
+            extra = {}
+    pixel_size = _ome_pixel_size(ome) if ome else None
+    if pixel_size is None:
+        pixel_size = _tag_pixel_size(page, ij.get("unit"))
+    exact = extra.get("pixel_size_um") if isinstance(extra, dict) else None
+    if pixel_size is not None and isinstance(exact, (int, float)) and abs(exact - pixel_size) <= 1e-5 * exact:
+        pixel_size = float(exact)
+    metadata: dict[str, Any] = {"format": "tiff", "series": n_series, "tiff_axes": raw_axes}
+    if ij:
+        metadata["imagej"] = {k: v for k, v in ij.items() if isinstance(v, (str, int, float, bool))}
+    if ome:
+        metadata["ome"] = True
+    if extra:
+        metadata["microsr"] = extra
+    return ImageData(np.asarray(array), axes, pixel_size, path, metadata)
+
+
+def write_tiff(tmp: Path, array: np.ndarray, axes: str, pixel_size: float | None,
+               metadata: dict[str, Any]) -> None:
+    """Write an ImageJ-compatible TIFF (uint8, uint16 or float32) to ``tmp``.
+
+    Parameters
+    ----------
+    tmp : Path
+        Destination (a temporary name; the caller renames it).
+    array : np.ndarray
+        Data in uint8, uint16 or float32, axes already in ImageJ order (``TZCYX`` subset) or
+        ``"YXC"`` uint8 RGB with 3 samples.
+    axes : str
+        Axes of ``array``.
+    pixel_size : float or None
+        Micrometres per pixel, stored as ``XResolution``/``YResolution`` with ``unit=um``.
+    metadata : dict
+        JSON-serialisable extras, stored in the ImageJ description under ``microsr``.
+    """
+    rgb = axes.endswith("YXC")
+    ij_meta: dict[str, Any] = {"axes": axes[:-1] + "S" if rgb else axes}
+    kwargs: dict[str, Any] = {}
+    extra = dict(metadata)
+    if pixel_size is not None:
+        ij_meta["unit"] = "um"
+        kwargs["resolution"] = (1.0 / pixel_size, 1.0 / pixel_size)
+        extra["pixel_size_um"] = float(pixel_size)
+    if array.dtype != np.uint8 and not rgb:
+        ij_meta["min"], ij_meta["max"] = float(array.min()), float(array.max())  # ImageJ display range
+    if extra:
+        ij_meta["microsr"] = json.dumps(extra, separators=(",", ":"), allow_nan=False)
+    tifffile.imwrite(tmp, array, imagej=True, photometric="rgb" if rgb else "minisblack",
+                     metadata=ij_meta, **kwargs)
