@@ -22,6 +22,11 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
+
+@app.callback()
+def _root() -> None:
+    """Keep `microsr` a command group even while only one command module is present."""
+
 # Command modules, each with register(app). Order is the order of `microsr --help`.
 _COMMAND_MODULES = ["data_cmds", "train_cmds", "eval_cmds", "qc_cmds", "demo_cmd"]
 for _name in _COMMAND_MODULES:
@@ -56,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # click usage errors
         import click
 
-        if isinstance(exc, click.ClickException):
+        if isinstance(exc, click.ClickException) or type(exc).__module__.startswith("typer._click"):
             exc.show()
             return 2
         raise

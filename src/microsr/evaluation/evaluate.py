@@ -1,0 +1,288 @@
+"""Score super-resolved images against ground truth, folder by folder.
+
+Conventions (all written into ``summary.json``):
+
+* Files are paired by name without extension (``cell01.tif`` in ``--pred`` with ``cell01.png`` in
+  ``--gt``). Every ground-truth file needs a prediction (and an LR image when ``lr_dir`` is given);
+  predictions without ground truth are listed under ``unmatched_predictions`` and not scored.
+* ``data_range`` defaults to each ground-truth image's ``max - min`` (after border cropping), never
+  to the dtype's range. A fixed value can be given instead.
+* ``fit="none"`` compares raw intensities in the ground truth's scale; ``fit="affine"`` first
+  replaces the prediction by its least-squares fit ``a * pred + b`` to the ground truth (as
+  ZeroCostDL4Mic/NanoJ do), which removes any global offset/gain difference.
+* ``crop_border`` pixels are removed on every side of Y and X before fitting and scoring.
+* Stacks (Z, T, C) are scored per 2-D slice and averaged (SSIM, MS-SSIM); PSNR and NRMSE use all
+  pixels. Colour images (``YXC``) are scored per channel.
+* The baseline is bicubic up-sampling of the LR image with :func:`microsr.models.blocks.bicubic_upsample`
+  (torch ``F.interpolate(mode="bicubic", align_corners=False)``, cubic coefficient -0.75, float64,
+  not clipped) -- the same grid the HR-grid models start from -- by the integer factor inferred from
+  the LR and ground-truth shapes; it is scored exactly like the prediction (same fit, range, crop).
+* MS-SSIM needs images of at least 161 px on a side; for smaller images it is reported as empty
+  (``null``) with a note rather than failing the whole evaluation.
+"""
+
+from __future__ import annotations
+
+import csv
+import io as _stdio
+import json
+import math
+from os import PathLike
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from microsr.errors import InputError
+from microsr.io import list_images, read_image, write_text_atomic
+from microsr.metrics import MS_SSIM_MIN_SIZE, crop_border as _crop, fit_affine, ms_ssim, nrmse, psnr, ssim
+
+FITS = ("none", "affine")
+METRICS = ("psnr", "ssim", "ms_ssim", "nrmse")
+SSIM_CONVENTION = ("Gaussian window sigma 1.5 (11x11), K1 0.01, K2 0.03, population covariance, mean over "
+                   "the valid region (= skimage structural_similarity(gaussian_weights=True, sigma=1.5, "
+                   "use_sample_covariance=False))")
+
+
+def evaluate_pair(gt: np.ndarray, pred: np.ndarray, *, fit: str = "none", data_range: float | None = None,
+                  crop_border: int = 0) -> dict[str, Any]:
+    """Score one prediction against its ground truth.
+
+    Parameters
+    ----------
+    gt, pred : np.ndarray
+        Same shape (..., Y, X), any real dtype (converted to float64).
+    fit : {"none", "affine"}
+        ``"affine"`` rescales ``pred`` to ``a * pred + b`` (least squares to ``gt``) first.
+    data_range : float or None
+        Intensity range for PSNR/SSIM; ``None`` = ``gt.max() - gt.min()`` of the scored region.
+    crop_border : int
+        Pixels removed on each side of Y and X before fitting and scoring.
+
+    Returns
+    -------
+    dict
+        ``psnr`` (dB, may be inf), ``ssim``, ``ms_ssim`` (None below 161 px), ``nrmse``
+        (euclidean), ``data_range`` and the fit coefficients ``fit_a``, ``fit_b`` (1, 0 for no fit).
+
+    Raises
+    ------
+    ValueError
+        Shape mismatch, constant ground truth without ``data_range``, too small images, bad ``fit``.
+    """
+    if fit not in FITS:
+        raise ValueError(f"fit must be one of {FITS}, not {fit!r}")
+    g = _crop(np.asarray(gt, dtype=np.float64), crop_border)
+    p = _crop(np.asarray(pred, dtype=np.float64), crop_border)
+    if g.shape != p.shape:
+        raise ValueError(f"shape mismatch: ground truth {g.shape} vs prediction {p.shape}")
+    dr = float(g.max() - g.min()) if data_range is None else float(data_range)
+    if not dr > 0:
+        raise ValueError("ground truth is constant (data range 0); give a data range explicitly")
+    a, b = 1.0, 0.0
+    if fit == "affine":
+        p, (a, b) = fit_affine(p, g)
+    big_enough = min(g.shape[-2:]) >= MS_SSIM_MIN_SIZE
+    return {
+        "psnr": psnr(g, p, data_range=dr),
+        "ssim": ssim(g, p, data_range=dr),
+        "ms_ssim": ms_ssim(g, p, data_range=dr) if big_enough else None,
+        "nrmse": nrmse(g, p),
+        "data_range": dr,
+        "fit_a": a,
+        "fit_b": b,
+    }
+
+
+def load_for_metrics(path: Path) -> np.ndarray:
+    """Read an image as float64 (..., Y, X); colour samples (``YXC``) are moved in front of Y."""
+    image = read_image(path)
+    array = image.array.astype(np.float64)
+    if image.axes.endswith("YXC"):
+        array = np.moveaxis(array, -1, -3)
+    return array
+
+
+def pair_by_name(gt_dir: Path, other_dir: Path, what: str) -> tuple[dict[str, tuple[Path, Path]], list[str]]:
+    """Match files of ``other_dir`` to those of ``gt_dir`` by name without extension.
+
+    Returns
+    -------
+    pairs : dict
+        ``stem -> (gt_path, other_path)`` for every ground-truth file, sorted by stem.
+    unmatched : list of str
+        File names in ``other_dir`` without ground truth.
+
+    Raises
+    ------
+    InputError
+        Missing folders, no common names, a ground-truth file without counterpart, or two files
+        with the same name but different extensions in one folder.
+    """
+    def by_stem(folder: Path) -> dict[str, Path]:
+        out: dict[str, Path] = {}
+        for f in list_images(folder):
+            if f.stem in out:
+                raise InputError(f, f"ambiguous: {out[f.stem].name} has the same name; keep one of them")
+            out[f.stem] = f
+        return out
+
+    gts, others = by_stem(gt_dir), by_stem(other_dir)
+    common = sorted(set(gts) & set(others))
+    if not common:
+        listing = ", ".join(sorted(f.name for f in others.values())[:5])
+        raise InputError(other_dir, f"no {what} file has the name of a ground-truth file in {gt_dir} "
+                                    f"(found {listing}{', ...' if len(others) > 5 else ''})")
+    for stem, g in sorted(gts.items()):
+        if stem not in others:
+            raise InputError(g, f"no {what} named {stem}.* in {other_dir}")
+    unmatched = sorted(others[s].name for s in set(others) - set(gts))
+    return {s: (gts[s], others[s]) for s in common}, unmatched
+
+
+def infer_scale(lr_shape: tuple[int, ...], gt_shape: tuple[int, ...], lr_path: Path,
+                scale: int | None = None) -> int:
+    """Integer up-sampling factor between an LR and a ground-truth shape (last two axes)."""
+    sy, ry = divmod(gt_shape[-2], lr_shape[-2])
+    sx, rx = divmod(gt_shape[-1], lr_shape[-1])
+    if lr_shape[:-2] != gt_shape[:-2] or ry or rx or sy != sx or sy < 1:
+        raise InputError(lr_path, f"LR shape {lr_shape} is not the ground truth's {gt_shape} divided "
+                                  "by one integer factor")
+    if scale is not None and scale != sy:
+        raise InputError(lr_path, f"LR is x{sy} smaller than its ground truth, not x{scale} as requested")
+    return sy
+
+
+def bicubic_baseline(lr: np.ndarray, scale: int) -> np.ndarray:
+    """Bicubic up-sampling (torch, align_corners=False) of (..., h, w) to (..., scale*h, scale*w), float64."""
+    import torch
+
+    from microsr.models.blocks import bicubic_upsample
+
+    t = torch.from_numpy(np.ascontiguousarray(lr, dtype=np.float64)).reshape(-1, 1, *lr.shape[-2:])
+    with torch.no_grad():
+        up = bicubic_upsample(t, scale)
+    return up.numpy().reshape(*lr.shape[:-2], *up.shape[-2:])
+
+
+def _score(gt_path: Path, gt: np.ndarray, pred_path: Path, pred: np.ndarray, **kw: Any) -> dict[str, Any]:
+    if pred.shape != gt.shape:
+        raise InputError(pred_path, f"shape {pred.shape} differs from ground truth {gt_path.name} {gt.shape}")
+    try:
+        return evaluate_pair(gt, pred, **kw)
+    except ValueError as exc:
+        raise InputError(gt_path, str(exc)) from exc
+
+
+def _mean(rows: list[dict[str, Any]], key: str) -> float | None:
+    values = [r[key] for r in rows if r.get(key) is not None]
+    return float(np.mean(values)) if values else None
+
+
+def _json_safe(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None  # e.g. PSNR of identical images; CSV keeps "inf"
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_json_safe(v) for v in value]
+    return value
+
+
+def _csv_text(rows: list[dict[str, Any]]) -> str:
+    buf = _stdio.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=list(rows[0]), lineterminator="\n")
+    writer.writeheader()
+    for r in rows:
+        writer.writerow({k: "" if v is None else (f"{v:.8g}" if isinstance(v, float) else v) for k, v in r.items()})
+    return buf.getvalue()
+
+
+def evaluate_folders(pred_dir: str | PathLike[str], gt_dir: str | PathLike[str], out_dir: str | PathLike[str], *,
+                     lr_dir: str | PathLike[str] | None = None, scale: int | None = None, fit: str = "none",
+                     data_range: float | None = None, crop_border: int = 0) -> dict[str, Any]:
+    """Score every prediction in ``pred_dir`` against ``gt_dir``; write ``metrics.csv`` and ``summary.json``.
+
+    Parameters
+    ----------
+    pred_dir, gt_dir : path-like
+        Folders of predictions and ground-truth images, paired by file name without extension.
+    out_dir : path-like
+        Created if needed; receives ``metrics.csv`` (one row per image) and ``summary.json``. Both
+        are written atomically, and only after every image has been scored.
+    lr_dir : path-like or None
+        Low-resolution inputs; adds a bicubic baseline scored the same way (key ``baseline``).
+    scale : int or None
+        Expected LR -> GT factor; inferred from the shapes and checked against this when given.
+    fit : {"none", "affine"}
+        Intensity fit before scoring (see module docstring).
+    data_range : float or None
+        Fixed PSNR/SSIM data range; ``None`` = per-image ground truth ``max - min``.
+    crop_border : int
+        Pixels removed on each side before scoring.
+
+    Returns
+    -------
+    dict
+        The content of ``summary.json``: means of ``psnr``, ``ssim``, ``ms_ssim``, ``nrmse``,
+        ``baseline`` (when ``lr_dir``), conventions, and ``per_image`` rows.
+    """
+    if fit not in FITS:
+        raise InputError(None, f"--fit must be one of {', '.join(FITS)}, not {fit!r}")
+    if data_range is not None and not (math.isfinite(data_range) and data_range > 0):
+        raise InputError(None, f"--data-range must be a positive number, not {data_range}")
+    if crop_border < 0:
+        raise InputError(None, f"--crop-border must be >= 0, not {crop_border}")
+    gt_dir, pred_dir = Path(gt_dir), Path(pred_dir)
+    pairs, unmatched = pair_by_name(gt_dir, pred_dir, "prediction")
+    lr_pairs = pair_by_name(gt_dir, Path(lr_dir), "LR image")[0] if lr_dir is not None else None
+    kw = {"fit": fit, "data_range": data_range, "crop_border": crop_border}
+    rows: list[dict[str, Any]] = []
+    scales: set[int] = set()
+    for stem, (gt_path, pred_path) in pairs.items():
+        gt = load_for_metrics(gt_path)
+        row: dict[str, Any] = {"name": stem, "gt": gt_path.name, "pred": pred_path.name}
+        scores = _score(gt_path, gt, pred_path, load_for_metrics(pred_path), **kw)
+        row.update({k: scores[k] for k in ("data_range", "fit_a", "fit_b") + METRICS})
+        if lr_pairs is not None:
+            lr_path = lr_pairs[stem][1]
+            lr = load_for_metrics(lr_path)
+            s = infer_scale(lr.shape, gt.shape, lr_path, scale)
+            scales.add(s)
+            base = _score(gt_path, gt, lr_path, bicubic_baseline(lr, s), **kw)
+            row.update({"lr": lr_path.name, "scale": s})
+            row.update({f"baseline_{k}": base[k] for k in ("fit_a", "fit_b") + METRICS})
+        rows.append(row)
+    summary: dict[str, Any] = {
+        "format": "microsr-evaluation/1",
+        "n_images": len(rows),
+        "pred_dir": str(pred_dir), "gt_dir": str(gt_dir), "lr_dir": None if lr_dir is None else str(lr_dir),
+        **{k: _mean(rows, k) for k in METRICS},
+        "fit": fit,
+        "data_range": "per-image ground truth max - min" if data_range is None else float(data_range),
+        "crop_border": crop_border,
+        "conventions": {
+            "psnr": "10*log10(data_range^2 / MSE) over all pixels, dB",
+            "ssim": SSIM_CONVENTION,
+            "ms_ssim": "5 scales, weights 0.0448 0.2856 0.3001 0.2363 0.1333 (= pytorch-msssim); "
+                       f"empty below {MS_SSIM_MIN_SIZE} px",
+            "nrmse": "||gt - pred|| / ||gt|| (euclidean, skimage default)",
+            "stacks": "SSIM and MS-SSIM per 2-D slice, averaged",
+            "fit": "least squares a*pred+b ~ gt per image" if fit == "affine" else "none (ground-truth intensities)",
+        },
+        "unmatched_predictions": unmatched,
+    }
+    if lr_pairs is not None:
+        summary["baseline"] = {
+            "method": "bicubic, torch F.interpolate(mode='bicubic', align_corners=False)",
+            "scale": sorted(scales)[0] if len(scales) == 1 else sorted(scales),
+            **{k: _mean(rows, f"baseline_{k}") for k in METRICS},
+        }
+    if any(r["ms_ssim"] is None for r in rows):
+        summary["notes"] = [f"MS-SSIM left empty for images smaller than {MS_SSIM_MIN_SIZE} px on a side"]
+    summary["per_image"] = rows
+    summary = _json_safe(summary)
+    out = Path(out_dir)
+    write_text_atomic(out / "metrics.csv", _csv_text(rows))
+    write_text_atomic(out / "summary.json", json.dumps(summary, indent=2, allow_nan=False) + "\n")
+    return summary
