@@ -28,7 +28,7 @@ def _root() -> None:
     """Keep `microsr` a command group even while only one command module is present."""
 
 # Command modules, each with register(app). Order is the order of `microsr --help`.
-_COMMAND_MODULES = ["data_cmds", "train_cmds", "eval_cmds", "qc_cmds", "demo_cmd"]
+_COMMAND_MODULES = ["data_cmds", "train_cmds", "predict_cmd", "eval_cmds", "qc_cmds", "demo_cmd"]
 for _name in _COMMAND_MODULES:
     try:
         _mod = import_module(f"microsr.cli.{_name}")

@@ -1,0 +1,44 @@
+"""``microsr predict``: super-resolve a file or folder with a trained model folder."""
+
+from __future__ import annotations
+
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+
+class Weights(str, Enum):
+    """Which weights of a training run to use."""
+
+    best = "best"
+    last = "last"
+
+
+def predict(
+    model: Annotated[Path, typer.Option("--model", help="Model / training run folder (with model.json).")],
+    input: Annotated[Path, typer.Option("--input", help="An image file or a folder of images.")],
+    output: Annotated[Path, typer.Option("--output", help="Folder for the results (<name>.tif).")],
+    tile: Annotated[int, typer.Option("--tile", help="Tile edge in LR pixels (memory grows with it).")] = 256,
+    overlap: Annotated[int, typer.Option("--overlap", help="Overlap of neighbouring tiles in LR pixels.")] = 32,
+    tta: Annotated[bool, typer.Option("--tta", help="Average the 8 rotations/mirrors (8x slower).")] = False,
+    keep_range: Annotated[bool, typer.Option(
+        "--keep-range", help="Write in the input's intensity range and bit depth (uint16 stays uint16) "
+                             "instead of float32 normalised units.")] = False,
+    weights: Annotated[Weights, typer.Option("--weights", help="Weights to use: best or last.")] = Weights.best,
+    masks: Annotated[Optional[Path], typer.Option(
+        "--masks", help="Folder of parsing maps (same names, HR size) for models that need them.")] = None,
+    device: Annotated[Optional[str], typer.Option("--device", help="cpu or cuda (default: cuda if available).")] = None,
+) -> None:
+    """Super-resolve images with a trained model; stacks are done plane by plane."""
+    from microsr.inference.predict import predict_path
+
+    written = predict_path(model, input, output, tile=tile, overlap=overlap, tta=tta,
+                           keep_range=keep_range, weights=weights.value, masks=masks, device=device)
+    typer.echo(f"wrote {len(written)} image(s) to {output}")
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``predict`` command to the ``microsr`` app."""
+    app.command("predict")(predict)

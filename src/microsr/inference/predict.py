@@ -1,0 +1,296 @@
+"""Predict super-resolved images for a file or a folder with a trained model folder.
+
+Each 2-D plane (a plain image, or every Z / T / C plane of a stack) is normalised with the model's
+stored ``NormConfig`` on its own, super-resolved tile by tile (:mod:`microsr.inference.tiling`) and
+written as an ImageJ-compatible TIFF named after the input (``<stem>.tif``):
+
+* default: float32 in the model's normalised units (what the network outputs);
+* ``keep_range=True``: mapped back with each plane's own ``NormParams`` into the input's intensity
+  units and written in the input's bit depth (uint8 stays uint8, uint16 stays uint16; other types
+  are written as float32), clipped to the dtype's range.
+
+Axes are kept, the pixel size is divided by the scale, writes are atomic and an input file is never
+overwritten. RGB images (``YXC`` with 3 colours) go through the Y channel with Cb/Cr up-scaled
+bicubically (:func:`microsr.data.color.super_resolve_rgb`) when the model has one input channel.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import os
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+from torch import nn
+
+from microsr.data.normalize import NormConfig, NormParams, normalize
+from microsr.errors import InputError
+from microsr.inference.model_io import ModelInfo, load_model_folder
+from microsr.inference.tiling import predict_tiled
+from microsr.io import ImageData, list_images, read_image, to_output_dtype, write_image
+
+log = logging.getLogger("microsr.inference")
+
+TileCallback = Callable[[int, int], None]
+
+
+def _norm_config(info: ModelInfo) -> NormConfig:
+    try:
+        return NormConfig(**info.normalization)
+    except Exception as exc:  # pydantic ValidationError
+        raise InputError(info.folder / "model.json", f"invalid normalization entry ({exc})") from None
+
+
+def _planes(lead_shape: tuple[int, ...]) -> list[tuple[int, ...]]:
+    return list(itertools.product(*[range(n) for n in lead_shape]))
+
+
+def predict_image(
+    model: nn.Module,
+    info: ModelInfo,
+    image: ImageData,
+    *,
+    tile: int = 256,
+    overlap: int = 32,
+    tta: bool = False,
+    keep_range: bool = False,
+    mask: np.ndarray | None = None,
+    on_tile: TileCallback | None = None,
+) -> tuple[np.ndarray, dict]:
+    """Super-resolve one image (2-D, a stack, or RGB).
+
+    Parameters
+    ----------
+    model, info
+        From :func:`~microsr.inference.model_io.load_model_folder`.
+    image : ImageData
+        The LR image; axes end in ``YX`` (any leading T/Z/C) or ``YXC`` (RGB).
+    tile, overlap, tta
+        See :func:`~microsr.inference.tiling.predict_tiled`.
+    keep_range : bool
+        Map each plane back to the input's intensity units and dtype (see module docstring).
+    mask : np.ndarray or None
+        One-hot parsing map (3, s*H, s*W) for models that need one (2-D images only).
+    on_tile : callable or None
+        Progress callback ``on_tile(done, total)`` per plane.
+
+    Returns
+    -------
+    (np.ndarray, dict)
+        The output (axes as the input, Y and X multiplied by ``info.scale``; float32, or the
+        input's dtype with ``keep_range``) and metadata to store with it.
+    """
+    a, axes, s, path = image.array, image.axes, info.scale, image.path
+    cfg = _norm_config(info)
+    if info.needs_mask and mask is None:
+        raise InputError(path, f"model {info.name!r} needs a parsing map per image (give --masks DIR "
+                               "with a mask of the same file name drawn on the HR grid)")
+    kw = dict(tile=tile, overlap=overlap, tta=tta, on_tile=on_tile)
+
+    def run(plane: np.ndarray) -> tuple[np.ndarray, NormParams]:
+        try:
+            x, params = normalize(plane, cfg)
+        except ValueError as exc:
+            raise InputError(path, f"cannot normalise: {exc}") from None
+        return predict_tiled(model, x, s, cond=mask, **kw), params
+
+    meta = {"model": info.name, "scale": s, "tta": tta,
+            "units": "input" if keep_range else "normalised", "normalization": cfg.model_dump()}
+    if axes.endswith("YXC"):
+        return _predict_rgb(model, info, image, run, keep_range, meta)
+    if mask is not None and a.ndim != 2:
+        raise InputError(path, "parsing maps are supported for 2-D images only, not stacks")
+    h, w = a.shape[-2:]
+    if info.in_channels > 1:
+        if "C" not in axes or a.shape[axes.index("C")] != info.in_channels:
+            raise InputError(path, f"model {info.name!r} takes {info.in_channels} channels; image "
+                                   f"has axes {axes} and shape {a.shape}")
+        ci = axes.index("C")
+        a = np.moveaxis(a, ci, -3)
+    if info.out_channels != info.in_channels:
+        raise InputError(info.folder, f"prediction needs as many output as input channels "
+                                      f"(model has {info.in_channels} in, {info.out_channels} out)")
+    lead = a.shape[:-3] if info.in_channels > 1 else a.shape[:-2]
+    out_dtype = to_output_dtype(np.zeros(1), a.dtype).dtype if keep_range else np.dtype(np.float32)
+    out = np.empty(lead + a.shape[len(lead):-2] + (s * h, s * w), dtype=out_dtype)
+    recorded = []
+    for idx in _planes(lead):
+        y, params = run(a[idx])
+        recorded.append(params.model_dump())
+        out[idx] = to_output_dtype(y, a.dtype, params) if keep_range else y
+    if info.in_channels > 1:
+        out = np.moveaxis(out, -3, ci)
+    meta["norm_params"] = recorded if len(recorded) <= 4096 else recorded[:1]
+    return out, meta
+
+
+def _predict_rgb(model, info, image, run, keep_range, meta):
+    """RGB through luminance: the model on Y (normalised per image), bicubic Cb/Cr."""
+    a, path, s = image.array, image.path, info.scale
+    if info.in_channels == 3:
+        chw = np.moveaxis(a, -1, -3)
+        if chw.ndim != 3:
+            raise InputError(path, "RGB stacks are not supported; split them into 2-D images")
+        y, params = run(chw)
+        out = to_output_dtype(y, a.dtype, params) if keep_range else y
+        meta["norm_params"] = [params.model_dump()]
+        return np.moveaxis(out, -3, -1), meta
+    if a.ndim != 3 or a.shape[-1] != 3:
+        raise InputError(path, f"colour images need exactly 3 channels (RGB), got shape {a.shape}")
+    try:
+        from microsr.data.color import super_resolve_rgb
+    except ImportError:
+        raise InputError(path, "RGB input needs microsr.data.color, which is not installed") from None
+    from microsr.data.normalize import denormalize
+
+    top = float(np.iinfo(a.dtype).max) if a.dtype.kind in "ui" else 1.0
+    rgb = a.astype(np.float32) / top
+    recorded = []
+
+    def y_fn(lum: np.ndarray) -> np.ndarray:  # model on Y, back to Y units for the colour recipe
+        pred, params = run(lum)
+        recorded.append(params.model_dump())
+        return denormalize(pred, params)
+
+    out = super_resolve_rgb(y_fn, rgb, s)
+    meta.update(norm_params=recorded, units="rgb [0, 1]" if not keep_range else "input")
+    if keep_range:
+        return to_output_dtype(out, a.dtype, {"scale": top, "offset": 0.0}), meta
+    return out.astype(np.float32), meta
+
+
+def output_paths(inputs: list[Path], output_dir: Path) -> list[Path]:
+    """``OUTPUT/<stem>.tif`` for each input; refuses collisions with inputs or with each other."""
+    outs = [output_dir / f"{p.stem}.tif" for p in inputs]
+    ins = {os.path.realpath(p) for p in inputs}
+    seen: dict[str, Path] = {}
+    for src, dst in zip(inputs, outs):
+        real = os.path.realpath(dst)
+        if real in ins:
+            raise InputError(dst, f"would overwrite an input image ({src.name}); choose another "
+                                  "--output folder")
+        if real in seen:
+            raise InputError(src, f"{src.name} and {seen[real].name} would both be written to "
+                                  f"{dst.name}; rename one of them")
+        seen[real] = src
+    return outs
+
+
+def predict_path(
+    model_dir: str | os.PathLike[str],
+    input_path: str | os.PathLike[str],
+    output_dir: str | os.PathLike[str],
+    *,
+    tile: int = 256,
+    overlap: int = 32,
+    tta: bool = False,
+    keep_range: bool = False,
+    weights: str = "best",
+    masks: str | os.PathLike[str] | None = None,
+    device: str | None = None,
+    progress: bool = True,
+) -> list[Path]:
+    """Predict every image of a file or folder and write ``OUTPUT/<stem>.tif``.
+
+    Everything that can be checked before the first prediction is checked first (model folder,
+    inputs, output names, masks), so a bad command writes nothing. Each output appears atomically.
+
+    Parameters
+    ----------
+    model_dir : path
+        Model / training run folder.
+    input_path : path
+        One image file or a folder of images (non-recursive).
+    output_dir : path
+        Folder for the results (created).
+    tile, overlap, tta, keep_range
+        See :func:`predict_image`.
+    weights : {"best", "last"}
+        Which weights of the run to use.
+    masks : path or None
+        Folder of parsing maps (same file stems) for models that need them.
+    device : str or None
+        ``"cpu"``, ``"cuda"``...; default CUDA when available.
+    progress : bool
+        Show a progress bar over files and tiles.
+
+    Returns
+    -------
+    list of Path
+        The written files, in input order.
+    """
+    if tile < 16:
+        raise InputError(None, f"--tile must be at least 16 pixels, got {tile}")
+    if overlap < 0:
+        raise InputError(None, f"--overlap must be >= 0, got {overlap}")
+    model, info = load_model_folder(model_dir, weights=weights, device=device)  # type: ignore[arg-type]
+    src = Path(input_path)
+    if not src.exists():
+        raise InputError(src, "input not found")
+    inputs = list_images(src) if src.is_dir() else [src]
+    out_dir = Path(output_dir)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise InputError(out_dir, "output exists and is not a folder")
+    outs = output_paths(inputs, out_dir)
+    mask_files: list[Path | None] = [None] * len(inputs)
+    if masks is not None and not info.needs_mask:
+        raise InputError(masks, f"model {info.name!r} does not use parsing maps; leave out --masks")
+    if info.needs_mask:
+        from microsr.data.masks import match_masks, require_masks
+
+        mask_files = list(match_masks(inputs, require_masks(masks, info.name)))
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    with _Progress(progress, len(inputs)) as bar:
+        for src_file, dst, mfile in zip(inputs, outs, mask_files):
+            bar.start_file(src_file.name)
+            image = read_image(src_file)
+            mask = None
+            if mfile is not None:
+                from microsr.data.masks import read_mask
+
+                h, w = image.array.shape[-2:]
+                mask = read_mask(mfile, (info.scale * h, info.scale * w))
+            out, meta = predict_image(model, info, image, tile=tile, overlap=overlap, tta=tta,
+                                      keep_range=keep_range, mask=mask, on_tile=bar.on_tile)
+            px = None if image.pixel_size is None else image.pixel_size / info.scale
+            meta["source"] = src_file.name
+            written.append(write_image(dst, out, image.axes, px, metadata=meta, protect=inputs))
+            bar.end_file()
+    return written
+
+
+class _Progress:
+    """A rich progress bar over files with a second bar over the current file's tiles."""
+
+    def __init__(self, enabled: bool, n_files: int):
+        self.enabled, self.n_files, self.bar = enabled, n_files, None
+
+    def __enter__(self) -> "_Progress":
+        if self.enabled:
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+            self.bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                                TimeRemainingColumn(), transient=False)
+            self.bar.__enter__()
+            self.files = self.bar.add_task("images", total=self.n_files)
+            self.tiles = self.bar.add_task("tiles", total=1)
+        return self
+
+    def start_file(self, name: str) -> None:
+        if self.bar is not None:
+            self.bar.update(self.tiles, description=f"  {name}", completed=0, total=1)
+
+    def on_tile(self, done: int, total: int) -> None:
+        if self.bar is not None:
+            self.bar.update(self.tiles, completed=done, total=total)
+
+    def end_file(self) -> None:
+        if self.bar is not None:
+            self.bar.advance(self.files)
+
+    def __exit__(self, *exc) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(*exc)
