@@ -5,7 +5,8 @@ group 0, mrcfile's ``is_image_stack``, e.g. BioSR's raw SIM frames) is ``"TYX"``
 ``"TZYX"``. The voxel size is stored in Ångström; ``pixel_size`` is its X value divided by 10,000
 (micrometres), or ``None`` when the header says 0. Headers that mrcfile finds invalid are retried in
 permissive mode (several microscope exporters write slightly non-standard headers); the file is
-rejected only if no data can be read.
+rejected only if no data can be read. MRC has no unsigned 8-bit mode, so uint8 data are written as
+uint16 (mode 6) with the same values.
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ def read_mrc(path: Path) -> ImageData:
     except InputError:
         raise
     except Exception as exc:  # mrcfile raises ValueError/OSError/EOFError on bad files
-        raise InputError(path, f"cannot read MRC, the file may be corrupt or truncated ({one_line(exc)})") from exc
+        raise InputError(path, f"cannot read MRC: corrupt or truncated file ({one_line(exc)})") from exc
     pixel_size = voxel / 1e4 if voxel > 0 else None
     return ImageData(array, axes, pixel_size, path, {"format": "mrc", "voxel_size_angstrom": voxel})
 
@@ -64,7 +65,8 @@ def write_mrc(tmp: Path, array: np.ndarray, axes: str, pixel_size: float | None)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         with mrcfile.new(tmp, overwrite=True) as mrc:
-            mrc.set_data(np.ascontiguousarray(array))
+            data = array.astype(np.uint16) if array.dtype == np.uint8 else array
+            mrc.set_data(np.ascontiguousarray(data))
             if axes == "TYX":
                 mrc.set_image_stack()
             elif axes == "TZYX":

@@ -35,7 +35,7 @@ def read_raster(path: Path) -> ImageData:
             array = np.array(im)
             mode = im.mode
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
-        raise InputError(path, f"cannot read image, the file may be corrupt or truncated ({one_line(exc)})") from exc
+        raise InputError(path, f"cannot read image: corrupt or truncated file ({one_line(exc)})") from exc
     if mode == "I" and array.size and array.min() >= 0 and array.max() <= 65535:
         array = array.astype(np.uint16)
     if array.ndim == 3:

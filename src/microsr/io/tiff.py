@@ -111,12 +111,12 @@ def read_tiff(path: Path) -> ImageData:
     except InputError:
         raise
     except Exception as exc:  # tifffile, imagecodecs and OS errors all mean "cannot use this file"
-        raise InputError(path, f"cannot read TIFF, the file may be corrupt or truncated ({one_line(exc)})") from exc
+        raise InputError(path, f"cannot read TIFF: corrupt or truncated file ({one_line(exc)})") from exc
     finally:
         logger.removeHandler(capture)
     bad = [m for m in capture.messages if any(w in m.lower() for w in _CORRUPT_WORDS)]
     if bad:
-        raise InputError(path, f"corrupt or truncated TIFF ({' '.join(bad[0].split())[:160]})")
+        raise InputError(path, f"cannot read TIFF: corrupt or truncated file ({' '.join(bad[0].split())[:160]})")
     axes = _map_axes(raw_axes, path)
     extra: dict[str, Any] = {}
     if isinstance(ij.get("microsr"), str):
