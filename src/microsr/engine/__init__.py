@@ -1,1 +1,48 @@
-"""engine"""
+"""Training engine: :class:`TrainConfig` and :func:`train` (Lightning Fabric loop, exact resume).
+
+Public API::
+
+    from microsr.engine import TrainConfig, load_config, train
+    cfg = load_config("train.yaml", {"steps": 2000, "data.batch_size": 8})
+    run_folder = train(cfg)              # RUN/ with model.json, weights/best|last.safetensors, ...
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from microsr.engine.config import TrainConfig, dump_config, load_config, make_config
+
+
+def train(config: TrainConfig, *, progress: bool = True) -> Path:
+    """Train (or resume, with ``config.resume``) a model; returns the run folder.
+
+    Parameters
+    ----------
+    config : TrainConfig
+        The validated configuration (see ``docs/training.md``).
+    progress : bool
+        Show a progress bar and one line per validation (rank 0 only).
+
+    Returns
+    -------
+    Path
+        ``config.out``: ``config.yaml``, ``model.json``, ``weights/best.safetensors``,
+        ``weights/last.safetensors``, ``checkpoint/last.pt``, ``log.csv``, ``loss_curves.png``,
+        ``loss_curves_log.png``.
+
+    Raises
+    ------
+    InputError
+        Bad folders or images, a non-empty run folder without resume, resume without checkpoint.
+    ConfigError
+        Settings that cannot work together (e.g. half precision on the CPU).
+    """
+    from microsr.engine.data import prepare_data
+    from microsr.engine.loop import _check_run_folder, run_training
+
+    _check_run_folder(config)
+    return run_training(config, prepare_data(config), progress=progress)
+
+
+__all__ = ["TrainConfig", "dump_config", "load_config", "make_config", "train"]

@@ -1,0 +1,57 @@
+"""A rich progress bar with the running loss and the time left, silent when disabled."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn,
+                           TimeRemainingColumn)
+
+
+class ProgressBar:
+    """Progress over optimiser steps ``start..total``.
+
+    Parameters
+    ----------
+    total : int
+        Last step.
+    start : int
+        First step (non-zero when resuming).
+    enabled : bool
+        False: print nothing (other DDP ranks, tests, ``progress=False``).
+    title : str
+        Shown before the bar.
+    """
+
+    def __init__(self, total: int, start: int, *, enabled: bool, title: str = "training"):
+        self.enabled = enabled
+        self.total, self.start = total, start
+        self.console = Console(stderr=True)
+        self._progress = None
+        self._task = None
+        self.title = title
+
+    def __enter__(self) -> "ProgressBar":
+        if self.enabled:
+            self._progress = Progress(
+                TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                TextColumn("loss {task.fields[loss]}"), TimeElapsedColumn(), TextColumn("ETA"),
+                TimeRemainingColumn(), console=self.console,
+            )
+            self._progress.__enter__()
+            self._task = self._progress.add_task(self.title, total=self.total, completed=self.start,
+                                                 loss="-")
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._progress is not None:
+            self._progress.__exit__(*exc)
+
+    def update(self, step: int, loss: float) -> None:
+        """Move to ``step`` and show ``loss``."""
+        if self._progress is not None:
+            self._progress.update(self._task, completed=step, loss=f"{loss:.4g}")
+
+    def note(self, text: str) -> None:
+        """Print one line above the bar."""
+        if self.enabled:
+            self.console.print(text)
