@@ -59,7 +59,7 @@ def write_png(tmp: Path, array: np.ndarray, axes: str) -> None:
     if axes == "YX" and array.dtype in (np.uint8, np.uint16):
         im = Image.fromarray(np.ascontiguousarray(array))
     elif axes == "YXC" and array.dtype == np.uint8 and array.shape[-1] in (3, 4):
-        im = Image.fromarray(np.ascontiguousarray(array), mode=None)
+        im = Image.fromarray(np.ascontiguousarray(array))
     else:
         raise InputError(tmp.name.split(".tmp")[0].lstrip(".") + tmp.suffix,
                          f"PNG can hold only 2-D 8/16-bit grayscale or 8-bit RGB(A), not {axes} {array.dtype};"
