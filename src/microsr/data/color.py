@@ -98,7 +98,8 @@ def super_resolve_rgb(
     y_fn : callable
         Super-resolves the luminance. NumPy input: called with the Y plane without a colour axis,
         shape (..., H, W), must return (..., sH, sW). Torch input: called with (..., 1, H, W) (what a
-        model takes for (B, 3, H, W) RGB), must return (..., 1, sH, sW) (tensor or ``SROutput``-free).
+        model takes for (B, 3, H, W) RGB), must return a tensor (..., 1, sH, sW) (for a multi-output
+        model, wrap it with :func:`microsr.models.final_output`).
     rgb : ndarray or Tensor
         Floating-point RGB in [0, 1] with the colour axis at ``channel_axis`` and Y, X last
         (after moving the colour axis out).
