@@ -49,7 +49,7 @@ def tiny_data(seed: int = 0, n_val: int = 2, masks: bool = False, epoch_steps: i
 
 def tiny_config(out, **over):
     base = {"out": str(out), "model": {"name": "srcnn", "tiny": True},
-            "data": {"lr_dir": "unused-lr", "hr_dir": "unused-hr"},
+            "data": {"lr_dir": "unused-lr", "hr_dir": "unused-hr", "patch_size": 8, "batch_size": 2},
             "steps": 12, "val_every": 6, "log_every": 1, "device": "cpu",
             "optimizer": {"lr": 1e-3}, "num_threads": 1}
     for key, value in over.items():

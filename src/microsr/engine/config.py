@@ -41,7 +41,8 @@ class DataSection(BaseModel):
     batch_size: int = Field(4, gt=0)
     normalization: NormConfig = Field(default_factory=NormConfig)
     augment: bool = True
-    foreground_threshold: float | None = Field(None, ge=0.0)
+    percentile_jitter: bool = False
+    foreground_threshold: float | None = Field(0.2, ge=0.0, lt=1.0)
     val_crop: int | None = Field(256, gt=0)
 
 

@@ -8,6 +8,7 @@ independently) and cut into patches by ``PatchBatcher``, whose ``batch(i)`` is a
 
 One *epoch* is ``ceil(sum_i floor(h_i / p) * floor(w_i / p) / batch_size)`` steps: as many LR
 pixels as the training images tile with non-overlapping ``p``-px patches (at least one step).
+Every plane of a 3-D stack counts as one image (training and validation).
 """
 
 from __future__ import annotations
@@ -61,11 +62,6 @@ def epoch_steps(shapes: list[tuple[int, int]], patch: int, batch_size: int) -> i
     return max(1, math.ceil(tiles / batch_size))
 
 
-def _planes(array: np.ndarray) -> list[np.ndarray]:
-    """2-D planes of an image (a 3-D stack contributes each of its planes)."""
-    return [array] if array.ndim == 2 else [p for p in array.reshape(-1, *array.shape[-2:])]
-
-
 def prepare_data(cfg: TrainConfig) -> TrainingData:
     """Read, split and normalise the pairs of ``cfg.data``; build the batcher and validation batches.
 
@@ -78,6 +74,7 @@ def prepare_data(cfg: TrainConfig) -> TrainingData:
     from microsr.data.batches import PatchBatcher
     from microsr.data.loading import load_pair_arrays
     from microsr.data.pairs import find_pairs
+    from microsr.data.patches import Foreground
     from microsr.data.split import split_by_image
     from microsr.models import get_spec
 
@@ -90,29 +87,22 @@ def prepare_data(cfg: TrainConfig) -> TrainingData:
         if folder is not None and not Path(folder).is_dir():
             raise InputError(folder, "folder not found")
     pairs = find_pairs(d.lr_dir, d.hr_dir, scale=cfg.scale, mask_dir=d.mask_dir)
+    if not pairs:
+        raise InputError(d.lr_dir, f"no LR/HR image pairs with matching names in {d.lr_dir} and {d.hr_dir}")
     train_pairs, val_pairs = split_by_image(pairs, val_fraction=d.val_fraction, seed=cfg.seed)
-    train_items = load_pair_arrays(train_pairs, d.normalization)
-    val_items = load_pair_arrays(val_pairs, d.normalization) if val_pairs else []
-    shapes = [p.shape[-2:] for it in train_items for p in _planes(it.lr)]
-    for it in train_items:
-        h, w = it.lr.shape[-2:]
-        if h < d.patch_size or w < d.patch_size:
-            raise InputError(getattr(it, "name", None) or d.lr_dir,
-                             f"LR image is {h}x{w} px, smaller than the patch size {d.patch_size} px "
-                             "(use a smaller --patch-size)")
-    kwargs: dict[str, Any] = {}
-    if d.foreground_threshold is not None:
-        kwargs["foreground_threshold"] = d.foreground_threshold
+    jitter = np.random.default_rng([cfg.seed, 7]) if d.percentile_jitter else None
+    train_items = load_pair_arrays(train_pairs, d.normalization, scale=cfg.scale, percentile_rng=jitter)
+    val_items = load_pair_arrays(val_pairs, d.normalization, scale=cfg.scale) if val_pairs else []
+    fg = None if not d.foreground_threshold else Foreground(threshold=d.foreground_threshold)
     batcher = PatchBatcher(train_items, patch_size=d.patch_size, scale=cfg.scale,
-                           batch_size=d.batch_size, seed=cfg.seed, augment=d.augment, **kwargs)
+                           batch_size=d.batch_size, seed=cfg.seed, augment=d.augment, foreground=fg)
     val_batches = []
     for it in val_items:
-        mask = getattr(it, "mask", None)
-        lr_planes, hr_planes = _planes(it.lr), _planes(it.hr)
-        mid = len(lr_planes) // 2  # a stack is validated on its middle plane
-        lr, hr, m = centre_crop(lr_planes[mid], hr_planes[mid], mask, d.val_crop, cfg.scale)
+        lr, hr, m = centre_crop(it.lr, it.hr, it.mask, d.val_crop, cfg.scale)
         val_batches.append(make_val_batch(lr, hr, m))
+    shapes = [it.lr.shape for it in train_items]
     summary = {"train_images": len(train_pairs), "val_images": len(val_pairs),
+               "train_planes": len(train_items), "val_planes": len(val_items),
                "patch_size": d.patch_size, "batch_size": d.batch_size,
                "lr_dir": str(d.lr_dir), "hr_dir": str(d.hr_dir),
                "mask_dir": None if d.mask_dir is None else str(d.mask_dir),

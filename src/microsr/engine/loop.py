@@ -9,6 +9,7 @@ draws different ones. Every ``val_every`` steps (and at the last step) the loop 
 
 from __future__ import annotations
 
+import inspect
 import math
 import random
 from pathlib import Path
@@ -59,7 +60,13 @@ def _build_models(cfg: TrainConfig):
         if name is None:
             raise ConfigError(f"adversarial training enabled but model {cfg.model.name!r} names no "
                               "discriminator: set adversarial.discriminator")
-        disc = create_discriminator(name, cfg.out_channels, **adv.options)
+        from microsr.models.registry import _DISCRIMINATORS
+
+        options = dict(adv.options)
+        builder = _DISCRIMINATORS.get(name)
+        if builder is not None and "patch_size" in inspect.signature(builder).parameters:
+            options.setdefault("patch_size", cfg.scale * cfg.data.patch_size)  # fixed-size D (SRGAN)
+        disc = create_discriminator(name, cfg.out_channels, **options)
     return spec, model, disc
 
 
