@@ -39,9 +39,15 @@ from microsr.metrics import MS_SSIM_MIN_SIZE, crop_border as _crop, fit_affine, 
 
 FITS = ("none", "affine")
 METRICS = ("psnr", "ssim", "ms_ssim", "nrmse")
-SSIM_CONVENTION = ("Gaussian window sigma 1.5 (11x11), K1 0.01, K2 0.03, population covariance, mean over "
-                   "the valid region (= skimage structural_similarity(gaussian_weights=True, sigma=1.5, "
-                   "use_sample_covariance=False))")
+CONVENTIONS = {
+    "psnr": "10*log10(data_range^2 / MSE) over all pixels, dB",
+    "ssim": "Gaussian window sigma 1.5 (11x11), K1 0.01, K2 0.03, population covariance, mean over the valid "
+            "region (= skimage structural_similarity(gaussian_weights=True, sigma=1.5, use_sample_covariance=False))",
+    "ms_ssim": f"5 scales, weights 0.0448 0.2856 0.3001 0.2363 0.1333 (= pytorch-msssim); empty below {MS_SSIM_MIN_SIZE} px",
+    "nrmse": "||gt - pred|| / ||gt|| (euclidean, skimage default)",
+    "stacks": "SSIM and MS-SSIM per 2-D slice, averaged",
+}
+FIT_CONVENTION = {"affine": "least squares a*pred+b ~ gt per image", "none": "none (ground-truth intensities)"}
 
 
 def evaluate_pair(gt: np.ndarray, pred: np.ndarray, *, fit: str = "none", data_range: float | None = None,
@@ -198,6 +204,78 @@ def _csv_text(rows: list[dict[str, Any]]) -> str:
     return buf.getvalue()
 
 
+def check_options(fit: str, data_range: float | None, crop_border: int) -> None:
+    """Raise :class:`InputError` for an unknown fit, a non-positive data range or a negative border."""
+    if fit not in FITS:
+        raise InputError(None, f"--fit must be one of {', '.join(FITS)}, not {fit!r}")
+    if data_range is not None and not (math.isfinite(data_range) and data_range > 0):
+        raise InputError(None, f"--data-range must be a positive number, not {data_range}")
+    if crop_border < 0:
+        raise InputError(None, f"--crop-border must be >= 0, not {crop_border}")
+
+
+def score_folder(pred_dir: Path, gt_dir: Path, *, lr_dir: Path | None = None, scale: int | None = None,
+                 fit: str = "none", data_range: float | None = None,
+                 crop_border: int = 0) -> tuple[list[dict[str, Any]], list[str]]:
+    """Per-image scores of one prediction folder (and the bicubic baseline when ``lr_dir`` is given).
+
+    Returns
+    -------
+    rows : list of dict
+        One dict per ground-truth image: ``name``, ``gt``, ``pred``, ``data_range``, ``fit_a``,
+        ``fit_b``, the metrics and, with ``lr_dir``, ``lr``, ``scale`` and ``baseline_*`` keys.
+    unmatched : list of str
+        Prediction files without ground truth (not scored).
+    """
+    pairs, unmatched = pair_by_name(Path(gt_dir), Path(pred_dir), "prediction")
+    lr_pairs = pair_by_name(Path(gt_dir), Path(lr_dir), "LR image")[0] if lr_dir is not None else None
+    kw = {"fit": fit, "data_range": data_range, "crop_border": crop_border}
+    rows: list[dict[str, Any]] = []
+    for stem, (gt_path, pred_path) in pairs.items():
+        gt = load_for_metrics(gt_path)
+        row: dict[str, Any] = {"name": stem, "gt": gt_path.name, "pred": pred_path.name}
+        scores = _score(gt_path, gt, pred_path, load_for_metrics(pred_path), **kw)
+        row.update({k: scores[k] for k in ("data_range", "fit_a", "fit_b") + METRICS})
+        if lr_pairs is not None:
+            lr_path = lr_pairs[stem][1]
+            lr = load_for_metrics(lr_path)
+            s = infer_scale(lr.shape, gt.shape, lr_path, scale)
+            base = _score(gt_path, gt, lr_path, bicubic_baseline(lr, s), **kw)
+            row.update({"lr": lr_path.name, "scale": s})
+            row.update({f"baseline_{k}": base[k] for k in ("fit_a", "fit_b") + METRICS})
+        rows.append(row)
+    return rows, unmatched
+
+
+def summarize(rows: list[dict[str, Any]], *, fit: str, data_range: float | None, crop_border: int) -> dict[str, Any]:
+    """Means over ``rows`` (from :func:`score_folder`) plus the conventions used, JSON-ready."""
+    summary: dict[str, Any] = {
+        "n_images": len(rows),
+        **{k: _mean(rows, k) for k in METRICS},
+        "fit": fit,
+        "data_range": "per-image ground truth max - min" if data_range is None else float(data_range),
+        "crop_border": crop_border,
+        "conventions": {**CONVENTIONS, "fit": FIT_CONVENTION[fit]},
+    }
+    if rows and "baseline_psnr" in rows[0]:
+        scales = sorted({r["scale"] for r in rows})
+        summary["baseline"] = {
+            "method": "bicubic, torch F.interpolate(mode='bicubic', align_corners=False)",
+            "scale": scales[0] if len(scales) == 1 else scales,
+            **{k: _mean(rows, f"baseline_{k}") for k in METRICS},
+        }
+    if any(r["ms_ssim"] is None for r in rows):
+        summary["notes"] = [f"MS-SSIM left empty for images smaller than {MS_SSIM_MIN_SIZE} px on a side"]
+    return _json_safe(summary)
+
+
+def write_results(out_dir: str | PathLike[str], rows: list[dict[str, Any]], summary: dict[str, Any]) -> None:
+    """Write ``metrics.csv`` (floats with 8 significant digits) and ``summary.json``, each atomically."""
+    out = Path(out_dir)
+    write_text_atomic(out / "metrics.csv", _csv_text(rows))
+    write_text_atomic(out / "summary.json", json.dumps(_json_safe(summary), indent=2, allow_nan=False) + "\n")
+
+
 def evaluate_folders(pred_dir: str | PathLike[str], gt_dir: str | PathLike[str], out_dir: str | PathLike[str], *,
                      lr_dir: str | PathLike[str] | None = None, scale: int | None = None, fit: str = "none",
                      data_range: float | None = None, crop_border: int = 0) -> dict[str, Any]:
@@ -208,8 +286,8 @@ def evaluate_folders(pred_dir: str | PathLike[str], gt_dir: str | PathLike[str],
     pred_dir, gt_dir : path-like
         Folders of predictions and ground-truth images, paired by file name without extension.
     out_dir : path-like
-        Created if needed; receives ``metrics.csv`` (one row per image) and ``summary.json``. Both
-        are written atomically, and only after every image has been scored.
+        Created if needed; receives ``metrics.csv`` (one row per image) and ``summary.json``, each
+        written atomically and only after every image has been scored.
     lr_dir : path-like or None
         Low-resolution inputs; adds a bicubic baseline scored the same way (key ``baseline``).
     scale : int or None
@@ -227,62 +305,12 @@ def evaluate_folders(pred_dir: str | PathLike[str], gt_dir: str | PathLike[str],
         The content of ``summary.json``: means of ``psnr``, ``ssim``, ``ms_ssim``, ``nrmse``,
         ``baseline`` (when ``lr_dir``), conventions, and ``per_image`` rows.
     """
-    if fit not in FITS:
-        raise InputError(None, f"--fit must be one of {', '.join(FITS)}, not {fit!r}")
-    if data_range is not None and not (math.isfinite(data_range) and data_range > 0):
-        raise InputError(None, f"--data-range must be a positive number, not {data_range}")
-    if crop_border < 0:
-        raise InputError(None, f"--crop-border must be >= 0, not {crop_border}")
-    gt_dir, pred_dir = Path(gt_dir), Path(pred_dir)
-    pairs, unmatched = pair_by_name(gt_dir, pred_dir, "prediction")
-    lr_pairs = pair_by_name(gt_dir, Path(lr_dir), "LR image")[0] if lr_dir is not None else None
-    kw = {"fit": fit, "data_range": data_range, "crop_border": crop_border}
-    rows: list[dict[str, Any]] = []
-    scales: set[int] = set()
-    for stem, (gt_path, pred_path) in pairs.items():
-        gt = load_for_metrics(gt_path)
-        row: dict[str, Any] = {"name": stem, "gt": gt_path.name, "pred": pred_path.name}
-        scores = _score(gt_path, gt, pred_path, load_for_metrics(pred_path), **kw)
-        row.update({k: scores[k] for k in ("data_range", "fit_a", "fit_b") + METRICS})
-        if lr_pairs is not None:
-            lr_path = lr_pairs[stem][1]
-            lr = load_for_metrics(lr_path)
-            s = infer_scale(lr.shape, gt.shape, lr_path, scale)
-            scales.add(s)
-            base = _score(gt_path, gt, lr_path, bicubic_baseline(lr, s), **kw)
-            row.update({"lr": lr_path.name, "scale": s})
-            row.update({f"baseline_{k}": base[k] for k in ("fit_a", "fit_b") + METRICS})
-        rows.append(row)
-    summary: dict[str, Any] = {
-        "format": "microsr-evaluation/1",
-        "n_images": len(rows),
-        "pred_dir": str(pred_dir), "gt_dir": str(gt_dir), "lr_dir": None if lr_dir is None else str(lr_dir),
-        **{k: _mean(rows, k) for k in METRICS},
-        "fit": fit,
-        "data_range": "per-image ground truth max - min" if data_range is None else float(data_range),
-        "crop_border": crop_border,
-        "conventions": {
-            "psnr": "10*log10(data_range^2 / MSE) over all pixels, dB",
-            "ssim": SSIM_CONVENTION,
-            "ms_ssim": "5 scales, weights 0.0448 0.2856 0.3001 0.2363 0.1333 (= pytorch-msssim); "
-                       f"empty below {MS_SSIM_MIN_SIZE} px",
-            "nrmse": "||gt - pred|| / ||gt|| (euclidean, skimage default)",
-            "stacks": "SSIM and MS-SSIM per 2-D slice, averaged",
-            "fit": "least squares a*pred+b ~ gt per image" if fit == "affine" else "none (ground-truth intensities)",
-        },
-        "unmatched_predictions": unmatched,
-    }
-    if lr_pairs is not None:
-        summary["baseline"] = {
-            "method": "bicubic, torch F.interpolate(mode='bicubic', align_corners=False)",
-            "scale": sorted(scales)[0] if len(scales) == 1 else sorted(scales),
-            **{k: _mean(rows, f"baseline_{k}") for k in METRICS},
-        }
-    if any(r["ms_ssim"] is None for r in rows):
-        summary["notes"] = [f"MS-SSIM left empty for images smaller than {MS_SSIM_MIN_SIZE} px on a side"]
-    summary["per_image"] = rows
-    summary = _json_safe(summary)
-    out = Path(out_dir)
-    write_text_atomic(out / "metrics.csv", _csv_text(rows))
-    write_text_atomic(out / "summary.json", json.dumps(summary, indent=2, allow_nan=False) + "\n")
+    check_options(fit, data_range, crop_border)
+    rows, unmatched = score_folder(Path(pred_dir), Path(gt_dir), lr_dir=None if lr_dir is None else Path(lr_dir),
+                                   scale=scale, fit=fit, data_range=data_range, crop_border=crop_border)
+    summary = {"format": "microsr-evaluation/1", "pred_dir": str(pred_dir), "gt_dir": str(gt_dir),
+               "lr_dir": None if lr_dir is None else str(lr_dir),
+               **summarize(rows, fit=fit, data_range=data_range, crop_border=crop_border),
+               "unmatched_predictions": unmatched, "per_image": _json_safe(rows)}
+    write_results(out_dir, rows, summary)
     return summary
