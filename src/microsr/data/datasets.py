@@ -1,0 +1,179 @@
+"""Write LR/HR data set folders: simulated pairs, or LR made from HR-only images.
+
+Both writers build the whole data set in a hidden staging folder next to ``out`` and rename it to
+``out`` only when every file is written, so a failure (bad file, Ctrl-C) leaves nothing half
+written. ``out`` must not exist yet or be empty, and must not be (or contain) the input folder.
+Layout::
+
+    OUT/lr/NAME.tif   OUT/hr/NAME.tif   OUT/simulation.json | OUT/degradation.json
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from os import PathLike
+from pathlib import Path
+
+import numpy as np
+from rich.progress import track
+
+from microsr.data.degrade import AiryPSF, GaussianPSF, crop_to_multiple, degrade
+from microsr.data.simulate import SimConfig, simulate_pair, simulation_record
+from microsr.errors import InputError
+from microsr.io import list_images, read_image, storable_dtype, to_output_dtype, write_image
+
+DEFAULT_SIGMA_PER_SCALE = 0.85  # Gaussian FWHM of 2 LR px (a Nyquist-sampled widefield camera)
+
+
+@contextmanager
+def staged_folder(out: str | PathLike[str], *, inputs: tuple[Path, ...] = ()) -> Iterator[Path]:
+    """Yield a hidden staging folder; rename it to ``out`` on success, delete it on failure.
+
+    Raises
+    ------
+    InputError
+        ``out`` is a file, a non-empty folder, or is/contains/lies inside an input folder.
+    """
+    out = Path(out)
+    target = out.resolve()
+    for inp in inputs:
+        src = inp.resolve()
+        if target == src or src in target.parents or target in src.parents:
+            raise InputError(out, f"output folder overlaps the input folder {inp}; choose another")
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise InputError(out, "output already exists and is not an empty folder; choose a new one")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    stage = out.parent / f".{out.name}.partial-{uuid.uuid4().hex[:8]}"
+    stage.mkdir()
+    try:
+        yield stage
+        if out.exists():
+            out.rmdir()
+        stage.rename(out)
+    finally:
+        if stage.exists():
+            shutil.rmtree(stage, ignore_errors=True)
+
+
+def _json(path: Path, record: dict) -> None:
+    path.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+
+
+def write_simulated(
+    out: str | PathLike[str], *, structure: str, count: int, size: int, scale: int, seed: int = 0,
+    photons: float | None = None, dtype: str = "uint16", progress: bool = False,
+) -> Path:
+    """Simulate ``count`` pairs into ``out/lr`` and ``out/hr`` (see :mod:`microsr.data.simulate`).
+
+    Image ``i`` is ``simulate_pair(structure, size=size, scale=scale, seed=seed + i)``, named
+    ``{structure}_{i:04d}.tif``; ``size`` is the HR size. uint16 values are rounded and clipped to
+    0..65535; float32 keeps them exactly. Pixel sizes (um) are stored in the TIFFs.
+    """
+    if count < 1:
+        raise InputError(None, f"--count must be at least 1, got {count}")
+    if scale < 1 or size < 8 or size % scale:
+        raise InputError(None, f"--size {size} (HR px) must be >= 8 and divisible by --scale {scale}")
+    if photons is not None and photons <= 0:
+        raise InputError(None, f"--photons must be positive, got {photons}")
+    cfg = SimConfig() if photons is None else SimConfig(photons=photons)
+    hr_um = cfg.hr_pixel_nm / 1000.0
+    with staged_folder(out) as stage:
+        for i in track(range(count), description=f"simulating {structure}", disable=not progress):
+            lr, hr = simulate_pair(structure, size=size, scale=scale, seed=seed + i, config=cfg)
+            name = f"{structure}_{i:04d}.tif"
+            meta = {"simulation": {"structure": structure, "seed": seed + i}}
+            write_image(stage / "lr" / name, lr, "YX", hr_um * scale, dtype=dtype, metadata=meta)
+            write_image(stage / "hr" / name, hr, "YX", hr_um, dtype=dtype, metadata=meta)
+        rec = simulation_record(structure, size=size, scale=scale, seed=seed, count=count, config=cfg)
+        _json(stage / "simulation.json", rec | {"dtype": dtype})
+    return Path(out)
+
+
+def choose_psf(
+    *, scale: int, sigma: float | None, na: float | None, wavelength: float | None,
+    pixel_nm: float | None, file_pixel_um: float | None, path: Path,
+) -> GaussianPSF | AiryPSF:
+    """PSF on the HR grid from the options; the pixel size may come from the file's metadata."""
+    if sigma is not None and (na is not None or wavelength is not None):
+        raise InputError(None, "give either --psf-sigma or --na/--wavelength, not both")
+    if na is not None or wavelength is not None:
+        if na is None or wavelength is None:
+            raise InputError(None, "an Airy PSF needs both --na and --wavelength")
+        px = pixel_nm if pixel_nm is not None else (file_pixel_um * 1000 if file_pixel_um else None)
+        if px is None:
+            raise InputError(path, "no pixel size in the file; give --pixel-size NM (HR pixel)")
+        if na <= 0 or wavelength <= 0 or px <= 0:
+            raise InputError(None, "--na, --wavelength and --pixel-size must be positive")
+        return AiryPSF(na, wavelength, px)
+    s = DEFAULT_SIGMA_PER_SCALE * scale if sigma is None else sigma
+    if s <= 0:
+        raise InputError(None, f"--psf-sigma must be positive, got {s}")
+    return GaussianPSF(s)
+
+
+def _degrade_image(image, *, scale, psf, photons, read_noise, rng):
+    arr, axes = image.array, image.axes
+    if axes.endswith("YXC"):
+        raise InputError(image.path, "colour (RGB) images cannot be degraded; save them as grayscale")
+    if arr.shape[-2] < scale or arr.shape[-1] < scale:
+        raise InputError(image.path, f"image is {arr.shape[-2]}x{arr.shape[-1]} px, smaller than the scale")
+    hr = crop_to_multiple(arr, scale)
+    planes = hr.reshape(-1, *hr.shape[-2:])
+    lr = np.stack([degrade(p, scale=scale, psf=psf, photons=photons, read_noise=read_noise, rng=rng)
+                   for p in planes])
+    return hr, lr.reshape(*hr.shape[:-2], *lr.shape[-2:])
+
+
+def write_degraded(
+    hr_dir: str | PathLike[str], out: str | PathLike[str], *, scale: int,
+    psf_sigma: float | None = None, na: float | None = None, wavelength: float | None = None,
+    pixel_size: float | None = None, photons: float | None = None, read_noise: float = 2.0,
+    seed: int = 0, progress: bool = False,
+) -> Path:
+    """Make ``out/lr`` (degraded) and ``out/hr`` (cropped copies) from a folder of HR images.
+
+    HR images are cropped at the bottom/right to a multiple of ``scale`` and written in their own
+    bit depth (uint8/uint16/float32; other types as float32). The LR gets the same dtype,
+    rounded and clipped. Image ``i`` uses ``np.random.default_rng([seed, i])``. Stacks are
+    degraded plane by plane. ``pixel_size`` is the HR pixel in nm (Airy PSF only).
+    """
+    if scale < 1:
+        raise InputError(None, f"--scale must be a positive integer, got {scale}")
+    if photons is not None and photons <= 0:
+        raise InputError(None, f"--photons must be positive, got {photons}")
+    if read_noise < 0:
+        raise InputError(None, f"--read-noise must be >= 0, got {read_noise}")
+    hr_dir = Path(hr_dir)
+    files = list_images(hr_dir)
+    records = []
+    with staged_folder(out, inputs=(hr_dir,)) as stage:
+        for i, f in enumerate(track(files, description="degrading", disable=not progress)):
+            img = read_image(f)
+            psf = choose_psf(scale=scale, sigma=psf_sigma, na=na, wavelength=wavelength,
+                             pixel_nm=pixel_size, file_pixel_um=img.pixel_size, path=f)
+            hr, lr = _degrade_image(img, scale=scale, psf=psf, photons=photons,
+                                    read_noise=read_noise, rng=np.random.default_rng([seed, i]))
+            px = img.pixel_size
+            name = f.with_suffix(".tif").name if f.suffix.lower() not in (".tif", ".tiff") else f.name
+            if (stage / "hr" / name).exists():
+                raise InputError(f, f"two inputs would both be written as {name}; rename one")
+            try:
+                hr = storable_dtype(hr)
+            except ValueError as exc:
+                raise InputError(f, str(exc)) from exc
+            write_image(stage / "hr" / name, hr, img.axes, px)
+            lr_out = to_output_dtype(lr, hr.dtype)
+            write_image(stage / "lr" / name, lr_out, img.axes, None if px is None else px * scale)
+            records.append({"file": f.name, "output": name, "hr_shape": list(hr.shape),
+                            "lr_shape": list(lr.shape), "dtype": str(lr_out.dtype), "psf": repr(psf)})
+        _json(stage / "degradation.json", {
+            "format": "microsr-degradation/1", "source": str(hr_dir.resolve()), "scale": scale,
+            "psf_sigma_px": psf_sigma, "na": na, "wavelength_nm": wavelength,
+            "pixel_size_nm": pixel_size, "photons": photons, "read_noise": read_noise, "seed": seed,
+            "seeds": "image i uses numpy default_rng([seed, i])", "images": records,
+        })
+    return Path(out)
