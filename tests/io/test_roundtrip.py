@@ -170,3 +170,13 @@ def test_requested_dtype_rounds_and_clips(tmp_path):
     back = read_image(write_image(tmp_path / "u16.tif", pred, dtype="uint16")).array
     np.testing.assert_array_equal(back, [[0, 2, 2, 65535], [0, 1, 65535, 9]])
     assert back.dtype == np.uint16
+
+
+def test_numpy_values_in_metadata_are_stored_as_plain_json(tmp_path):
+    meta = {"norm": {"offset": np.float32(1.5), "scale": np.float64(2.0)}, "hist": np.arange(3),
+            "source": tmp_path / "in.tif"}
+    back = read_image(write_image(tmp_path / "m.tif", load_real("nuclei2d"), metadata=meta)).metadata["microsr"]
+    assert back == {"norm": {"offset": 1.5, "scale": 2.0}, "hist": [0, 1, 2], "source": str(tmp_path / "in.tif")}
+    with pytest.raises(TypeError, match="not JSON-serialisable"):
+        write_image(tmp_path / "bad.tif", load_real("nuclei2d"), metadata={"x": object()})
+    assert not (tmp_path / "bad.tif").exists()

@@ -43,6 +43,17 @@ class _Capture(logging.Handler):
         self.messages.append(record.getMessage())
 
 
+def _json_default(value: Any) -> Any:
+    """numpy scalars/arrays and paths in metadata become plain JSON values."""
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, Path):
+        return str(value)
+    raise TypeError(f"metadata value {value!r} of type {type(value).__name__} is not JSON-serialisable")
+
+
 def _unit_factor(unit: str | None) -> float | None:
     if not unit:
         return None
@@ -169,6 +180,6 @@ def write_tiff(tmp: Path, array: np.ndarray, axes: str, pixel_size: float | None
     if array.dtype != np.uint8 and not rgb:
         ij_meta["min"], ij_meta["max"] = float(array.min()), float(array.max())  # ImageJ display range
     if extra:
-        ij_meta["microsr"] = json.dumps(extra, separators=(",", ":"), allow_nan=False)
+        ij_meta["microsr"] = json.dumps(extra, separators=(",", ":"), default=_json_default)
     tifffile.imwrite(tmp, array, imagej=True, photometric="rgb" if rgb else "minisblack",
                      metadata=ij_meta, **kwargs)
