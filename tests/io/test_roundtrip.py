@@ -180,3 +180,13 @@ def test_numpy_values_in_metadata_are_stored_as_plain_json(tmp_path):
     with pytest.raises(TypeError, match="not JSON-serialisable"):
         write_image(tmp_path / "bad.tif", load_real("nuclei2d"), metadata={"x": object()})
     assert not (tmp_path / "bad.tif").exists()
+
+
+def test_16bit_rgb_png_is_not_reduced_to_8bit(tmp_path):
+    # Pillow alone would return 8-bit values for this file.
+    rgb16 = load_real("histo_rgb").astype(np.uint16) * np.uint16(257) + np.uint16(3)
+    back = read_image(write_image(tmp_path / "rgb16.png", rgb16, "YXC"))
+    assert back.array.dtype == np.uint16 and back.axes == "YXC"
+    np.testing.assert_array_equal(back.array, rgb16)
+    with Image.open(tmp_path / "rgb16.png") as im:  # a standard 16-bit PNG that other tools open
+        assert im.size == (128, 128)

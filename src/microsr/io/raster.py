@@ -2,8 +2,10 @@
 
 Grayscale PNG/JPEG are read as ``"YX"`` in their own bit depth (8 or 16 bit; 16-bit PNGs that
 Pillow opens in 32-bit mode ``"I"`` are brought back to uint16 when the values fit). Colour images
-are ``"YXC"`` uint8 with 3 (RGB) or 4 (RGBA) samples last; palette images are expanded to RGB(A);
-an alpha channel that is fully opaque is dropped. PNG stores no physical pixel size we trust
+are ``"YXC"`` with 3 (RGB) or 4 (RGBA) samples last; palette images are expanded to RGB(A); an alpha
+channel that is fully opaque is dropped. Pillow silently reduces 16-bit colour PNGs to 8 bit, so
+those (bit depth 16, colour type 2 or 6 in the PNG header) are decoded and encoded with imagecodecs
+instead, keeping uint16. PNG stores no physical pixel size we trust
 (``pHYs`` is usually screen DPI), so ``pixel_size`` is ``None``.
 
 Only PNG is written: JPEG is lossy and would silently change intensities.
@@ -13,6 +15,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import imagecodecs
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
@@ -20,9 +23,18 @@ from microsr.errors import InputError
 from microsr.io.image import ImageData, one_line
 
 
+def _is_16bit_colour_png(path: Path) -> bool:
+    with open(path, "rb") as fh:
+        head = fh.read(26)
+    return head[:8] == b"\x89PNG\r\n\x1a\n" and head[12:16] == b"IHDR" and head[24] == 16 and head[25] in (2, 6)
+
+
 def read_raster(path: Path) -> ImageData:
     """Read a PNG or JPEG file (see module docstring for axes and dtypes)."""
     try:
+        if path.suffix.lower() == ".png" and _is_16bit_colour_png(path):
+            array = imagecodecs.png_decode(path.read_bytes())
+            return ImageData(_drop_opaque_alpha(array), "YXC", None, path, {"format": "png", "mode": "RGB;16"})
         with Image.open(path) as im:
             im.load()
             mode = im.mode
@@ -34,22 +46,28 @@ def read_raster(path: Path) -> ImageData:
                 im = im.convert("RGB")
             array = np.array(im)
             mode = im.mode
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, IndexError,
+            imagecodecs.PngError) as exc:
         raise InputError(path, f"cannot read image: corrupt or truncated file ({one_line(exc)})") from exc
     if mode == "I" and array.size and array.min() >= 0 and array.max() <= 65535:
         array = array.astype(np.uint16)
-    if array.ndim == 3:
-        if array.shape[-1] in (2, 4) and np.all(array[..., -1] == np.iinfo(array.dtype).max):
-            array = array[..., :-1]
-        if array.shape[-1] == 1:
-            array = array[..., 0]
+    array = _drop_opaque_alpha(array)
     axes = "YX" if array.ndim == 2 else "YXC"
     fmt = "png" if path.suffix.lower() == ".png" else "jpeg"
     return ImageData(array, axes, None, path, {"format": fmt, "mode": mode})
 
 
+def _drop_opaque_alpha(array: np.ndarray) -> np.ndarray:
+    if array.ndim == 3:
+        if array.shape[-1] in (2, 4) and np.all(array[..., -1] == np.iinfo(array.dtype).max):
+            array = array[..., :-1]
+        if array.shape[-1] == 1:
+            array = array[..., 0]
+    return array
+
+
 def write_png(tmp: Path, array: np.ndarray, axes: str) -> None:
-    """Write a lossless PNG: ``"YX"`` uint8/uint16, or ``"YXC"`` uint8 with 3 or 4 samples.
+    """Write a lossless PNG: ``"YX"`` uint8/uint16, or ``"YXC"`` uint8/uint16 with 3 or 4 samples.
 
     Raises
     ------
@@ -60,8 +78,11 @@ def write_png(tmp: Path, array: np.ndarray, axes: str) -> None:
         im = Image.fromarray(np.ascontiguousarray(array))
     elif axes == "YXC" and array.dtype == np.uint8 and array.shape[-1] in (3, 4):
         im = Image.fromarray(np.ascontiguousarray(array))
+    elif axes == "YXC" and array.dtype == np.uint16 and array.shape[-1] in (3, 4):
+        tmp.write_bytes(imagecodecs.png_encode(np.ascontiguousarray(array)))
+        return
     else:
         raise InputError(tmp.name.split(".tmp")[0].lstrip(".") + tmp.suffix,
-                         f"PNG can hold only 2-D 8/16-bit grayscale or 8-bit RGB(A), not {axes} {array.dtype};"
+                         f"PNG can hold only 2-D 8/16-bit grayscale or RGB(A), not {axes} {array.dtype};"
                          " write a .tif instead")
     im.save(tmp, format="PNG")
