@@ -19,6 +19,10 @@ The blurred, downsampled image is scaled so that its maximum becomes ``photons``
 photo-electrons, Poisson-sampled, Gaussian read noise of ``read_noise`` e- (std) added, and scaled
 back to the input's units (so the LR stays comparable to the HR; values may dip below 0 from
 read noise and are clipped when written to an integer type). No camera offset is added.
+
+Why hand-written: ``skimage.transform.downscale_local_mean`` pads ragged edges with zeros (we crop
+instead, so no dark border appears) and ``skimage.util.random_noise`` has no photon-count scale or
+read noise; neither scipy nor skimage provides a pixel-integrated Airy kernel.
 """
 
 from __future__ import annotations

@@ -2,7 +2,8 @@
 
 Patches of one image are strongly correlated, so splitting patches would leak validation data
 into training. Split the list of image pairs (files; a 3-D stack counts as one image) before any
-patch is cut.
+patch is cut. (scikit-learn's ``train_test_split`` would do the shuffling but is not a
+dependency, and it does not enforce one image per side.)
 """
 
 from __future__ import annotations
