@@ -17,6 +17,15 @@ from microsr.models import (
 from microsr.models.dfcan import FourierChannelAttention
 
 
+@pytest.fixture(autouse=True)
+def _one_thread(_few_threads):
+    # tiny tensors gain nothing from two threads; on a loaded machine the thread hand-off costs
+    # more than the arithmetic
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(2)
+
+
 def test_dfcan_parameter_count_matches_spec():
     assert count_parameters(create_model("dfcan")) == 1_930_753
 
@@ -36,6 +45,8 @@ def test_specs():
     gammas = {m.gamma for m in gen.modules() if isinstance(m, FourierChannelAttention)}
     assert gammas == {0.1}
     assert len(gen.body) == 5 and len(gen.body[0].blocks) == 10
+    gelus = [m for m in create_model("dfcan").modules() if isinstance(m, torch.nn.GELU)]
+    assert len(gelus) == 1 + 16 * 2 + 1 and all(g.approximate == "none" for g in gelus)  # erf form
 
 
 @pytest.mark.parametrize("scale", [2, 3, 4])
