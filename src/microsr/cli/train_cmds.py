@@ -1,0 +1,129 @@
+"""``microsr train`` and ``microsr models``.
+
+``register(app)`` adds each command through its own ``_register_*`` function, so further commands can
+be added here the same way.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import typer
+
+from microsr.errors import ConfigError, InputError
+
+
+def _overrides(**flags: Any) -> dict[str, Any]:
+    """CLI flags as dotted config keys; flags that were not given (None) are left out."""
+    keys = {"lr": "data.lr_dir", "hr": "data.hr_dir", "mask": "data.mask_dir", "model": "model.name",
+            "batch_size": "data.batch_size", "patch_size": "data.patch_size",
+            "learning_rate": "optimizer.lr", "tiny": "model.tiny"}
+    out = {}
+    for name, value in flags.items():
+        if value is None:
+            continue
+        out[keys.get(name, name)] = str(value) if isinstance(value, Path) else value
+    return out
+
+
+def train(
+    out: Annotated[Path, typer.Option("--out", help="Run folder (new, or existing with --resume).")],
+    lr: Annotated[Optional[Path], typer.Option("--lr", help="Folder of low-resolution training images.")] = None,
+    hr: Annotated[Optional[Path], typer.Option("--hr", help="Folder of matching high-resolution images.")] = None,
+    model: Annotated[Optional[str], typer.Option("--model", help="Architecture (see `microsr models`).")] = None,
+    scale: Annotated[Optional[int], typer.Option("--scale", help="Up-sampling factor (HR px per LR px).")] = None,
+    config: Annotated[Optional[Path], typer.Option("--config", help="YAML training config; flags override it.")] = None,
+    steps: Annotated[Optional[int], typer.Option("--steps", help="Optimiser steps (exclusive with --epochs).")] = None,
+    epochs: Annotated[Optional[int], typer.Option("--epochs", help="Epochs (see docs/training.md).")] = None,
+    batch_size: Annotated[Optional[int], typer.Option("--batch-size", help="Patches per step.")] = None,
+    patch_size: Annotated[Optional[int], typer.Option("--patch-size", help="LR patch size in px.")] = None,
+    resume: Annotated[bool, typer.Option("--resume", help="Continue the run in --out from its checkpoint.")] = False,
+    init_from: Annotated[Optional[Path], typer.Option(
+        "--init-from", help="Start from the best weights of this earlier run (fine-tuning).")] = None,
+    mask: Annotated[Optional[Path], typer.Option("--mask", help="Folder of parsing masks (geometry prior, SFTGAN).")] = None,
+    tiny: Annotated[bool, typer.Option("--tiny", help="Small version of the architecture (tests, CPU demos).")] = False,
+    seed: Annotated[Optional[int], typer.Option("--seed", help="Seed of the split, initialisation and patches.")] = None,
+    val_every: Annotated[Optional[int], typer.Option("--val-every", help="Validate every N steps (default: each epoch).")] = None,
+    loss: Annotated[Optional[str], typer.Option("--loss", help="Loss, e.g. 'mse+0.1*ssim' (default: the model's).")] = None,
+    learning_rate: Annotated[Optional[float], typer.Option("--learning-rate", help="Generator learning rate.")] = None,
+    device: Annotated[Optional[str], typer.Option("--device", help="auto, cpu or cuda.")] = None,
+    num_threads: Annotated[Optional[int], typer.Option("--num-threads", help="CPU threads for torch.")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar.")] = False,
+) -> None:
+    """Train a super-resolution model on LR/HR pairs; writes weights, logs and curves to --out."""
+    from microsr.engine import load_config
+    from microsr.engine import train as run_train
+
+    if steps is not None and epochs is not None:
+        raise ConfigError("--steps and --epochs are mutually exclusive: give one of them")
+    if config is None and resume and (out / "config.yaml").is_file():
+        config = out / "config.yaml"  # resume a run with its own settings unless told otherwise
+    if config is None:
+        missing = [flag for flag, value in (("--lr", lr), ("--hr", hr), ("--model", model)) if value is None]
+        if missing:
+            raise InputError(None, f"give {', '.join(missing)} (or a --config file)")
+    cfg = load_config(config, _overrides(
+        out=out, lr=lr, hr=hr, model=model, scale=scale, steps=steps, epochs=epochs,
+        batch_size=batch_size, patch_size=patch_size, resume=True if resume else False,
+        init_from=init_from, mask=mask, tiny=True if tiny else None, seed=seed, val_every=val_every,
+        loss=loss, learning_rate=learning_rate, device=device, num_threads=num_threads))
+    run = run_train(cfg, progress=not quiet)
+    doc = json.loads((run / "model.json").read_text())
+    v = doc.get("validation", {})
+    summary = f"trained {cfg.model.name} x{cfg.scale} in {run}"
+    if v.get("psnr") is not None:
+        summary += (f" (last validation at step {v['step']}: PSNR {v['psnr']:.2f} dB, SSIM {v['ssim']:.4f}; "
+                    f"best weights from step {v['best_step']})")
+    typer.echo(summary)
+
+
+def model_table(scale: int = 2) -> list[dict[str, Any]]:
+    """One row per registered model: name, parameters (1 channel, default size), grid, loss, GAN, mask."""
+    from microsr.models import count_parameters, create_model, get_spec, list_models
+
+    rows = []
+    for name in list_models():
+        spec = get_spec(name)
+        params = count_parameters(create_model(name, 1, 1, scale))
+        rows.append({"name": name, "parameters": params, "input_grid": spec.input_grid,
+                     "default_loss": spec.default_loss, "discriminator": spec.discriminator,
+                     "needs_mask": spec.needs_mask, "trainable": spec.trainable,
+                     "description": spec.description})
+    return rows
+
+
+def models(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+) -> None:
+    """List every architecture with its parameter count (1 channel, x2), input grid and default loss."""
+    rows = model_table(scale=2)
+    if as_json:
+        typer.echo(json.dumps(rows, indent=2))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title="microsr models (parameters for 1 channel, x2, default size)")
+    for col, kw in (("name", {}), ("parameters", {"justify": "right"}), ("input", {}), ("default loss", {}),
+                    ("GAN", {}), ("mask", {}), ("description", {"overflow": "fold"})):
+        table.add_column(col, **kw)
+    for r in rows:
+        table.add_row(r["name"], f"{r['parameters']:,}", r["input_grid"], r["default_loss"],
+                      r["discriminator"] or "", "yes" if r["needs_mask"] else "", r["description"])
+    Console(width=160).print(table)
+
+
+def _register_train(app: typer.Typer) -> None:
+    app.command("train")(train)
+
+
+def _register_models(app: typer.Typer) -> None:
+    app.command("models")(models)
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``train`` and ``models`` to the ``microsr`` app."""
+    _register_train(app)
+    _register_models(app)

@@ -1,0 +1,94 @@
+"""``microsr train`` / ``microsr models`` through the real command line entry point."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+import microsr.models
+from microsr.cli.main import main
+from microsr.io import write_image
+
+
+@pytest.fixture
+def pairs(tmp_path):
+    rng = np.random.default_rng(0)
+    for name in ("lr", "hr"):
+        (tmp_path / name).mkdir()
+    for i in range(3):
+        hr = rng.random((32, 32))
+        lr = hr.reshape(16, 2, 16, 2).mean(axis=(1, 3))
+        write_image(tmp_path / "hr" / f"p{i}.tif", (hr * 4000).astype(np.uint16))
+        write_image(tmp_path / "lr" / f"p{i}.tif", (lr * 4000).astype(np.uint16))
+    return tmp_path / "lr", tmp_path / "hr"
+
+
+def _base(pairs, out, *extra):
+    lr, hr = pairs
+    return ["train", "--lr", str(lr), "--hr", str(hr), "--model", "srcnn", "--tiny", "--scale", "2",
+            "--out", str(out), "--patch-size", "8", "--batch-size", "2", "--num-threads", "1",
+            "--quiet", "--device", "cpu", *extra]
+
+
+def test_train_then_resume_from_run_folder(pairs, tmp_path, capsys):
+    run = tmp_path / "run"
+    assert main(_base(pairs, run, "--steps", "2", "--val-every", "2", "--seed", "3")) == 0
+    assert "trained srcnn x2" in capsys.readouterr().out
+    cfg = (run / "config.yaml").read_text()
+    assert "seed: 3" in cfg and "tiny: true" in cfg and "patch_size: 8" in cfg
+    # resume with nothing but the run folder and a longer horizon
+    assert main(["train", "--out", str(run), "--resume", "--steps", "4", "--quiet"]) == 0
+    doc = json.loads((run / "model.json").read_text())
+    assert doc["training"]["steps_done"] == 4 and doc["validation"]["step"] == 4
+
+
+def test_yaml_config_with_flag_override(pairs, tmp_path):
+    lr, hr = pairs
+    yaml_file = tmp_path / "t.yaml"
+    yaml_file.write_text(f"model: {{name: vdsr, tiny: true}}\nscale: 2\nepochs: 5\n"
+                         f"data: {{lr_dir: {lr}, hr_dir: {hr}, patch_size: 8, batch_size: 2}}\n"
+                         "device: cpu\nnum_threads: 1\n")
+    run = tmp_path / "run"
+    assert main(["train", "--config", str(yaml_file), "--out", str(run), "--steps", "1", "--quiet"]) == 0
+    doc = json.loads((run / "model.json").read_text())
+    assert doc["architecture"]["name"] == "vdsr" and doc["training"]["total_steps"] == 1
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--steps", "2", "--epochs", "1"], "mutually exclusive"),
+    (["--steps", "2", "--patch-size", "64"], "patch size"),
+    (["--steps", "2", "--resume"], "no checkpoint to resume from"),
+])
+def test_bad_input_one_line_exit_2(pairs, tmp_path, capsys, args, message):
+    base = _base(pairs, tmp_path / "run")
+    if "--patch-size" in args:
+        i = base.index("--patch-size")
+        del base[i:i + 2]
+    assert main(base + args) == 2
+    err = capsys.readouterr().err.strip()
+    assert message in err and len(err.splitlines()) == 1 and err.startswith("error:")
+
+
+def test_unknown_model_and_missing_folder(pairs, tmp_path, capsys):
+    lr, hr = pairs
+    assert main(["train", "--lr", str(lr), "--hr", str(hr), "--model", "nosuchnet", "--out",
+                 str(tmp_path / "r1"), "--steps", "1", "--quiet"]) == 2
+    assert "known models" in capsys.readouterr().err
+    assert main(["train", "--lr", str(tmp_path / "missing"), "--hr", str(hr), "--model", "srcnn",
+                 "--out", str(tmp_path / "r2"), "--steps", "1", "--quiet"]) == 2
+    assert "folder not found" in capsys.readouterr().err
+    assert main(["train", "--out", str(tmp_path / "r3"), "--steps", "1"]) == 2
+    assert "give --lr, --hr, --model" in capsys.readouterr().err
+
+
+def test_models_json(monkeypatch, capsys):
+    monkeypatch.setattr(microsr.models, "list_models", lambda: ["bicubic", "dfcan", "srcnn"])
+    assert main(["models", "--json"]) == 0
+    rows = {r["name"]: r for r in json.loads(capsys.readouterr().out)}
+    assert rows["srcnn"]["parameters"] == 57_281 and rows["srcnn"]["input_grid"] == "hr"
+    assert rows["dfcan"]["parameters"] == 1_930_753 and rows["dfcan"]["default_loss"] == "mse+0.1*ssim"
+    assert rows["bicubic"]["parameters"] == 0
+    assert main(["models"]) == 0
+    assert "57,281" in capsys.readouterr().out
