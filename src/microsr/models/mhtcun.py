@@ -37,15 +37,18 @@ Free choices (the paper's "#Params 26.40" is float32 MB, i.e. about 6.6M paramet
   FCAB after the last skip (the prose puts decoder FCABs before each upsampling).
 * Up-sampling: PixelShuffle(2) first (4C -> C, 2C -> C/2 channels), then conv3x3 to the skip's width
   (C -> 2C, C/2 -> C); skips are element-wise additions ("skip connection is added").
-  Down-sampling convs and up convs have no activation (each is followed by an FCAB).
-* Context branch: 3 pyramid levels (full, 1/2, 1/4 of the HR grid, the U-Net's depth), all C wide,
-  swish after each stride-2 conv, FPN-style top-down path (ConvTranspose2d k=2 s=2 per level).
+  Down-sampling and up-sampling convs have no activation (the FCABs around them bring swish); the
+  U-Net output is the last skip sum.
+* Context branch: 3 pyramid levels (full, 1/2, 1/4 of the HR grid, the U-Net's depth), all C wide
+  (a 64/128/256 pyramid would give 7,006,115, +6.2 %), swish after each stride-2 conv, FPN-style
+  top-down path (ConvTranspose2d k=2 s=2 per level, summed with each level's 1x1 lateral).
 * Previous-stage pixel features and context enter each pixel branch by plain element-wise sum
   (no 1x1 transforms); the first branch gets FRM features + context.
 * FRM reduction conv has no activation; the reconstruction conv has no output activation and there
   is no global residual to the bicubic image (the paper mentions neither).
 * FCA: gamma 0.8, reduction 16 (DFCAN's), ``max(1, C//16)`` squeeze channels, spectrum not resized
   (see :mod:`microsr.models.dfcan`). Biases everywhere (PyTorch defaults).
+* ``tiny`` preset: ``n_feats=8, n_blocks=1`` (widths 8/16/32), 84,287 parameters.
 * Size handling: the U-Net and the pyramid halve twice, so the bicubic image is reflect-padded at
   the bottom/right to a multiple of 4 (replicate if too small to reflect) and every stage output is
   cropped back to (sH, sW); any LR size works.
