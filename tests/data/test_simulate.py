@@ -10,7 +10,9 @@ def test_pair_shapes_units_determinism(structure):
     lr, hr = simulate_pair(structure, size=96, scale=3, seed=5)
     assert hr.shape == (96, 96) and lr.shape == (32, 32)
     assert hr.dtype == lr.dtype == np.float32
-    assert np.percentile(hr, 99.9) == pytest.approx(HR_LEVEL, rel=1e-4)
+    p999, top = np.percentile(hr, 99.9), hr.max()
+    assert p999 <= HR_LEVEL * 1.0001 and top <= 3 * HR_LEVEL * 1.0001
+    assert p999 == pytest.approx(HR_LEVEL, rel=1e-4) or top == pytest.approx(3 * HR_LEVEL, rel=1e-4)
     lr2, hr2 = simulate_pair(structure, size=96, scale=3, seed=5)
     assert np.array_equal(lr, lr2) and np.array_equal(hr, hr2)
     lr3, hr3 = simulate_pair(structure, size=96, scale=3, seed=6)
@@ -64,3 +66,11 @@ def test_config_changes_optics():
     _, sharp = simulate_pair("ccps", size=64, scale=2, seed=2, config=cfg)
     _, soft = simulate_pair("ccps", size=64, scale=2, seed=2)
     assert sharp.max() > soft.max()  # narrower PSF, same 99.9th-percentile scaling, brighter peaks
+
+
+@pytest.mark.parametrize("structure", STRUCTURES)
+def test_tiny_images_do_not_fail(structure):
+    # small fields hold few structures (e.g. few Voronoi seeds for the ER): still valid pairs
+    for seed in range(4):
+        lr, hr = simulate_pair(structure, size=16, scale=4, seed=seed)
+        assert lr.shape == (4, 4) and np.isfinite(hr).all() and hr.max() <= 3 * HR_LEVEL * 1.0001

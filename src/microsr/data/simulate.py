@@ -13,7 +13,8 @@ Pipeline for one pair (``size`` is the **HR** size in px; the LR is ``size / sca
 Pixel sizes: the HR pixel is fixed (``hr_pixel_nm``, default 31.3 nm as BioSR's SIM images) and
 the LR pixel is ``scale * hr_pixel_nm`` (62.6 nm at x2, like BioSR's widefield camera).
 Units: LR values are camera counts (photo-electrons + offset); HR values are scaled so that the
-99.9th percentile of the HR is ``HR_LEVEL`` (20000), leaving headroom in 16 bit. Everything random
+99.9th percentile of the HR is ``HR_LEVEL`` (20000), unless that would put the brightest pixel
+above 60000 (sparse images), in which case the brightest pixel is 60000: 16-bit files never clip. Everything random
 comes from ``np.random.default_rng([seed, STRUCTURE_ID])``, so a seed gives identical pairs.
 """
 
@@ -27,6 +28,7 @@ from microsr.data.degrade import AiryPSF, GaussianPSF, add_poisson_gaussian, are
 from microsr.data.structures import STRUCTURES, render_ground_truth
 
 HR_LEVEL = 20000.0
+HR_HEADROOM = 3.0  # the brightest HR pixel is at most HR_HEADROOM * HR_LEVEL (60000 < 65535)
 MARGIN = 16  # HR px rendered beyond each border (blurs see real structure, not padding)
 FINE = 2  # fine grid = HR grid x FINE
 
@@ -109,7 +111,7 @@ def simulate_pair(
     lr : np.ndarray
         (size/scale, size/scale) float32 camera counts (>= 0 after clipping read noise).
     hr : np.ndarray
-        (size, size) float32, 99.9th percentile = 20000.
+        (size, size) float32, 99.9th percentile = 20000 (or maximum = 60000 if that is lower).
     gt : np.ndarray, only with ``return_gt``
         (size, size) float32 ground truth in the HR's units (before the SIM PSF).
     """
@@ -120,7 +122,7 @@ def simulate_pair(
     crop = (slice(MARGIN, MARGIN + size),) * 2
     hr = GaussianPSF.from_fwhm(cfg.sim_fwhm_nm, cfg.hr_pixel_nm).apply(gt)[crop]
     wf = AiryPSF(cfg.wf_na, cfg.wf_wavelength_nm, cfg.hr_pixel_nm).apply(gt)[crop]
-    k = HR_LEVEL / max(float(np.percentile(hr, 99.9)), 1e-12)
+    k = HR_LEVEL / max(float(np.percentile(hr, 99.9)), float(hr.max()) / HR_HEADROOM, 1e-12)
     lr_clean = area_downsample(wf * k, scale)
     noise_rng = np.random.default_rng([seed, STRUCTURES.index(structure), 1])
     gain = photons / float(lr_clean.max())

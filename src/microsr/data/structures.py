@@ -116,7 +116,7 @@ def _ccps(rng, shape, fine_nm):
     inside = footprint[cand[:, 0].astype(int), cand[:, 1].astype(int)] > rng.random(len(cand))
     centres = cand[inside][:n]
     radius = rng.uniform(50, 75, size=len(centres)) / fine_nm
-    bright = rng.lognormal(0.0, 0.5, size=len(centres))
+    bright = np.minimum(rng.lognormal(0.0, 0.5, size=len(centres)), 2.5)
     ring = rng.random(len(centres)) < 0.6
     phi = np.linspace(0, 2 * np.pi, 48, endpoint=False)
     img = np.zeros(shape)
@@ -162,19 +162,23 @@ def _bent_segments(rng, a, b, bend):
 def _er(rng, shape, fine_nm):
     h, w = shape
     spacing = rng.uniform(700, 1100) / fine_nm
-    n = int(h * w / spacing**2 * 1.3)
+    n = max(int(h * w / spacing**2 * 1.3), 16)  # Qhull needs a few points even for tiny images
     cand = rng.uniform([-spacing, -spacing], [h + spacing, w + spacing], size=(3 * n, 2))
     density = _haze(rng, (h, w), 3 * spacing)
     iy = np.clip(cand[:, 0], 0, h - 1).astype(int)
     ix = np.clip(cand[:, 1], 0, w - 1).astype(int)
     seeds = cand[rng.random(3 * n) < 0.15 + 0.85 * density[iy, ix]][:n]
+    if len(seeds) < 16:
+        seeds = cand[:n]
     vor = spatial.Voronoi(seeds)
     ridges = np.array([r for r in vor.ridge_vertices if -1 not in r])
     a, b = vor.vertices[ridges[:, 0]], vor.vertices[ridges[:, 1]]
     keep = (rng.random(len(a)) > 0.25) & (np.linalg.norm(b - a, axis=1) < 4 * spacing)
-    pts, wts = _bent_segments(rng, a[keep], b[keep], 0.12)
-    edge_bright = np.repeat(rng.uniform(0.6, 1.2, keep.sum()), len(pts) // max(keep.sum(), 1))
-    img = splat(pts, wts * edge_bright, shape)
+    img = np.zeros(shape)
+    if keep.any():
+        pts, wts = _bent_segments(rng, a[keep], b[keep], 0.12)
+        edge_bright = np.repeat(rng.uniform(0.6, 1.2, keep.sum()), len(pts) // keep.sum())
+        img = splat(pts, wts * edge_bright, shape)
     img = ndimage.gaussian_filter(img, 30.0 / fine_nm) * (30.0 / fine_nm) * 2.5
     sheets = np.zeros(shape)
     for region in rng.choice(len(vor.regions), size=max(1, n // 25), replace=False):
