@@ -112,3 +112,26 @@ def test_list_images(tmp_path):
     (tmp_path / "sub.tif").mkdir()
     assert [p.name for p in list_images(tmp_path)] == ["a.png", "b.TIF", "c.mrc"]
     shutil.rmtree(tmp_path / "sub.tif")
+
+
+@pytest.mark.parametrize("message, corrupt", [
+    ("<tifffile.read_tags> coercing invalid ASCII to bytes", False),  # vendor metadata only
+    ("invalid LSM ScanInfo structure", False),
+    ("<tifffile.TiffPages @8> invalid page offset 12688", True),
+    ("failed to read 8192 bytes, got 4744. Missing data are zeroed", True),
+])
+def test_tifffile_warnings_about_metadata_do_not_reject_pixels(monkeypatch, message, corrupt):
+    original = tifffile.TiffPageSeries.asarray
+
+    def noisy(self, *args, **kwargs):
+        import logging
+
+        logging.getLogger("tifffile").warning(message)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(tifffile.TiffPageSeries, "asarray", noisy)
+    if corrupt:
+        with pytest.raises(InputError, match="corrupt or truncated"):
+            read_image(real_path("nuclei2d"))
+    else:
+        np.testing.assert_array_equal(read_image(real_path("nuclei2d")).array, load_real("nuclei2d"))

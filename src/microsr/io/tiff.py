@@ -31,7 +31,11 @@ _UNIT_TO_UM = {
     "nm": 1e-3, "nanometer": 1e-3, "mm": 1e3, "cm": 1e4, "m": 1e6,
     "\u00c5": 1e-4, "a": 1e-4, "angstrom": 1e-4,
 }
-_CORRUPT_WORDS = ("corrupt", "invalid", "truncat", "failed", "not enough")
+# tifffile log messages that mean pixel data or pages are missing (metadata-only complaints about
+# vendor tags, LSM/Micro-Manager blocks etc. are ignored: the pixels are still complete).
+_CORRUPT_PHRASES = ("page offset", "corrupted file", "corrupted tag list", "invalid next page",
+                    "missing data", "bytes, got", "frames, got", "is missing", "returning subset",
+                    "segments, got")
 
 
 class _Capture(logging.Handler):
@@ -125,7 +129,7 @@ def read_tiff(path: Path) -> ImageData:
         raise InputError(path, f"cannot read TIFF: corrupt or truncated file ({one_line(exc)})") from exc
     finally:
         logger.removeHandler(capture)
-    bad = [m for m in capture.messages if any(w in m.lower() for w in _CORRUPT_WORDS)]
+    bad = [m for m in capture.messages if any(w in m.lower() for w in _CORRUPT_PHRASES)]
     if bad:
         raise InputError(path, f"cannot read TIFF: corrupt or truncated file ({' '.join(bad[0].split())[:160]})")
     axes = _map_axes(raw_axes, path)
