@@ -28,7 +28,7 @@ def test_dfgan_updates_discriminator_every_third_step(tmp_path):
     d_steps = [r["step"] for r in rows if r.get("d_loss")]
     assert d_steps == ["1", "4"]  # steps 0 and 3 (0-based): 3 generator steps per discriminator step
     r = rows[0]
-    total = float(r["pixel"]) + 0.1 * float(r["g_adv"])
+    total = float(r["loss_pixel"]) + 0.1 * float(r["loss_g_adv"])
     assert float(r["loss"]) == pytest.approx(total, rel=1e-5)
 
 
@@ -36,7 +36,7 @@ def test_adversarial_can_be_switched_off(tmp_path):
     cfg = tiny_config(tmp_path / "nogan", model={"name": "dfgan", "tiny": True}, steps=2, val_every=2,
                       adversarial={"enabled": False})
     rows = _train_rows(run_training(cfg, tiny_data(), progress=False))
-    assert "g_adv" not in rows[0] or not rows[0]["g_adv"]
+    assert "loss_g_adv" not in rows[0] and rows[0]["loss_mse"]
 
 
 def test_sftgan_gets_mask_and_srgan_discriminator_sized_to_patch(tmp_path):

@@ -39,6 +39,7 @@ def test_run_folder_contents(tmp_path):
     rows = _rows(run)
     assert [r["step"] for r in rows if r["phase"] == "val"] == ["6", "12"]
     assert len([r for r in rows if r["phase"] == "train"]) == 12
+    assert all(r["loss_mse"] and not r["ssim"] for r in rows if r["phase"] == "train")  # no collision
     assert (run / "loss_curves.png").read_bytes()[:4] == b"\x89PNG"
 
 

@@ -22,13 +22,25 @@ except ImportError:  # pragma: no cover - depends on which package is installed
 PER_STEP_SCHEDULES = ("step", "onecycle", "cosine")
 
 
-def world_size() -> int:
-    """Number of processes of a ``torchrun``/SLURM launch (1 for a plain run)."""
-    return int(os.environ.get("WORLD_SIZE", "1"))
+def launch_shape() -> tuple[int, int]:
+    """(processes in total, processes per node) of this launch.
+
+    ``torchrun`` sets ``WORLD_SIZE``/``LOCAL_WORLD_SIZE``; a SLURM job step started with ``srun``
+    (one task per GPU) sets ``SLURM_NTASKS``/``SLURM_NNODES``, which Fabric's SLURM environment
+    reads. A plain run is (1, 1).
+    """
+    env = os.environ
+    if "WORLD_SIZE" in env:
+        world = int(env["WORLD_SIZE"])
+        return world, int(env.get("LOCAL_WORLD_SIZE", world))
+    tasks = int(env.get("SLURM_NTASKS", "1"))
+    if tasks > 1 and env.get("SLURM_JOB_NAME") not in ("bash", "interactive"):
+        return tasks, max(1, tasks // int(env.get("SLURM_NNODES", "1")))
+    return 1, 1
 
 
 def make_fabric(cfg: TrainConfig) -> Fabric:
-    """Fabric for the config's device and precision; DDP when launched with ``WORLD_SIZE > 1``.
+    """Fabric for the config's device and precision; DDP when launched as several processes.
 
     Raises
     ------
@@ -44,9 +56,8 @@ def make_fabric(cfg: TrainConfig) -> Fabric:
             f"precision {cfg.precision!r} needs a GPU; on the CPU half precision is 10-300x slower "
             "than float32 here, so use precision '32-true'"
         )
-    world = world_size()
+    world, local = launch_shape()
     if world > 1:
-        local = int(os.environ.get("LOCAL_WORLD_SIZE", world))
         return Fabric(accelerator=accelerator, strategy="ddp", devices=local,
                       num_nodes=max(1, world // local), precision=cfg.precision)
     return Fabric(accelerator=accelerator, devices=1, precision=cfg.precision)

@@ -104,8 +104,8 @@ def prepare_data(cfg: TrainConfig) -> TrainingData:
     summary = {"train_images": len(train_pairs), "val_images": len(val_pairs),
                "train_planes": len(train_items), "val_planes": len(val_items),
                "patch_size": d.patch_size, "batch_size": d.batch_size,
-               "lr_dir": str(d.lr_dir), "hr_dir": str(d.hr_dir),
-               "mask_dir": None if d.mask_dir is None else str(d.mask_dir),
+               "lr_dir": str(Path(d.lr_dir).resolve()), "hr_dir": str(Path(d.hr_dir).resolve()),
+               "mask_dir": None if d.mask_dir is None else str(Path(d.mask_dir).resolve()),
                "val_crop": d.val_crop, "epoch_steps": epoch_steps(shapes, d.patch_size, d.batch_size)}
     return TrainingData(batcher=batcher, val_batches=val_batches, epoch_steps=summary["epoch_steps"],
                         has_masks=d.mask_dir is not None, summary=summary)

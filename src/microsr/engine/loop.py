@@ -173,10 +173,11 @@ def run_training(cfg: TrainConfig, data: TrainingData, *, progress: bool = True)
             f_model.train()
             output = forward(f_model, batch)
             loss, parts = loss_fn(output, batch)
+            parts = {f"loss_{k}": v for k, v in parts.items()}  # never collides with val columns
             if f_disc is not None:
                 fake = final_output(output)
                 g_adv = generator_loss(f_disc(fake))
-                parts = {**parts, "pixel": loss.detach(), "g_adv": g_adv.detach()}
+                parts = {**parts, "loss_pixel": loss.detach(), "loss_g_adv": g_adv.detach()}
                 loss = loss + cfg.adversarial.adv_weight * g_adv
             f_opt.zero_grad(set_to_none=True)
             fabric.backward(loss)
