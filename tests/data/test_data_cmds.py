@@ -116,3 +116,14 @@ def test_degrade_refuses_bad_input(tmp_path, hr_dir, capsys):
     assert "e.tif" in capsys.readouterr().err
     # nothing half-written, no staging folders left behind
     assert not any(p.name.startswith(("o1", "o2", "o3", "o4", ".o")) for p in tmp_path.iterdir())
+
+
+def test_simulate_workers_give_identical_files(tmp_path):
+    from microsr.data.datasets import write_simulated
+
+    kw = dict(structure="microtubules", count=3, size=32, scale=2, seed=2)
+    write_simulated(tmp_path / "one", **kw)
+    write_simulated(tmp_path / "two", workers=2, **kw)
+    assert _files(tmp_path / "one") == _files(tmp_path / "two")
+    for f in _files(tmp_path / "one"):
+        assert (tmp_path / "one" / f).read_bytes() == (tmp_path / "two" / f).read_bytes(), f

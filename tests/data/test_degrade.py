@@ -80,3 +80,13 @@ def test_degrade_deterministic_and_shapes():
     assert np.allclose(clean, area_downsample(hr, 4))
     with pytest.raises(ValueError, match="rng"):
         degrade(hr, scale=4, photons=10)
+
+
+def test_fft_convolution_matches_scipy_signal():
+    from scipy import signal
+
+    from microsr.data.degrade import fft_convolve_valid
+
+    rng = np.random.default_rng(3)
+    img, k = rng.random((37, 29)), rng.random((9, 7))
+    np.testing.assert_allclose(fft_convolve_valid(img, k), signal.fftconvolve(img, k, mode="valid"), atol=1e-10)

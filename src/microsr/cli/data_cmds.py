@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Optional
@@ -35,13 +36,18 @@ def simulate(
     photons: Annotated[Optional[float], typer.Option(
         "--photons", help="Expected photo-electrons at the brightest LR pixel (default 200; lower is noisier).")] = None,
     dtype: Annotated[OutDtype, typer.Option("--dtype", help="uint16 (default) or float32 files.")] = OutDtype.uint16,
+    workers: Annotated[int, typer.Option(
+        "--workers", help="Processes to use (0: automatic, up to 4 for 16 or more images).")] = 0,
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar.")] = False,
 ) -> None:
     """Simulate widefield (LR) / SIM (HR) pairs of CCPs, microtubules, ER or F-actin."""
     from microsr.data.datasets import write_simulated
 
+    if workers == 0:
+        workers = 1 if count < 16 else max(1, min(4, os.cpu_count() or 1))
     path = write_simulated(out, structure=structure.value, count=count, size=size, scale=scale,
-                           seed=seed, photons=photons, dtype=dtype.value, progress=not quiet)
+                           seed=seed, photons=photons, dtype=dtype.value, progress=not quiet,
+                           workers=workers)
     typer.echo(f"wrote {count} pairs ({size // scale} px LR, {size} px HR, {dtype.value}) to {path}")
 
 
