@@ -7,6 +7,7 @@ be added here the same way.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Annotated, Any, Optional
 
@@ -70,6 +71,8 @@ def train(
         init_from=init_from, mask=mask, tiny=True if tiny else None, seed=seed, val_every=val_every,
         loss=loss, learning_rate=learning_rate, device=device, num_threads=num_threads))
     run = run_train(cfg, progress=not quiet)
+    if int(os.environ.get("RANK", os.environ.get("SLURM_PROCID", "0"))) != 0:
+        return  # data-parallel launch: rank 0 reports
     doc = json.loads((run / "model.json").read_text())
     v = doc.get("validation", {})
     summary = f"trained {cfg.model.name} x{cfg.scale} in {run}"

@@ -23,7 +23,7 @@ from torch import Tensor
 
 from microsr.engine.config import TrainConfig
 from microsr.engine.validate import centre_crop, make_val_batch
-from microsr.errors import InputError
+from microsr.errors import ConfigError, InputError
 
 
 class Batcher(Protocol):
@@ -80,6 +80,9 @@ def prepare_data(cfg: TrainConfig) -> TrainingData:
 
     d = cfg.data
     spec = get_spec(cfg.model.name)
+    if cfg.in_channels != 1 or cfg.out_channels != 1:
+        raise ConfigError("training from image folders uses single-channel planes: set in_channels "
+                          "and out_channels to 1 (RGB data: train on luminance)")
     if spec.needs_mask and d.mask_dir is None:
         raise InputError(None, f"model {cfg.model.name!r} needs a parsing mask per image for training: "
                          "give --mask DIR (label images 0 background, 1 cytoplasm, 2 nucleus)")
