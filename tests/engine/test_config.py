@@ -41,7 +41,6 @@ def test_yaml_round_trip_and_overrides(tmp_path):
     ({"precision": "16"}, "precision: Input should be"),
     ({"schedule": {"name": "exponential"}}, "schedule.name"),
     ({"data": {"lr_dir": "lr", "hr_dir": "hr", "normalization": {"kind": "fixed"}}}, "vmin and vmax"),
-    ({"resume": True, "init_from": "old"}, "use only one"),
 ])
 def test_validation_errors(change, message):
     with pytest.raises(ConfigError, match=message):

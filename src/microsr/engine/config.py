@@ -118,7 +118,7 @@ class TrainConfig(BaseModel):
     device: Literal["auto", "cpu", "cuda"] = "auto"
     precision: Literal["32-true", "16-mixed", "bf16-mixed"] = "32-true"
     adversarial: AdversarialSection = Field(default_factory=AdversarialSection)
-    init_from: PathField | None = None
+    init_from: PathField | None = None  # ignored when resuming (the checkpoint holds the weights)
     resume: bool = False
     num_threads: int | None = Field(None, gt=0)
 
@@ -126,8 +126,6 @@ class TrainConfig(BaseModel):
     def _exclusive(self) -> "TrainConfig":
         if self.steps is not None and self.epochs is not None:
             raise ValueError("give either steps or epochs, not both")
-        if self.resume and self.init_from is not None:
-            raise ValueError("resume continues a run; init_from starts a new one: use only one")
         return self
 
 

@@ -50,7 +50,7 @@ def _build_models(cfg: TrainConfig):
         raise ConfigError(f"model {cfg.model.name!r} has no weights to train")
     model = create_model(cfg.model.name, cfg.in_channels, cfg.out_channels, cfg.scale,
                          tiny=cfg.model.tiny, **cfg.model.options)
-    if cfg.init_from is not None:
+    if cfg.init_from is not None and not cfg.resume:
         _init_from(model, cfg)
     adv = cfg.adversarial
     use_gan = adv.enabled if adv.enabled is not None else spec.discriminator is not None
@@ -99,8 +99,9 @@ def run_training(cfg: TrainConfig, data: TrainingData, *, progress: bool = True)
     if spec.needs_mask and not data.has_masks:
         raise InputError(None, f"model {cfg.model.name!r} needs parsing masks for training: give --mask DIR")
     loss_fn = build_loss(cfg.loss or spec.default_loss)
-    total = cfg.steps or (cfg.epochs or 10) * data.epoch_steps
-    val_every = min(cfg.val_every or data.epoch_steps, total)
+    epoch = max(1, math.ceil(data.epoch_steps / fabric.world_size))  # W processes share an epoch
+    total = cfg.steps or (cfg.epochs or 10) * epoch
+    val_every = min(cfg.val_every or epoch, total)
     o = cfg.optimizer
     opt = build.make_optimizer(model.parameters(), o.name, o.lr, o.betas, o.weight_decay)
     sched = build.make_scheduler(cfg, opt, total)
@@ -140,7 +141,7 @@ def run_training(cfg: TrainConfig, data: TrainingData, *, progress: bool = True)
         if not rank0:
             return
         save_weights(model, out / "weights" / "last.safetensors")
-        if improved or not (out / "weights" / "best.safetensors").is_file():
+        if improved or not data.val_batches or not (out / "weights" / "best.safetensors").is_file():
             save_weights(model, out / "weights" / "best.safetensors")
         save_checkpoint(out / "checkpoint" / "last.pt", {
             "step": step, "total_steps": total, "model": model.state_dict(), "optimizer": opt.state_dict(),
@@ -200,7 +201,7 @@ def run_training(cfg: TrainConfig, data: TrainingData, *, progress: bool = True)
                 if world > 1:
                     red = fabric.all_reduce(torch.tensor(list(means.values()), device=dev), reduce_op="mean")
                     means = dict(zip(means, red.cpu().tolist()))
-                log.add(step=done, epoch=done / data.epoch_steps, phase="train",
+                log.add(step=done, epoch=done / epoch, phase="train",
                         lr=opt.param_groups[0]["lr"], **means)
                 acc = {}
             if is_val:
@@ -209,7 +210,7 @@ def run_training(cfg: TrainConfig, data: TrainingData, *, progress: bool = True)
                 improved = tracker.update(value, done, cfg.early_stopping.min_delta) if math.isfinite(value) else False
                 if sched is not None and cfg.schedule.name == "plateau" and math.isfinite(value):
                     sched.step(value)
-                log.add(step=done, epoch=done / data.epoch_steps, phase="val", **metrics)
+                log.add(step=done, epoch=done / epoch, phase="val", **metrics)
                 patience = cfg.early_stopping.patience
                 stopped = patience is not None and tracker.bad >= patience and done < total
                 save_all(done, metrics, improved, stopped, final=stopped or done == total)
