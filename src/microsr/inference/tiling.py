@@ -186,8 +186,9 @@ def _tiled_pass(
             raise ValueError(
                 f"model returned {tuple(y.shape[-2:])} for a {th}x{tw} tile; expected scale {scale}"
             )
-        if out is None:
-            out = np.zeros((y.shape[1], scale * h, scale * w), dtype=np.float32)
+        if out is None:  # filled (not calloc'd) so its memory is committed and visible at once
+            out = np.empty((y.shape[1], scale * h, scale * w), dtype=np.float32)
+            out.fill(0.0)
         for (i, j), yk in zip(batch, y):
             wgt = np.outer(np.repeat(wys[i], scale), np.repeat(wxs[j], scale)).astype(np.float32)
             oy, ox = scale * ys[i], scale * xs[j]
