@@ -73,6 +73,8 @@ def test_refusals(tmp_path):
                      progress=False)
     with pytest.raises(ConfigError, match="needs a GPU"):
         run_training(tiny_config(tmp_path / "p", precision="bf16-mixed"), tiny_data(), progress=False)
+    with pytest.raises(ConfigError, match="diverged"):
+        run_training(tiny_config(tmp_path / "nan", optimizer={"lr": 1e30}, steps=20), tiny_data(), progress=False)
     with pytest.raises(ConfigError, match="no weights to train"):
         run_training(tiny_config(tmp_path / "b", model={"name": "bicubic"}), tiny_data(), progress=False)
 

@@ -180,6 +180,9 @@ def run_training(cfg: TrainConfig, data: TrainingData, *, progress: bool = True)
                 g_adv = generator_loss(f_disc(fake))
                 parts = {**parts, "loss_pixel": loss.detach(), "loss_g_adv": g_adv.detach()}
                 loss = loss + cfg.adversarial.adv_weight * g_adv
+            if not torch.isfinite(loss):
+                raise ConfigError(f"training diverged: the loss is {float(loss.detach())} at step {s + 1}; start a "
+                                  "new run (e.g. --init-from this run) with a lower learning rate")
             f_opt.zero_grad(set_to_none=True)
             fabric.backward(loss)
             f_opt.step()
