@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 from scipy.ndimage import gaussian_filter
 
-from microsr.evaluation.resolution import decorrelation, frc, frc_single
+from microsr.evaluation.frc import frc, frc_single
+from microsr.evaluation.resolution import decorrelation
 from tests.real_images import CELEGANS_PIXEL_SIZE_UM
 
 

@@ -1,6 +1,6 @@
-"""Image resolution estimates: decorrelation analysis and Fourier ring correlation (FRC).
+"""Image resolution from one image by decorrelation analysis; :class:`ResolutionResult`.
 
-Both return a resolution in pixels and, when the pixel size is known, in nanometres.
+Estimates return a resolution in pixels and, when the pixel size is known, in nanometres.
 
 Decorrelation analysis (Descloux, Grussmayer & Radenovic, Nat. Methods 16:918, 2019) needs one
 image. The edges are apodised (20-px cosine), the spectrum is normalised to unit modulus and the
@@ -13,18 +13,13 @@ curve); differences: the image is padded to an even square with its edge mean (n
 of two with its first pixel) and the ring sums use the whole spectrum (nanopyx: half of it, equal by
 Hermitian symmetry).
 
-FRC (Nieuwenhuizen et al., Nat. Methods 10:557, 2013) needs two images with independent noise:
-both are Tukey-tapered (alpha 0.25), their spectra correlated on rings sampled by bilinear
-interpolation (as NanoJ/nanopyx), the curve smoothed (Savitzky-Golay, window 7 % of its length,
-order 3) and the resolution is 1 / (first frequency where the curve drops below 1/7). Ring ``r`` of
-an ``N``-pixel image is the frequency ``r / N`` (nanopyx uses ``r / (N - 4)``, 1.6 % higher at
-N = 256). With one image, :func:`frc_single` splits it into two diagonal checkerboard sub-images
-(odd/odd vs even/even pixels, averaged with the reversed split) and applies the empirical cut-off
-correction of Koho et al. (Nat. Commun. 10:3103, 2019, as in miplib); nanopyx has no single-image
-FRC.
+FRC lives in :mod:`microsr.evaluation.frc` and returns the same :class:`ResolutionResult`.
 
 Why not call nanopyx: it is a compiled package that pulls OpenCV, PyOpenCL, scikit-learn and
-ipywidgets; these NumPy versions are short, vectorised and tested against it (test-only reference).
+ipywidgets; this NumPy version is short, vectorised and tested against it (test-only reference). On 24
+noisy real images (C. elegans, nuclei; 4 blur levels, 3 noise draws) it gives the same resolution
+as nanopyx 2.1.5 in 23 cases; in one the curves are flat at the 1e-3 level and a neighbouring local
+maximum wins (7 % apart).
 """
 
 from __future__ import annotations
@@ -32,9 +27,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.ndimage import gaussian_filter, map_coordinates
-from scipy.signal import savgol_filter
-from scipy.signal.windows import tukey
+from scipy.ndimage import gaussian_filter
 
 
 @dataclass
@@ -79,7 +72,7 @@ class ResolutionResult:
         return f"{nm:.1f} nm" if nm is not None else f"{self.resolution_px:.2f} px"
 
 
-def _check_2d(image: np.ndarray, name: str = "image") -> np.ndarray:
+def check_image_2d(image: np.ndarray, name: str = "image") -> np.ndarray:
     arr = np.asarray(image, dtype=np.float64)
     if arr.ndim != 2 or min(arr.shape) < 16:
         raise ValueError(f"{name} must be a 2-D array of at least 16x16 pixels, got {arr.shape}")
@@ -104,7 +97,7 @@ def _apodize(img: np.ndarray, offset: int = 20) -> np.ndarray:
     return out
 
 
-def _pad_square(img: np.ndarray, value: float) -> np.ndarray:
+def pad_square(img: np.ndarray, value: float) -> np.ndarray:
     n = max(img.shape)
     n += n % 2
     if img.shape == (n, n):
@@ -188,11 +181,11 @@ def decorrelation(
     ResolutionResult
         ``resolution_px = 2 / kc``; ``cutoff`` is ``kc``; ``amplitude`` is A0.
     """
-    img = _check_2d(image)
+    img = check_image_2d(image)
     ap = _apodize(img)
     h, w = ap.shape
     y, x = np.mgrid[0:h, 0:w]
-    ref = _pad_square(ap, float(ap[(x == 0) | (y == 0)].mean()))
+    ref = pad_square(ap, float(ap[(x == 0) | (y == 0)].mean()))
     n = ref.shape[0]
     spec = _Spectrum(n)
     f0 = np.fft.fftshift(np.fft.fft2(ref))
@@ -234,126 +227,3 @@ def decorrelation(
     res = 2.0 / kc_best if kc_best > 0 else float("inf")
     return ResolutionResult("decorrelation", res, pixel_size, float(kc_best), a0,
                             np.linspace(r_min, r_max, n_r), d0)
-
-
-def frc_curve(image1: np.ndarray, image2: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Unsmoothed FRC curve of two images.
-
-    Parameters
-    ----------
-    image1, image2 : np.ndarray, shape (H, W)
-        Same shape, independent noise.
-
-    Returns
-    -------
-    freq : np.ndarray, shape (N//2 - 1,)
-        Spatial frequency of each ring in cycles/pixel (0 .. ~0.5).
-    frc : np.ndarray, shape (N//2 - 1,)
-        Correlation per ring, -1..1 (``frc[0] = 1``).
-    """
-    a, b = _check_2d(image1, "image1"), _check_2d(image2, "image2")
-    if a.shape != b.shape:
-        raise ValueError(f"FRC needs two images of the same shape, got {a.shape} and {b.shape}")
-    taper = np.outer(tukey(a.shape[0], 0.25), tukey(a.shape[1], 0.25))
-    a, b = _pad_square(a * taper, 0.0), _pad_square(b * taper, 0.0)
-    n = a.shape[0]
-    f1, f2 = np.fft.fftshift(np.fft.fft2(a)), np.fft.fftshift(np.fft.fft2(b))
-    planes = np.stack([(f1 * np.conj(f2)).real, np.abs(f1) ** 2, np.abs(f2) ** 2])
-    c = n // 2
-    radii = np.arange(1, c - 1)
-    ring, ys, xs = [], [], []
-    for r in radii:  # angular step 1/r rad, as NanoJ
-        ang = np.arange(0, 2 * np.pi, 1.0 / r)
-        ring.append(np.full(ang.size, r))
-        xs.append(c + r * np.cos(ang))
-        ys.append(c + r * np.sin(ang))
-    ring_a = np.concatenate(ring) - 1
-    coords = np.stack([np.concatenate(ys), np.concatenate(xs)])
-    sums = [np.bincount(ring_a, weights=map_coordinates(p, coords, order=1, mode="nearest"))
-            for p in planes]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        frc = sums[0] / np.sqrt(sums[1] * sums[2])
-    frc = np.concatenate([[1.0], np.nan_to_num(frc, nan=0.0)])
-    return np.arange(0, c - 1) / n, frc
-
-
-def _threshold_crossing(freq: np.ndarray, curve: np.ndarray, threshold: float) -> float:
-    below = np.nonzero(curve < threshold)[0]
-    below = below[below > 0]
-    if below.size == 0:
-        return float("nan")
-    i = below[0]
-    y1, y2 = curve[i - 1], curve[i]
-    return float(freq[i - 1] + (threshold - y1) * (freq[i] - freq[i - 1]) / (y2 - y1))
-
-
-def _smooth(curve: np.ndarray) -> np.ndarray:
-    window = max(int(0.0707 * curve.size), 4)
-    return savgol_filter(curve, window_length=window, polyorder=3) if curve.size > window else curve
-
-
-def frc(
-    image1: np.ndarray,
-    image2: np.ndarray,
-    *,
-    pixel_size: float | None = None,
-    threshold: float = 1 / 7,
-) -> ResolutionResult:
-    """FRC resolution of two images of the same field with independent noise.
-
-    Parameters
-    ----------
-    image1, image2 : np.ndarray, shape (H, W)
-        Two acquisitions (or two halves of a time series) of the same field.
-    pixel_size : float, optional
-        Micrometres per pixel; only used to report nanometres.
-    threshold : float
-        Fixed threshold, 1/7 by default.
-
-    Returns
-    -------
-    ResolutionResult
-        ``resolution_px = 1 / cutoff`` (cycles/pixel); ``inf`` if the curve never drops below.
-    """
-    freq, curve = frc_curve(image1, image2)
-    curve = _smooth(curve)
-    fc = _threshold_crossing(freq, curve, threshold)
-    res = 1.0 / fc if np.isfinite(fc) and fc > 0 else float("inf")
-    return ResolutionResult("frc", res, pixel_size, fc, threshold, freq, curve)
-
-
-def _koho_correction(point: float) -> float:
-    """Koho et al. 2019 empirical cut-off correction (miplib), ``point`` normalised to 0..1."""
-    return 0.95988146 * np.exp(13.90441896 * (point - 0.97979108)) + 0.55146136
-
-
-def frc_single(
-    image: np.ndarray, *, pixel_size: float | None = None, threshold: float = 1 / 7
-) -> ResolutionResult:
-    """One-image FRC by diagonal checkerboard splitting (Koho et al. 2019).
-
-    Parameters
-    ----------
-    image : np.ndarray, shape (H, W), H, W >= 32
-        One image whose noise is independent from pixel to pixel (not for images that were
-        interpolated, deconvolved or super-resolved on the same grid, whose pixels are correlated).
-    pixel_size, threshold
-        As in :func:`frc`.
-
-    Returns
-    -------
-    ResolutionResult
-        Resolution in pixels of the original image, after the empirical correction.
-    """
-    img = _check_2d(image)
-    h, w = (img.shape[0] // 2) * 2, (img.shape[1] // 2) * 2
-    img = img[:h, :w]
-    freq, c1 = frc_curve(img[1::2, 1::2], img[0::2, 0::2])
-    _, c2 = frc_curve(img[1::2, 0::2], img[0::2, 1::2])
-    curve = _smooth(0.5 * (c1 + c2))
-    fc = _threshold_crossing(freq, curve, threshold)
-    if not (np.isfinite(fc) and fc > 0):
-        return ResolutionResult("frc-single", float("inf"), pixel_size, fc, threshold, freq, curve)
-    point = fc / 0.5  # normalised to the sub-images' Nyquist frequency
-    res = (2.0 / point) / _koho_correction(point)  # sub-image spacing kept at 1 px, as miplib
-    return ResolutionResult("frc-single", float(res), pixel_size, fc, threshold, freq, curve)
