@@ -122,3 +122,11 @@ def test_init_from_loads_weights_fresh_optimizer(tmp_path):
     assert all(torch.allclose(a[k], b[k], atol=1e-9) for k in a)
     with pytest.raises(ConfigError, match="differs"):
         run_training(tiny_config(tmp_path / "third", scale=3, init_from=str(first)), tiny_data(), progress=False)
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("precision", ["32-true", "bf16-mixed", "16-mixed"])
+def test_gpu_precisions(tmp_path, precision):
+    cfg = tiny_config(tmp_path / precision, device="cuda", precision=precision, steps=2, val_every=2)
+    run = run_training(cfg, tiny_data(), progress=False)
+    assert json.loads((run / "model.json").read_text())["training"]["steps_done"] == 2
