@@ -76,7 +76,7 @@ def test_bad_input_exit_2_one_line_nothing_written(folders, capsys, case):
         named = "cells.tif: image contains 1 NaN"
     else:
         argv += ["--pred", str(folders / "pred")]
-        named = "exactly one --pred"
+        named = "given twice as --pred"
     code, err = _fail(argv, capsys)
     assert code == 2
     assert err.startswith("error: ") and "\n" not in err and "Traceback" not in err

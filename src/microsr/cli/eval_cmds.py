@@ -1,4 +1,4 @@
-"""``microsr evaluate``: PSNR / SSIM / MS-SSIM / NRMSE of predictions against ground truth."""
+"""``microsr evaluate``: PSNR / SSIM / MS-SSIM / NRMSE of predictions against ground truth, QC report."""
 
 from __future__ import annotations
 
@@ -36,23 +36,40 @@ def evaluate(
     data_range: Annotated[Optional[float], typer.Option(
         "--data-range", help="Fixed data range for PSNR/SSIM (default: each ground truth's max - min).")] = None,
     crop_border: Annotated[int, typer.Option("--crop-border", help="Pixels ignored on each side.")] = 0,
+    run: Annotated[Optional[list[Path]], typer.Option(
+        "--run", help="Training run folder: its loss curves go into report.html (repeatable).")] = None,
+    pixel_size: Annotated[Optional[float], typer.Option(
+        "--pixel-size", help="Ground-truth pixel size in nm (default: from the ground-truth files).")] = None,
+    line: Annotated[Optional[str], typer.Option(
+        "--line", help="x0,y0,x1,y1 in ground-truth pixels: scaled intensity profiles in report.html.")] = None,
+    report_images: Annotated[int, typer.Option(
+        "--report-images", min=1, help="Images with a panel and a resolution estimate in report.html.")] = 24,
 ) -> None:
-    """Score predictions against ground truth; writes metrics.csv and summary.json to --out."""
-    from microsr.evaluation.evaluate import evaluate_folders
+    """Score predictions against ground truth; writes metrics.csv, summary.json and report.html to --out.
 
-    if len(pred) != 1:
-        raise InputError(None, f"give exactly one --pred folder (got {len(pred)})")
-    summary = evaluate_folders(pred[0], gt, out, lr_dir=lr, fit=fit.value, data_range=data_range,
-                               crop_border=crop_border)
+    Several --pred folders are compared (comparison.csv: paired Wilcoxon and t-tests); summary.json
+    then keeps the first folder's results at the top level and adds a 'models' mapping.
+    """
+    from microsr.evaluation.profiles import parse_line
+    from microsr.evaluation.qc import run_qc
+
+    try:
+        line_xy = parse_line(line) if line is not None else None
+    except ValueError as exc:
+        raise InputError(None, str(exc)) from None
+    summary = run_qc(pred, gt, out, lr_dir=lr, run_dirs=run or [], pixel_size_nm=pixel_size, line=line_xy,
+                     fit=fit.value, data_range=data_range, crop_border=crop_border, max_panels=report_images)
     dr = summary["data_range"]
     typer.echo(f"{summary['n_images']} images, fit {summary['fit']}, data range "
                f"{dr if isinstance(dr, str) else format(dr, 'g')}, crop border {summary['crop_border']}")
-    typer.echo(_line("prediction", summary))
+    for name, s in summary.get("models", {"prediction": summary}).items():
+        typer.echo(_line(name, s))
     if "baseline" in summary:
         typer.echo(_line(f"bicubic x{summary['baseline']['scale']}", summary["baseline"]))
     for note in summary.get("notes", []):
         typer.echo(f"note: {note}")
-    typer.echo(f"wrote {Path(out) / 'metrics.csv'} and {Path(out) / 'summary.json'}")
+    extra = " and comparison.csv" if "models" in summary else ""
+    typer.echo(f"wrote {Path(out) / 'metrics.csv'}, {Path(out) / 'summary.json'}, {summary['_report']}{extra}")
 
 
 def register(app: typer.Typer) -> None:
