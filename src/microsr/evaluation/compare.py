@@ -37,10 +37,8 @@ BASELINE = "bicubic"
 def model_names(pred_dirs: Sequence[str | Path]) -> list[str]:
     """Unique display names: the folder name, or ``parent/name`` (then ``name-2``...) on clashes."""
     paths = [Path(p) for p in pred_dirs]
-    names = [p.resolve().name or str(p) for p in paths]
-    for i, p in enumerate(paths):
-        if names.count(names[i]) > 1:
-            names[i] = f"{p.resolve().parent.name}/{p.resolve().name}"
+    plain = [p.resolve().name or str(p) for p in paths]
+    names = [f"{p.resolve().parent.name}/{n}" if plain.count(n) > 1 else n for p, n in zip(paths, plain)]
     seen: dict[str, int] = {}
     out = []
     for n in names:

@@ -1,0 +1,91 @@
+"""`microsr evaluate` with three models: a self-contained report.html that renders in Chromium."""
+
+from __future__ import annotations
+
+import csv
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from microsr.cli.main import main
+from tests.evaluation.synthetic_models import MODELS, make_folders
+
+CHROMIUM = Path("/usr/bin/chromium")
+SECTIONS = ["summary", "boxplots", "tests", "resolution", "training", "images"]
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory):
+    root = tmp_path_factory.mktemp("qc")
+    dirs = make_folders(root, n=6, size=128)
+    run = root / "run"
+    run.mkdir()
+    with open(run / "log.csv", "w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["step", "epoch", "phase", "lr", "loss", "val_loss", "psnr", "ssim"])
+        for step in range(10, 210, 10):
+            w.writerow([step, 0, "train", 1e-4, 1.0 / step, "", "", ""])
+            if step % 50 == 0:
+                w.writerow([step, 0, "val", "", "", 1.3 / step, 30, 0.8])
+    argv = ["evaluate", *sum((["--pred", str(dirs[m])] for m in MODELS), []), "--gt", str(dirs["gt"]),
+            "--lr", str(dirs["lr"]), "--out", str(root / "out"), "--run", str(run), "--line", "10,20,110,90"]
+    assert main(argv) == 0
+    return root / "out"
+
+
+def test_report_is_self_contained_with_every_section(report):
+    html = (report / "report.html").read_text(encoding="utf-8")
+    for sec in SECTIONS:
+        assert f'<section id="{sec}">' in html
+    assert not re.search(r'(src|href)\s*=\s*"(https?:|//|file:)', html)
+    assert "<link" not in html and "<script src" not in html
+    assert html.count('class="panel"') == 6 and html.count("<option") == 6
+    assert all(f"<b>pred_{m}</b>" in html for m in MODELS)
+    assert html.count("data:image/png;base64,") >= 6 * 13  # LR, 3 preds, GT, 4 SSIM, 4 error maps
+    assert (report / "report.html").stat().st_size < 4_000_000
+    assert "Training curves" in html and "No run folder" not in html
+
+
+def test_comparison_csv_and_summary_models(report):
+    import json
+
+    summary = json.loads((report / "summary.json").read_text())
+    assert list(summary["models"]) == [f"pred_{m}" for m in MODELS]
+    assert summary["psnr"] == summary["models"]["pred_sharp"]["psnr"]  # first folder at top level
+    other = json.loads((report / summary["models"]["pred_blurry"]["summary"]).read_text())
+    assert other["psnr"] == summary["models"]["pred_blurry"]["psnr"]
+    rows = list(csv.DictReader(open(report / "comparison.csv")))
+    psnr = {(r["model_a"], r["model_b"]): r for r in rows if r["metric"] == "psnr"}
+    assert len(psnr) == 6  # 3 models + bicubic -> 6 pairs
+    sharp_vs_inv = psnr[("pred_sharp", "pred_inventive")]
+    assert sharp_vs_inv["better"] == "pred_sharp" and sharp_vs_inv["n"] == "6"
+    assert float(sharp_vs_inv["wilcoxon_p"]) == pytest.approx(2 / 2**6)  # all 6 differences agree
+
+
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="needs /usr/bin/chromium (apt-get install chromium)")
+def test_report_renders_in_headless_chromium(report, tmp_path):
+    url = (report / "report.html").resolve().as_uri()
+    common = [str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+              "--disable-background-networking", "--disable-component-update", "--disable-sync",
+              f"--user-data-dir={tmp_path / 'profile'}"]
+    dom = subprocess.run(common + ["--dump-dom", url], capture_output=True, text=True, timeout=60).stdout
+    for sec in SECTIONS:
+        assert f'id="{sec}"' in dom
+    assert 'id="image-select"' in dom and dom.count('class="panel"') == 6
+    shot = tmp_path / "shot.png"
+    subprocess.run(common + [f"--screenshot={shot}", "--window-size=1200,2000", url],
+                   capture_output=True, timeout=60, check=True)
+    img = np.asarray(Image.open(shot).convert("L"), dtype=float)
+    assert img.shape == (2000, 1200)
+    assert img.std() > 20  # not a blank page
+    assert (img < 100).mean() > 0.02  # text, tables and figures drawn
+    shutil.rmtree(tmp_path / "profile", ignore_errors=True)
