@@ -92,7 +92,7 @@ def _figure(path: Path, lr: np.ndarray, bic: np.ndarray, pred: np.ndarray, hr: n
     plt.close(fig)
 
 
-def run_demo(out: Path, *, steps: int = 400, count: int = 24, test_count: int = 4, size: int = 192,
+def run_demo(out: Path, *, steps: int = 800, count: int = 32, test_count: int = 4, size: int = 192,
              progress: bool = True) -> dict:
     """Run the demo pipeline into ``out`` and return its summary (also written as demo_summary.json).
 
@@ -180,8 +180,8 @@ def run_demo(out: Path, *, steps: int = 400, count: int = 24, test_count: int = 
 
 def demo(
     out: Annotated[Path, typer.Option("--out", help="Output folder (must be new or empty).")] = Path("microsr-demo"),
-    steps: Annotated[int, typer.Option("--steps", hidden=True, min=1)] = 400,
-    count: Annotated[int, typer.Option("--count", hidden=True, min=2)] = 24,
+    steps: Annotated[int, typer.Option("--steps", hidden=True, min=1)] = 800,
+    count: Annotated[int, typer.Option("--count", hidden=True, min=2)] = 32,
     test_count: Annotated[int, typer.Option("--test-count", hidden=True, min=1)] = 4,
     size: Annotated[int, typer.Option("--size", hidden=True, min=64)] = 192,
 ) -> None:
