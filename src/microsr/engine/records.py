@@ -106,7 +106,7 @@ def plot_loss_curves(log: RunLog, folder: Path) -> list[Path]:
         if ax.lines:
             ax.legend()
         ax.grid(True, alpha=0.3)
-        fig.subplots_adjust(left=0.13, right=0.97, bottom=0.12, top=0.92)
+        fig.subplots_adjust(left=0.16, right=0.97, bottom=0.12, top=0.92)
         path = Path(folder) / name
         atomic_write(path, lambda fh, fig=fig: fig.savefig(fh, format="png"))
         paths.append(path)
