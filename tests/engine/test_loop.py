@@ -68,6 +68,10 @@ def test_refusals(tmp_path):
     run = run_training(tiny_config(tmp_path / "r", steps=2, val_every=2), tiny_data(), progress=False)
     with pytest.raises(InputError, match="not empty"):
         run_training(tiny_config(run, steps=2), tiny_data(), progress=False)
+    crashed = tmp_path / "crashed"  # stopped before its first checkpoint: only config.yaml
+    crashed.mkdir()
+    (crashed / "config.yaml").write_text("steps: 1\n")
+    run_training(tiny_config(crashed, steps=1, val_every=1), tiny_data(), progress=False)
     with pytest.raises(ConfigError, match="differ.*optimizer.lr"):
         run_training(tiny_config(run, steps=4, resume=True, optimizer={"lr": 5e-4}), tiny_data(),
                      progress=False)

@@ -102,3 +102,12 @@ def test_bad_specs():
         build_loss("mse+*ssim")
     with pytest.raises(ConfigError, match="negative"):
         build_loss([("mse", -1.0)])
+
+
+def test_single_registered_names_come_from_the_registry():
+    hr = torch.rand(1, 1, 16, 16)
+    out = SROutput(final=hr.clone(), aux={"parsing": torch.zeros(1, 3, 16, 16)})
+    mask = torch.zeros(1, 3, 16, 16)
+    mask[:, 0] = 1
+    total, parts = build_loss("geometry-prior")(out, {"hr": hr, "mask": mask})
+    assert torch.isfinite(total) and len(parts) >= 2  # SR term and parsing-map term

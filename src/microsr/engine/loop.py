@@ -40,7 +40,8 @@ def _check_run_folder(cfg: TrainConfig) -> None:
         if not (out / "checkpoint" / "last.pt").is_file():
             raise InputError(out, "no checkpoint to resume from (checkpoint/last.pt is missing); "
                              "start a new run without --resume")
-    elif out.exists() and any(out.iterdir()):
+    # a folder holding only config.yaml is a run that stopped before its first checkpoint: reuse it
+    elif out.exists() and {p.name for p in out.iterdir()} - {"config.yaml"}:
         raise InputError(out, "run folder is not empty; continue it with --resume or choose a new --out")
 
 
