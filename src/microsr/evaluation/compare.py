@@ -177,9 +177,9 @@ def box_plots(rows: Sequence[Mapping[str, Any]], metrics: Sequence[str] | None =
         for pos, i in enumerate(keep, start=1):
             ax.scatter(pos + rng.uniform(-0.12, 0.12, len(data[i])), data[i], s=9, alpha=0.6, zorder=3)
         ax.set_xticks(range(1, len(keep) + 1), [models[i] for i in keep], rotation=30, ha="right", fontsize=8)
-        arrow = "↑" if HIGHER_IS_BETTER[metric] else "↓"
         label = LABELS[metric].replace("(px)", "(nm)") if f != 1.0 else LABELS[metric]
-        ax.set_title(f"{label} {arrow} better", fontsize=9)
+        how = "↓ finer" if metric == "resolution_px" else ("↑" if HIGHER_IS_BETTER[metric] else "↓") + " better"
+        ax.set_title(f"{label} {how}", fontsize=9)
         ax.grid(axis="y", alpha=0.3)
     fig.tight_layout()
     return fig

@@ -151,7 +151,7 @@ def plot_profiles(dist: np.ndarray, profiles: list[Profile], *, pixel_size: floa
     import matplotlib.pyplot as plt
 
     if ax is None:
-        _, ax = plt.subplots(figsize=(7.5, 3))
+        _, ax = plt.subplots(figsize=(8, 3.2))
     x = dist * pixel_size if pixel_size else dist
     for p in profiles:
         style = {"color": "black", "lw": 2.0} if p.name == "GT" else {"lw": 1.3}
@@ -159,7 +159,7 @@ def plot_profiles(dist: np.ndarray, profiles: list[Profile], *, pixel_size: floa
         ax.plot(x, p.values, label=label, **style)
     ax.set_xlabel("distance along line (µm)" if pixel_size else "distance along line (GT px)")
     ax.set_ylabel("intensity, scaled to GT")
-    ax.legend(fontsize=7, frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    ax.legend(fontsize=8, frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     if title:
         ax.set_title(title, fontsize=9)
     return ax

@@ -56,8 +56,7 @@ def _panel(stem: str, gt: np.ndarray, lr: np.ndarray | None, base: np.ndarray | 
     candidates = ({compare.BASELINE: base} if base is not None else {}) | preds
     images = []
     if lr is not None:
-        images.append({"label": f"LR ({lr.shape[1]}×{lr.shape[0]})", "uri": figures.gray_thumbnail(lr),
-                       "lowres": True})
+        images.append({"label": f"LR ({lr.shape[1]}×{lr.shape[0]})", "uri": figures.gray_thumbnail(lr)})
     for name, p in preds.items():
         images.append({"label": name, "uri": figures.gray_thumbnail(p)})
     images.append({"label": f"ground truth ({gt.shape[1]}×{gt.shape[0]})", "uri": figures.gray_thumbnail(gt)})

@@ -85,28 +85,37 @@ def _summary_table(rows: Sequence[Mapping[str, Any]], pixel_size: float | None) 
             else:
                 spec = ".2f" if m == "psnr" else ".4f"
                 text = f"{t['mean']:{spec}} ± {t['std']:{spec}}"
-            cls = ' class="best"' if best.get(m) == mod and len(models) > 1 else ""
+            cls = ' class="best"' if best.get(m) == mod and len(models) > 1 and m != "resolution_px" else ""
             cells.append(f"<td{cls}>{text}</td>")
         out.append(f"<tr><td>{escape(mod)}</td><td>{n}</td>{''.join(cells)}</tr>")
     out.append("</table>")
     return "".join(out)
 
 
-_SIG = ' class="sig"'
-
-
 def _tests_table(tests: Sequence[Mapping[str, Any]]) -> str:
+    """One row per model pair, one cell per metric: the better (finer) model and both p-values."""
     if not tests:
         return '<p class="note">Only one model: no paired test.</p>'
-    out = ["<table><tr><th>metric</th><th>model A</th><th>model B</th><th>n</th><th>mean A</th><th>mean B</th>"
-           "<th>Wilcoxon p</th><th>paired t p</th><th>better mean</th></tr>"]
-    for t in tests:
-        sig = [p is not None and p < 0.05 for p in (t["wilcoxon_p"], t["ttest_p"])]
-        p_cells = "".join(f"<td{_SIG if s else ''}>{_fmt(p, '.3g')}</td>"
-                          for p, s in zip((t["wilcoxon_p"], t["ttest_p"]), sig))
-        out.append(f"<tr><td>{escape(_label(t['metric'], None).replace(' (px)', ''))}</td><td>{escape(t['model_a'])}</td>"
-                   f"<td>{escape(t['model_b'])}</td><td>{t['n']}</td><td>{_fmt(t['mean_a'])}</td>"
-                   f"<td>{_fmt(t['mean_b'])}</td>{p_cells}<td>{escape(str(t['better']))}</td></tr>")
+    metrics = list(dict.fromkeys(t["metric"] for t in tests))
+    pairs = list(dict.fromkeys((t["model_a"], t["model_b"]) for t in tests))
+    by = {(t["model_a"], t["model_b"], t["metric"]): t for t in tests}
+    head = "".join(f"<th>{escape(_label(m, None).replace(' (px)', ''))}</th>" for m in metrics)
+    out = [f"<table><tr><th>model A vs model B</th><th>n</th>{head}</tr>"]
+    for a, b in pairs:
+        cells, n = [], 0
+        for m in metrics:
+            t = by.get((a, b, m))
+            if t is None:
+                cells.append("<td>–</td>")
+                continue
+            n = max(n, t["n"])
+            sig = any(p is not None and p < 0.05 for p in (t["wilcoxon_p"], t["ttest_p"]))
+            word = "finer" if m == "resolution_px" else "better"
+            who = "tie" if t["better"] == "tie" else f"{escape(t['better'])} {word}"
+            cls = ' class="sig"' if sig else ""
+            cells.append(f"<td{cls}>{who}<br><small>W {_fmt(t['wilcoxon_p'], '.2g')}"
+                         f" · t {_fmt(t['ttest_p'], '.2g')}</small></td>")
+        out.append(f"<tr><td>{escape(a)} vs {escape(b)}</td><td>{n}</td>{''.join(cells)}</tr>")
     out.append("</table>")
     return "".join(out)
 
@@ -136,7 +145,7 @@ def _training(run_dirs: Sequence[Path]) -> str:
         if not imgs and (run / "log.csv").is_file():
             fig = figures.loss_curves_from_log(run / "log.csv")
             imgs = [figures.figure_uri(fig)] if fig is not None else []
-        body = "".join(f'<img src="{u}" style="max-width:560px;margin-right:8px">' for u in imgs) or \
+        body = "".join(f'<img src="{u}" style="max-width:480px;margin-right:8px">' for u in imgs) or \
             '<p class="note">No loss_curves.png or readable log.csv in this folder.</p>'
         parts.append(f"<h3 style='font-size:14px'>{escape(run.name)}</h3><div>{body}</div>")
     return "".join(parts) + ('<p class="note">Both curves should fall and flatten; a validation loss that rises '
@@ -145,7 +154,7 @@ def _training(run_dirs: Sequence[Path]) -> str:
 
 def _tile(t: Mapping[str, Any], line_svg: str = "") -> str:
     cap = f'<div class="cap">{escape(t["caption"])}</div>' if t.get("caption") else ""
-    overlay = "" if t.get("lowres") else line_svg
+    overlay = line_svg  # the LR tile covers the same field, so the GT-pixel viewBox fits it too
     return (f'<div class="tile"><b>{escape(t["label"])}</b><div class="box"><img src="{t["uri"]}" alt="">'
             f'{overlay}</div>{cap}</div>')
 
@@ -174,7 +183,7 @@ def _panel_html(i: int, p: Mapping[str, Any]) -> str:
              + _bar("inferno", "0", f"{p['error_vmax']:.3g}") + "</div>"]
     if p.get("profile"):
         parts.append(f'<div><b>Intensity profiles along the magenta line</b></div><img src="{p["profile"]}" '
-                     'style="max-width:640px">')
+                     'style="max-width:900px;width:100%">')
     parts.append("</div>")
     return "".join(parts)
 
@@ -209,8 +218,9 @@ A finer resolution than the ground truth's, or high PSNR with poor SSIM maps, ca
 <img src="{figures.figure_uri(fig)}" style="max-width:100%">
 <p class="note">Box: quartiles; line: median; whiskers: last image within 1.5 × IQR; ×: outliers; dots: images.</p></section>
 <section id="tests"><h2>Paired tests (same images, two-sided)</h2>{_tests_table(tests)}
-<p class="note">Green: p &lt; 0.05. Wilcoxon signed-rank needs at least 6 images to reach p &lt; 0.05; neither test
-corrects for the number of comparisons.</p></section>
+<p class="note">Each cell: the model with the better mean (for resolution: the finer one) and the two-sided
+p-values of the Wilcoxon signed-rank (W) and paired t-test (t); green: p &lt; 0.05. Wilcoxon needs at least 6
+images to reach p &lt; 0.05; neither test corrects for the number of comparisons. Full table: comparison.csv.</p></section>
 <section id="resolution"><h2>Resolution per image (decorrelation analysis)</h2>{_resolution_table(resolution_rows, pixel_size)}</section>
 <section id="training"><h2>Training curves</h2>{_training(run_dirs)}</section>
 <section id="images"><h2>Images and maps</h2>
