@@ -50,7 +50,9 @@ def test_report_is_self_contained_with_every_section(report):
     assert "<link" not in html and "<script src" not in html
     assert html.count('class="panel"') == 6 and html.count("<option") == 6
     assert all(f"<b>pred_{m}</b>" in html for m in MODELS)
-    assert html.count("data:image/png;base64,") >= 6 * 13  # LR, 3 preds, GT, 4 SSIM, 4 error maps
+    # per panel: LR, 3 predictions, GT, then SSIM, error-vs-GT and error-vs-LR maps for bicubic + 3 models
+    assert html.count("data:image/png;base64,") >= 6 * 17
+    assert html.count("SQUIRREL error map vs LR input") == 6
     assert (report / "report.html").stat().st_size < 4_000_000
     assert "Training curves" in html and "No run folder" not in html
 

@@ -1,8 +1,8 @@
 """Small rendering helpers for the QC report: arrays and figures to embedded PNG.
 
 Everything returns ``data:image/png;base64,...`` URIs so that ``report.html`` is one file.
-Thumbnails are at most 512 px on a side (Lanczos down-sampling, never up-sampling; the browser
-enlarges small ones with ``image-rendering: pixelated``).
+Image thumbnails are at most 512 px on a side, maps at most 256 px (Lanczos down-sampling, never
+up-sampling; the browser enlarges small ones with ``image-rendering: pixelated``).
 """
 
 from __future__ import annotations
@@ -66,14 +66,20 @@ def gray_thumbnail(image: np.ndarray, vrange: tuple[float, float] | None = None)
     return png_uri(shrink(to_uint8(image, lo, hi)))
 
 
-def colormap_thumbnail(image: np.ndarray, vmin: float, vmax: float, cmap: str) -> str:
-    """Colour-mapped thumbnail URI of a 2-D map (``cmap`` a matplotlib colormap name)."""
+def colormap_thumbnail(image: np.ndarray, vmin: float, vmax: float, cmap: str, max_side: int = 256) -> str:
+    """Colour-mapped thumbnail URI of a 2-D map (``cmap`` a matplotlib colormap name).
+
+    Maps are shown at most ``max_side`` (default 256) px with 32 colour levels: they are read for
+    where errors are, not for fine detail, and this keeps ``report.html`` near 1 MB per image panel.
+    """
     from matplotlib import colormaps
 
     from PIL import Image
 
     lut = (colormaps[cmap](np.arange(256) / 255.0)[:, :3] * 255 + 0.5).astype(np.uint8)
-    im = Image.fromarray(shrink(to_uint8(image, vmin, vmax)), mode="L").convert("P")
+    u8 = shrink(to_uint8(image, vmin, vmax), max_side)
+    u8 = (u8 // 8) * 8 + 4  # 32 colour levels: noisy maps compress ~2x better, look the same
+    im = Image.fromarray(u8, mode="L").convert("P")
     im.putpalette(lut.ravel().tolist())  # 8-bit palette PNG: a third of the size of RGB
     buf = io.BytesIO()
     im.save(buf, format="PNG", compress_level=6)

@@ -12,7 +12,7 @@
 Maps, resolution and profiles use one 2-D image per file: the image itself, or for stacks the
 middle plane of every leading axis (Z, T, C). The per-image panels (LR, predictions, ground truth,
 SSIM maps, SQUIRREL error maps) and the decorrelation resolution (of the ground truth, the bicubic
-baseline and every model) are computed for the first ``max_panels`` images (default 24; the
+baseline and every model) are computed for the first ``max_panels`` images (default 12; the
 resolution costs ~0.35 s per 256x256 image and grows with N^2 log N), PSNR/SSIM/MS-SSIM/NRMSE for all.
 """
 
@@ -72,7 +72,14 @@ def _panel(stem: str, gt: np.ndarray, lr: np.ndarray | None, base: np.ndarray | 
         err_tiles.append({"label": name, "uri": figures.colormap_thumbnail(r.error_map, 0.0, vmax, "inferno"),
                           "caption": f"RSE {r.rse:.4g} · RSP {r.rsp:.3f} · σ {r.sigma:.2f} px"})
     panel = {"image": stem, "shape": gt.shape, "images": images, "ssim": ssim_tiles, "errors": err_tiles,
-             "error_vmax": vmax, "profile": None, "line": line}
+             "error_vmax": vmax, "lr_errors": [], "lr_error_vmax": 0.0, "profile": None, "line": line}
+    if lr is not None:  # NanoJ-SQUIRREL proper: is the prediction consistent with what was measured?
+        sq_lr = {name: maps.squirrel(lr, p) for name, p in candidates.items()}
+        vmax_lr = max(float(np.percentile(r.error_map, 99.5)) for r in sq_lr.values()) or 1.0
+        panel["lr_error_vmax"] = vmax_lr
+        panel["lr_errors"] = [{"label": name, "uri": figures.colormap_thumbnail(r.error_map, 0.0, vmax_lr, "inferno"),
+                               "caption": f"RSE {r.rse:.4g} · RSP {r.rsp:.3f} · σ {r.sigma:.2f} px"}
+                              for name, r in sq_lr.items()]
     if line is not None:
         dist, profs = profiles.line_profiles(gt, preds, line, lr=lr)
         fig = profiles.plot_profiles(dist, profs, pixel_size=pixel_size, title=f"{stem}: scaled line profiles").figure
@@ -91,7 +98,7 @@ def _resolution(image: np.ndarray, pixel_size: float | None) -> float | None:
 def run_qc(pred_dirs: Sequence[PathArg], gt_dir: PathArg, out_dir: PathArg, *, lr_dir: PathArg | None = None,
            run_dirs: Sequence[PathArg] = (), pixel_size_nm: float | None = None,
            line: tuple[float, float, float, float] | None = None, fit: str = "none",
-           data_range: float | None = None, crop_border: int = 0, max_panels: int = 24) -> dict[str, Any]:
+           data_range: float | None = None, crop_border: int = 0, max_panels: int = 12) -> dict[str, Any]:
     """Evaluate one or several prediction folders and write the QC report.
 
     Parameters

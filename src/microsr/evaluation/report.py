@@ -4,7 +4,8 @@ Sections (each an element with the given ``id``): ``summary`` (mean ± SD per mo
 included), ``boxplots`` (Tukey box plots), ``tests`` (paired Wilcoxon / t-tests), ``resolution``
 (decorrelation resolution per image), ``training`` (loss curves of the given run folders) and
 ``images`` (a ``<select>`` showing one image's panel at a time: LR, predictions, ground truth, SSIM
-maps, SQUIRREL error maps and, with ``--line``, the scaled intensity profiles). All figures are
+maps, SQUIRREL error maps against the ground truth and, with LR images, against the LR input, and with ``--line`` the scaled
+intensity profiles). All figures are
 embedded as base64 PNG thumbnails of at most 512 px; a ten-line inline script switches panels, and
 without JavaScript the first panel stays visible.
 """
@@ -181,6 +182,11 @@ def _panel_html(i: int, p: Mapping[str, Any]) -> str:
              "ground-truth units)</div>",
              '<div class="row">' + "".join(_tile(t) for t in p["errors"])
              + _bar("inferno", "0", f"{p['error_vmax']:.3g}") + "</div>"]
+    if p.get("lr_errors"):
+        parts += ["<div><b>SQUIRREL error map vs LR input</b> (the prediction blurred and scaled to the LR image, "
+                  "Fourier-interpolated; bright = not supported by what the microscope recorded)</div>",
+                  '<div class="row">' + "".join(_tile(t) for t in p["lr_errors"])
+                  + _bar("inferno", "0", f"{p['lr_error_vmax']:.3g}") + "</div>"]
     if p.get("profile"):
         parts.append(f'<div><b>Intensity profiles along the magenta line</b></div><img src="{p["profile"]}" '
                      'style="max-width:900px;width:100%">')
