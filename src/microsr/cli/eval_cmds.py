@@ -43,7 +43,7 @@ def evaluate(
     line: Annotated[Optional[str], typer.Option(
         "--line", help="x0,y0,x1,y1 in ground-truth pixels: scaled intensity profiles in report.html.")] = None,
     report_images: Annotated[int, typer.Option(
-        "--report-images", min=1, help="Images with a panel and a resolution estimate in report.html.")] = 24,
+        "--report-images", min=1, help="Images with a panel and a resolution estimate in report.html.")] = 12,
 ) -> None:
     """Score predictions against ground truth; writes metrics.csv, summary.json and report.html to --out.
 
