@@ -1,0 +1,121 @@
+"""Helpers shared by the benchmark scripts (not part of the microsr package).
+
+* :func:`run_child` runs one measurement in a fresh Python process (so that ``ru_maxrss`` is the peak
+  resident memory of that measurement alone) and returns the JSON dict it printed last;
+* :func:`matmul_peak` measures this machine's float32 matrix-multiply rate;
+* :func:`flops_of` counts the FLOPs of one forward pass with ``torch.utils.flop_counter``;
+* :func:`print_table` / :func:`write_json` for the outputs.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+RESULTS = HERE / "results"
+VENVS = HERE / ".venvs"
+
+
+def peak_rss_mib() -> float:
+    """Peak resident memory of this process so far, MiB (Linux reports ru_maxrss in KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def run_child(argv: list[str], *, python: str | None = None, timeout: float | None = None,
+              env: dict | None = None) -> dict:
+    """Run ``python argv...`` and parse the last stdout line starting with ``{`` as JSON.
+
+    Returns ``{"error": ...}`` instead of raising when the child fails or times out, so that one
+    failing model does not end a long benchmark.
+    """
+    cmd = [python or sys.executable, *argv]
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
+                              env={**os.environ, **(env or {})})
+    except subprocess.TimeoutExpired:
+        return {"error": f"timed out after {timeout:.0f} s"}
+    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
+    if proc.returncode != 0 or not lines:
+        tail = (proc.stderr or proc.stdout).strip().splitlines()[-3:]
+        return {"error": f"exit {proc.returncode}: " + " | ".join(tail)}
+    return json.loads(lines[-1])
+
+
+def matmul_peak(threads: int, n: int = 4096, repeats: int = 5) -> float:
+    """Best float32 ``torch.mm`` rate of two ``n`` x ``n`` matrices in GFLOP/s (2 n^3 per product)."""
+    import torch
+
+    torch.set_num_threads(threads)
+    a, b = torch.randn(n, n), torch.randn(n, n)
+    torch.mm(a, b)
+    best = 0.0
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        torch.mm(a, b)
+        best = max(best, 2 * n**3 / (time.perf_counter() - t0) / 1e9)
+    return best
+
+
+def flops_of(model, x) -> int:
+    """FLOPs of ``model(x)`` counted by ``torch.utils.flop_counter.FlopCounterMode``.
+
+    The counter covers matrix products and convolutions (the bulk of every model here); FFTs,
+    element-wise ops, pooling and interpolation are not counted.
+    """
+    import torch
+    from torch.utils.flop_counter import FlopCounterMode
+
+    counter = FlopCounterMode(display=False)
+    with torch.no_grad(), counter:
+        model(x)
+    return int(counter.get_total_flops())
+
+
+def machine() -> dict:
+    """What the numbers were measured on."""
+    import torch
+
+    model = platform.processor()
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return {"cpu": model, "logical_cpus": os.cpu_count(), "memory_gib": round(mem, 1),
+            "torch": torch.__version__, "python": platform.python_version(),
+            "loadavg_at_start": [round(v, 2) for v in os.getloadavg()],
+            "date_utc": time.strftime("%Y-%m-%d %H:%M", time.gmtime())}
+
+
+def print_table(rows: list[dict], columns: list[str]) -> None:
+    """Print ``rows`` as a Markdown table with the given columns (missing values as '-')."""
+    def fmt(v):
+        if v is None:
+            return "-"
+        if isinstance(v, float):
+            return f"{v:.4g}" if abs(v) < 1e4 else f"{v:.0f}"
+        return str(v)
+
+    print("| " + " | ".join(columns) + " |")
+    print("|" + "---|" * len(columns))
+    for r in rows:
+        print("| " + " | ".join(fmt(r.get(c)) for c in columns) + " |")
+
+
+def write_json(name: str, payload: dict) -> Path:
+    """Write ``payload`` to ``benchmarks/results/<name>.json`` and return the path."""
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    path = RESULTS / f"{name}.json"
+    path.write_text(json.dumps(payload, indent=1) + "\n")
+    print(f"wrote {path.relative_to(HERE.parent)}")
+    return path

@@ -1,0 +1,86 @@
+"""Train CSBDeep's CARE on bicubic-upsampled LR -> HR pairs and predict a held-out set.
+
+Runs inside the CSBDeep virtual environment (never imported by microsr)::
+
+    python -m venv benchmarks/.venvs/csbdeep
+    benchmarks/.venvs/csbdeep/bin/pip install csbdeep==0.8.2 tensorflow-cpu==2.21.0
+    benchmarks/.venvs/csbdeep/bin/python benchmarks/care_helper.py --data DATA --out OUT --steps 300
+
+``DATA/train/{up,hr}`` and ``DATA/test/up`` hold TIFFs (``up`` = LR bicubic-upsampled to the HR
+grid by the caller with microsr's bicubic, so CARE and microsr see the same pairs). Images are
+percentile-normalised (1, 99.8) like CSBDeep's examples; ``--patch`` x ``--patch`` HR-grid patches
+are sampled at random; the upsampling-free CARE U-Net (depth 2, 32 first filters, kernel 5: the
+CSBDeep defaults) trains for ``--steps`` steps of ``--batch`` patches; the held-out images are
+predicted with ``predict(..., n_tiles=(1, 1))`` and written as float32 TIFFs to ``OUT/pred``. A
+JSON line with parameters and training time is printed last.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import numpy as np  # noqa: E402
+import tifffile  # noqa: E402
+
+
+def percentile_norm(x, lo=1.0, hi=99.8):
+    a, b = np.percentile(x, [lo, hi])
+    return ((x - a) / max(b - a, 1e-12)).astype(np.float32)
+
+
+def main() -> None:
+    p = argparse.ArgumentParser()
+    p.add_argument("--data", required=True)
+    p.add_argument("--out", required=True)
+    p.add_argument("--steps", type=int, default=300)
+    p.add_argument("--batch", type=int, default=8)
+    p.add_argument("--patch", type=int, default=64)
+    p.add_argument("--threads", type=int, default=2)
+    a = p.parse_args()
+
+    import tensorflow as tf
+
+    tf.config.threading.set_intra_op_parallelism_threads(a.threads)
+    tf.config.threading.set_inter_op_parallelism_threads(1)
+    tf.keras.utils.set_random_seed(0)
+    from csbdeep.models import CARE, Config
+
+    data, out = Path(a.data), Path(a.out)
+    names = sorted(f.name for f in (data / "train" / "up").glob("*.tif"))
+    xs = [percentile_norm(tifffile.imread(data / "train" / "up" / n).astype(np.float32)) for n in names]
+    ys = [percentile_norm(tifffile.imread(data / "train" / "hr" / n).astype(np.float32)) for n in names]
+    rng = np.random.default_rng(0)
+    n_patches = max(a.batch * 16, 128)
+    X, Y = [], []
+    for _ in range(n_patches):
+        k = rng.integers(len(xs))
+        h, w = xs[k].shape
+        i, j = rng.integers(0, h - a.patch + 1), rng.integers(0, w - a.patch + 1)
+        X.append(xs[k][i:i + a.patch, j:j + a.patch])
+        Y.append(ys[k][i:i + a.patch, j:j + a.patch])
+    X, Y = np.stack(X)[..., None], np.stack(Y)[..., None]
+    n_val = max(a.batch, n_patches // 10)
+    config = Config("YXC", n_channel_in=1, n_channel_out=1, train_steps_per_epoch=a.steps, train_epochs=1,
+                    train_batch_size=a.batch, train_tensorboard=False)
+    model = CARE(config, "care", basedir=str(out))
+    params = int(model.keras_model.count_params())
+    t0 = time.perf_counter()
+    model.train(X[n_val:], Y[n_val:], validation_data=(X[:n_val], Y[:n_val]))
+    train_s = time.perf_counter() - t0
+    (out / "pred").mkdir(parents=True, exist_ok=True)
+    t1 = time.perf_counter()
+    for f in sorted((data / "test" / "up").glob("*.tif")):
+        x = percentile_norm(tifffile.imread(f).astype(np.float32))
+        tifffile.imwrite(out / "pred" / f.name, model.predict(x, "YX", n_tiles=(1, 1)).astype(np.float32))
+    print(json.dumps({"params": params, "train_s": train_s, "predict_s": time.perf_counter() - t1,
+                      "steps": a.steps, "batch": a.batch, "patch_hr": a.patch}))
+
+
+if __name__ == "__main__":
+    main()

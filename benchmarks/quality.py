@@ -1,0 +1,204 @@
+"""Image quality of every trainable model under one step budget on the same data, vs bicubic and CARE.
+
+Data sets (x2, LR -> HR; training and held-out test images never share a seed or a source crop):
+
+* ``sim-<structure>-p<photons>``: the simulator's four structures (ccps, microtubules, er, f-actin)
+  at two signal levels (``--photons``, default 50 and 500 photo-electrons at the brightest LR pixel);
+* ``real``: 128 x 128 crops of the real images in ``tests/data/real`` (stardist nuclei, Airyscan
+  C. elegans), degraded with ``microsr degrade --scale 2 --photons 200`` (Gaussian PSF, Poisson +
+  read noise); one crop of each image is held out.
+
+Each model trains with :func:`microsr.engine.train` for the same number of steps (patch, batch and
+learning rate below; its registry default loss), predicts the held-out LR images with
+:func:`microsr.inference.predict.predict_path` and is scored with
+:func:`microsr.evaluation.evaluate.evaluate_folders` (affine intensity fit of prediction to HR,
+data range = per-image HR max - min), which also scores bicubic. Decorrelation resolution
+(:func:`microsr.evaluation.resolution.decorrelation`, in HR pixels, lower = sharper) is added.
+CSBDeep's CARE (``benchmarks/care_helper.py`` in ``benchmarks/.venvs/csbdeep``) trains on the same
+pairs, bicubic-upsampled, for the same number of steps and batch size.
+
+Budgets: ``smoke`` (a few steps, to check the script), ``small`` (tiny presets, 300 steps: about a
+minute per model and data set on 2 CPU cores), ``full`` (full-size models, 20000 steps: for a GPU).
+
+Usage::
+
+    python benchmarks/quality.py --budget smoke --datasets sim-microtubules-p50 --models srcnn
+    python benchmarks/quality.py --budget small --datasets sim-microtubules-p50 real \\
+        --models srcnn edsr-baseline rcan dfcan --care       # -> benchmarks/results/quality_small.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import VENVS, machine, print_table, run_child, write_json  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+STRUCTURES = ["ccps", "microtubules", "er", "f-actin"]
+BUDGETS = {  # steps, LR patch, batch, learning rate, tiny presets, train/test images, HR size
+    "smoke": dict(steps=10, patch=32, batch=4, lr=1e-3, tiny=True, n_train=4, n_test=1, size=128),
+    "small": dict(steps=300, patch=32, batch=8, lr=1e-3, tiny=True, n_train=12, n_test=3, size=192),
+    "full": dict(steps=20000, patch=64, batch=16, lr=1e-4, tiny=False, n_train=60, n_test=10, size=512),
+}
+TEST_SEED = 100_000
+
+
+def make_sim(folder: Path, structure: str, photons: float, b: dict) -> None:
+    from microsr.data.simulate import SimConfig, simulate_pair
+    from microsr.io import write_image
+
+    px = SimConfig().hr_pixel_nm / 1000.0
+    for split, n, seed in (("train", b["n_train"], 0), ("test", b["n_test"], TEST_SEED)):
+        for i in range(n):
+            lr, hr = simulate_pair(structure, size=b["size"], scale=2, photons=photons, seed=seed + i)
+            write_image(folder / split / "lr" / f"{i:04d}.tif", lr, "YX", 2 * px, dtype="uint16")
+            write_image(folder / split / "hr" / f"{i:04d}.tif", hr, "YX", px, dtype="uint16")
+
+
+def make_real(folder: Path) -> None:
+    """128 px crops of tests/data/real, degraded with ``microsr degrade``; crop 0 of each is test."""
+    import tifffile
+
+    from microsr.io import write_image
+
+    hr_only = folder / "hr_only"
+    for name in ("nuclei2d.tif", "celegans_airyscan.tif"):
+        img = tifffile.imread(ROOT / "tests" / "data" / "real" / name).astype(np.float32)
+        for k, (i, j) in enumerate([(0, 0), (0, 128), (128, 0), (128, 128)]):
+            write_image(hr_only / f"{Path(name).stem}_{k}.tif", img[i:i + 128, j:j + 128], "YX", dtype="float32")
+    subprocess.run(["microsr", "degrade", "--hr", str(hr_only), "--scale", "2", "--photons", "200",
+                    "--out", str(folder / "all"), "--quiet"], check=True)
+    for f in sorted((folder / "all" / "lr").glob("*.tif")):
+        split = "test" if f.stem.endswith("_0") else "train"
+        for kind in ("lr", "hr"):
+            (folder / split / kind).mkdir(parents=True, exist_ok=True)
+            shutil.copy(folder / "all" / kind / f.name, folder / split / kind / f.name)
+
+
+def make_dataset(folder: Path, name: str, b: dict) -> None:
+    if (folder / "test" / "hr").exists():
+        return
+    if name == "real":
+        make_real(folder)
+    else:
+        structure, photons = name[len("sim-"):name.rindex("-p")], float(name[name.rindex("-p") + 2:])
+        make_sim(folder, structure, photons, b)
+
+
+def resolution_px(pred_dir: Path) -> float | None:
+    """Mean decorrelation resolution (HR px) of the images in ``pred_dir``."""
+    from microsr.evaluation.resolution import decorrelation
+    from microsr.io import read_image
+
+    vals = [decorrelation(read_image(f).array.astype(np.float64)).resolution_px for f in sorted(pred_dir.glob("*.tif"))]
+    vals = [v for v in vals if np.isfinite(v)]
+    return float(np.mean(vals)) if vals else None
+
+
+def score(pred: Path, data: Path, out: Path) -> dict:
+    from microsr.evaluation.evaluate import evaluate_folders
+
+    s = evaluate_folders(pred, data / "test" / "hr", out, lr_dir=data / "test" / "lr", fit="affine")
+    return {"psnr": s["psnr"], "ssim": s["ssim"], "ms_ssim": s["ms_ssim"], "resolution_px": resolution_px(pred),
+            "bicubic": {k: s["baseline"][k] for k in ("psnr", "ssim", "ms_ssim")}}
+
+
+def train_microsr(model: str, data: Path, work: Path, b: dict) -> dict:
+    from microsr.engine import make_config, train
+    from microsr.inference.predict import predict_path
+    from microsr.models import count_parameters, create_model
+
+    cfg = make_config({
+        "out": str(work / "run"), "model": {"name": model, "tiny": b["tiny"]}, "scale": 2,
+        "data": {"lr_dir": str(data / "train" / "lr"), "hr_dir": str(data / "train" / "hr"),
+                 "patch_size": b["patch"], "batch_size": b["batch"], "val_fraction": 0.1, "val_crop": 64},
+        "optimizer": {"lr": b["lr"]}, "schedule": {"name": "cosine"}, "steps": b["steps"],
+        "val_every": max(b["steps"] // 3, 1), "log_every": max(b["steps"] // 20, 1), "monitor": "psnr",
+        "seed": 0, "num_threads": 2,
+    })
+    t0 = time.perf_counter()
+    run = train(cfg, progress=False)
+    train_s = time.perf_counter() - t0
+    predict_path(run, data / "test" / "lr", work / "pred", progress=False)
+    params = count_parameters(create_model(model, scale=2, tiny=b["tiny"]))
+    return {"params": params, "train_s": train_s, **score(work / "pred", data, work / "eval")}
+
+
+def train_care(data: Path, work: Path, b: dict) -> dict:
+    """CARE on bicubic-upsampled LR (microsr's bicubic), same steps/batch, HR-grid patch = 2 x LR patch."""
+    from microsr.evaluation.evaluate import bicubic_baseline
+    from microsr.io import read_image, write_image
+
+    python = VENVS / "csbdeep" / "bin" / "python"
+    if not python.exists():
+        return {"error": f"{python} missing (see benchmarks/care_helper.py)"}
+    for split in ("train", "test"):
+        for f in sorted((data / split / "lr").glob("*.tif")):
+            up = bicubic_baseline(read_image(f).array.astype(np.float32), 2)
+            write_image(work / "data" / split / "up" / f.name, up, "YX", dtype="float32")
+        if split == "train":
+            shutil.copytree(data / split / "hr", work / "data" / split / "hr", dirs_exist_ok=True)
+    res = run_child([str(Path(__file__).parent / "care_helper.py"), "--data", str(work / "data"),
+                     "--out", str(work), "--steps", str(b["steps"]), "--batch", str(b["batch"]),
+                     "--patch", str(2 * b["patch"])], python=str(python), timeout=7200)
+    if "error" in res:
+        return res
+    return {"params": res["params"], "train_s": res["train_s"], **score(work / "pred", data, work / "eval")}
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--budget", choices=list(BUDGETS), default="smoke")
+    p.add_argument("--models", nargs="+", default=None, help="default: every trainable model without masks")
+    p.add_argument("--datasets", nargs="+", default=None,
+                   help="default: sim-<structure>-p<photons> for all structures and --photons, and real")
+    p.add_argument("--photons", nargs=2, type=float, default=[50.0, 500.0])
+    p.add_argument("--care", action="store_true", help="also train CSBDeep's CARE")
+    p.add_argument("--work", default="/tmp/microsr-quality", help="data, runs and predictions go here")
+    a = p.parse_args()
+
+    from microsr.models import get_spec, list_models
+
+    b = BUDGETS[a.budget]
+    models = a.models or [m for m in list_models() if get_spec(m).trainable and not get_spec(m).needs_mask]
+    datasets = a.datasets or [f"sim-{s}-p{int(ph)}" for ph in a.photons for s in STRUCTURES] + ["real"]
+    work = Path(a.work) / a.budget
+    rows = []
+    t_start = time.perf_counter()
+    for ds in datasets:
+        data = work / "data" / ds
+        make_dataset(data, ds, b)
+        entries = [(m, "microsr") for m in models] + ([("care", "csbdeep")] if a.care else [])
+        bic = None
+        for model, impl in entries:
+            run_dir = work / "runs" / ds / model
+            shutil.rmtree(run_dir, ignore_errors=True)
+            t0 = time.perf_counter()
+            try:
+                res = train_care(data, run_dir, b) if impl == "csbdeep" else train_microsr(model, data, run_dir, b)
+            except Exception as exc:  # noqa: BLE001 - one failing model must not end the benchmark
+                res = {"error": f"{type(exc).__name__}: {str(exc)[:200]}"}
+            bic = res.pop("bicubic", bic)
+            rows.append({"dataset": ds, "model": model, "impl": impl, **res})
+            print(f"  {ds} {model}: {time.perf_counter() - t0:.0f} s {json.dumps(rows[-1])}", file=sys.stderr, flush=True)
+        if bic:
+            rows.append({"dataset": ds, "model": "bicubic", "impl": "microsr", "params": 0, **bic})
+    total = time.perf_counter() - t_start
+    print(f"\nQuality, budget {a.budget} ({b['steps']} steps, LR patch {b['patch']}, batch {b['batch']}, "
+          f"{'tiny presets' if b['tiny'] else 'full models'}); affine fit; total {total:.0f} s")
+    print_table(rows, ["dataset", "model", "params", "train_s", "psnr", "ssim", "ms_ssim", "resolution_px", "error"])
+    write_json(f"quality_{a.budget}", {"machine": machine(), "budget": a.budget, "settings": b,
+                                       "args": vars(a), "total_seconds": total, "rows": rows})
+
+
+if __name__ == "__main__":
+    main()
