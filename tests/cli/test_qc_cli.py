@@ -87,3 +87,22 @@ def test_single_pred_keeps_summary_form_and_writes_report(folders, tmp_path, cap
     html = (out / "report.html").read_text()
     assert "pixel size 50.0 nm" in html and "Only one model" in html
     assert "prediction PSNR" in capsys.readouterr().out
+
+
+def test_stacks_without_pixel_size_use_middle_plane_and_pixels(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    for i in range(2):
+        gt = gaussian_filter(rng.random((3, 64, 64)), (0, 1.5, 1.5)).astype(np.float32)
+        write_image(tmp_path / "gt" / f"s{i}.tif", gt, axes="ZYX")
+        write_image(tmp_path / "lr" / f"s{i}.tif", gt.reshape(3, 32, 2, 32, 2).mean(axis=(2, 4)), axes="ZYX")
+        write_image(tmp_path / "a" / f"s{i}.tif", gaussian_filter(gt, (0, 1, 1)), axes="ZYX")
+        write_image(tmp_path / "b" / f"s{i}.tif", gt + 0.01, axes="ZYX")
+    base = ["evaluate", "--pred", str(tmp_path / "a"), "--pred", str(tmp_path / "b"), "--gt", str(tmp_path / "gt"),
+            "--lr", str(tmp_path / "lr")]
+    assert main(base + ["--out", str(tmp_path / "out"), "--line", "5,5,50,40"]) == 0
+    html = (tmp_path / "out" / "report.html").read_text()
+    assert "decorrelation resolution (px)" in html and "pixel size unknown" in html
+    # with --crop-border the line is still given in uncropped pixels and must stay inside the kept area
+    assert main(base + ["--out", str(tmp_path / "out2"), "--crop-border", "4", "--line", "2,5,50,40"]) == 2
+    assert "ends must lie within x 4..59, y 4..59" in capsys.readouterr().err
+    assert not (tmp_path / "out2").exists()

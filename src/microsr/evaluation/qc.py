@@ -112,7 +112,8 @@ def run_qc(pred_dirs: Sequence[PathArg], gt_dir: PathArg, out_dir: PathArg, *, l
     pixel_size_nm : float, optional
         Ground-truth pixel size in nanometres; default: read from the first ground-truth file.
     line : (x0, y0, x1, y1), optional
-        Line in ground-truth pixels for intensity profiles.
+        Line in ground-truth pixels (of the uncropped image) for intensity profiles. With
+        ``crop_border`` > 0 the LR image is left out of the panels and profiles.
     max_panels : int
         Number of images with a visual panel in the report.
 
@@ -151,15 +152,20 @@ def run_qc(pred_dirs: Sequence[PathArg], gt_dir: PathArg, out_dir: PathArg, *, l
     pixel_size = pixel_size_nm / 1000.0 if pixel_size_nm else read_image(next(iter(gt_files.values()))).pixel_size
     rows = compare.per_image_rows(summaries)
     res_rows: list[dict[str, Any]] = []
-    panels = []
+    panels: list[dict[str, Any]] = []
+    # --line is in full ground-truth pixels; the panels show the image after --crop-border
+    line_c = None if line is None else tuple(v - crop_border for v in line)
     for stem, gt_path in list(gt_files.items())[:max_panels]:  # images are loaded for panels only
         gt_raw = load_for_metrics(gt_path)
         gt = plane(_crop(gt_raw, crop_border))
         if line is not None and not panels:
             try:
-                profiles.line_coords(line, gt.shape)
+                profiles.line_coords(line_c, gt.shape)
             except ValueError as exc:
-                raise InputError(gt_path, f"--line: {exc}") from None
+                c, (h, w) = crop_border, gt.shape
+                msg = (f"--line: ends must lie within x {c}..{w + c - 1}, y {c}..{h + c - 1} (inside "
+                       f"--crop-border {c})") if c else f"--line: {exc}"
+                raise InputError(gt_path, msg) from None
         preds = {}
         for name, pred in zip(names, pred_dirs):
             fname = next(r["pred"] for r in summaries[name]["per_image"] if r["name"] == stem)
@@ -180,7 +186,7 @@ def run_qc(pred_dirs: Sequence[PathArg], gt_dir: PathArg, out_dir: PathArg, *, l
             if r["image"] == stem:
                 r["resolution_px"] = res.get(r["model"])
         panels.append(_panel(stem, gt, lr if crop_border == 0 else None, base, preds, fit=fit,
-                             data_range=data_range, line=line, pixel_size=pixel_size))
+                             data_range=data_range, line=line_c, pixel_size=pixel_size))
     tests = compare.all_paired_tests(rows)
     from microsr.evaluation import report
 
