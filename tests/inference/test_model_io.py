@@ -97,3 +97,10 @@ def test_bad_options_and_weights_choice(folder):
         load_model_folder(path)
     with pytest.raises(InputError, match="best' or 'last"):
         load_model_folder(path, weights="newest")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("name,needs", [("geometry-prior", True), ("sftgan", True),
+                                        ("geometry-prior-full", False), ("srcnn", False)])
+def test_needs_mask_only_when_forward_takes_one(tmp_path, name, needs):
+    save_model_folder(tmp_path / name, create_model(name, tiny=True), name=name, scale=2, tiny=True)
+    assert load_model_folder(tmp_path / name, device="cpu")[1].needs_mask is needs

@@ -13,6 +13,7 @@ unpickled, so a model folder from a stranger cannot run code.
 
 from __future__ import annotations
 
+import inspect
 import json
 import logging
 import os
@@ -54,7 +55,9 @@ class ModelInfo:
     weights : Path
         The safetensors file that was loaded.
     needs_mask : bool
-        True when the architecture takes a parsing mask as a second input.
+        True when the model needs a parsing mask *at prediction*: its spec says it uses masks and
+        its ``forward`` takes a second input (``geometry-prior``, ``sftgan``; not
+        ``geometry-prior-full``, which predicts its own map and needs masks only for training).
     raw : dict
         The whole ``model.json``.
     """
@@ -70,6 +73,13 @@ class ModelInfo:
     weights: Path
     needs_mask: bool = False
     raw: dict[str, Any] = field(default_factory=dict)
+
+
+def takes_mask(model: nn.Module) -> bool:
+    """True when ``model.forward`` accepts a second input (the parsing mask)."""
+    params = [p for p in inspect.signature(model.forward).parameters.values()
+              if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    return len(params) >= 2
 
 
 def _atomic_write_bytes(path: Path, data: bytes) -> None:
@@ -257,6 +267,6 @@ def load_model_folder(
         folder=root, name=arch["name"], options=options, tiny=bool(arch.get("tiny", False)),
         in_channels=int(arch.get("in_channels", 1)), out_channels=int(arch.get("out_channels", 1)),
         scale=int(arch["scale"]), normalization=dict(doc.get("normalization") or {"kind": "none"}),
-        weights=found, needs_mask=bool(spec.needs_mask), raw=doc,
+        weights=found, needs_mask=bool(spec.needs_mask) and takes_mask(model), raw=doc,
     )
     return model, info
