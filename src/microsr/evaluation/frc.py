@@ -4,8 +4,8 @@ FRC (Nieuwenhuizen et al., Nat. Methods 10:557, 2013) needs two images with inde
 both are Tukey-tapered (alpha 0.25), their spectra correlated on rings sampled by bilinear
 interpolation (as NanoJ/nanopyx), the curve smoothed (Savitzky-Golay, window 7 % of its length,
 order 3) and the resolution is 1 / (first frequency where the curve drops below 1/7). Ring ``r`` of
-an ``N``-pixel image is the frequency ``r / N`` (nanopyx uses ``r / (N - 4)``, 1.6 % higher at
-N = 256). With one image, :func:`frc_single` splits it into two diagonal checkerboard sub-images
+an ``N``-pixel image is the frequency ``r / N``; nanopyx uses ``r / (N - 4)``, otherwise the curves
+are identical, so results differ by exactly ``N / (N - 4)`` (1.6 % at N = 256). With one image, :func:`frc_single` splits it into two diagonal checkerboard sub-images
 (odd/odd vs even/even pixels, averaged with the reversed split) and applies the empirical cut-off
 correction of Koho et al. (Nat. Commun. 10:3103, 2019, as in miplib); nanopyx has no single-image
 FRC.
