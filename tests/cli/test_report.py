@@ -65,6 +65,9 @@ def test_comparison_csv_and_summary_models(report):
     assert summary["psnr"] == summary["models"]["pred_sharp"]["psnr"]  # first folder at top level
     other = json.loads((report / summary["models"]["pred_blurry"]["summary"]).read_text())
     assert other["psnr"] == summary["models"]["pred_blurry"]["psnr"]
+    per_image = list(csv.DictReader(open(report / "per_image.csv")))
+    assert len(per_image) == 6 * 4 and {r["model"] for r in per_image} == {*(f"pred_{m}" for m in MODELS), "bicubic"}
+    assert all(float(r["resolution_px"]) > 2 for r in per_image)
     rows = list(csv.DictReader(open(report / "comparison.csv")))
     psnr = {(r["model_a"], r["model_b"]): r for r in rows if r["metric"] == "psnr"}
     assert len(psnr) == 6  # 3 models + bicubic -> 6 pairs

@@ -196,3 +196,15 @@ def tests_csv_text(tests: Sequence[Mapping[str, Any]]) -> str:
         writer.writerow(["" if (v := t.get(c)) is None else (f"{v:.6g}" if isinstance(v, float) else v)
                          for c in cols])
     return buf.getvalue()
+
+
+def rows_csv_text(rows: Sequence[Mapping[str, Any]]) -> str:
+    """``per_image.csv`` content: one line per image and model (``resolution_px`` empty if not computed)."""
+    cols = ["image", "model", *METRICS, "resolution_px"]
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(cols)
+    for r in rows:
+        writer.writerow(["" if (v := r.get(c)) is None else (f"{v:.8g}" if isinstance(v, float) else v)
+                         for c in cols])
+    return buf.getvalue()

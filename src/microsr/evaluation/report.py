@@ -121,6 +121,19 @@ def _tests_table(tests: Sequence[Mapping[str, Any]]) -> str:
     return "".join(out)
 
 
+def _per_image_table(rows: Sequence[Mapping[str, Any]], pixel_size: float | None) -> str:
+    metrics = compare.metrics_of(rows)
+    head = "".join(f"<th>{escape(_label(m, pixel_size))}</th>" for m in metrics)
+    out = [f"<details><summary>Per-image values ({len(rows)} rows; also in per_image.csv)</summary>"
+           f"<table><tr><th>image</th><th>model</th>{head}</tr>"]
+    for r in rows:
+        cells = "".join(f"<td>{_res_text(r.get(m), pixel_size) if m == 'resolution_px' else _fmt(r.get(m))}</td>"
+                        for m in metrics)
+        out.append(f"<tr><td>{escape(r['image'])}</td><td>{escape(r['model'])}</td>{cells}</tr>")
+    out.append("</table></details>")
+    return "".join(out)
+
+
 def _resolution_table(res_rows: Sequence[Mapping[str, Any]], pixel_size: float | None) -> str:
     if not res_rows:
         return ""
@@ -219,7 +232,8 @@ def render(*, summaries: Mapping[str, Mapping[str, Any]], rows: Sequence[Mapping
 <section id="summary"><h2>Summary (mean ± SD over images)</h2>{_summary_table(rows, pixel_size)}
 <p class="note">PSNR: {escape(conv.get('psnr', ''))}. SSIM: {escape(conv.get('ssim', ''))}. NRMSE: {escape(conv.get('nrmse', ''))}.
 Resolution: decorrelation analysis (Descloux 2019, Nr 50, Ng 10), 2 × pixel size / kc; lower is finer.
-A finer resolution than the ground truth's, or high PSNR with poor SSIM maps, can mean invented detail.</p></section>
+A finer resolution than the ground truth's, or high PSNR with poor SSIM maps, can mean invented detail.</p>
+{_per_image_table(rows, pixel_size)}</section>
 <section id="boxplots"><h2>Distribution over images (Tukey box plots)</h2>
 <img src="{figures.figure_uri(fig)}" style="max-width:100%">
 <p class="note">Box: quartiles; line: median; whiskers: last image within 1.5 × IQR; ×: outliers; dots: images.</p></section>
