@@ -28,6 +28,7 @@ from torch import nn
 from microsr.data.normalize import NormConfig, NormParams, normalize
 from microsr.errors import InputError
 from microsr.inference.model_io import ModelInfo, load_model_folder
+from microsr.inference.progress import FileProgress
 from microsr.inference.tiling import predict_tiled
 from microsr.io import ImageData, list_images, read_image, to_output_dtype, write_image
 
@@ -114,16 +115,29 @@ def predict_image(
                                       f"(model has {info.in_channels} in, {info.out_channels} out)")
     lead = a.shape[:-3] if info.in_channels > 1 else a.shape[:-2]
     out_dtype = to_output_dtype(np.zeros(1), a.dtype).dtype if keep_range else np.dtype(np.float32)
-    out = np.empty(lead + a.shape[len(lead):-2] + (s * h, s * w), dtype=out_dtype)
+    out = None if not lead else np.empty(lead + a.shape[len(lead):-2] + (s * h, s * w), out_dtype)
     recorded = []
     for idx in _planes(lead):
         y, params = run(a[idx])
         recorded.append(params.model_dump())
-        out[idx] = to_output_dtype(y, a.dtype, params) if keep_range else y
+        if keep_range:
+            y = _to_input_range(y, a.dtype, params)
+        if out is None:  # a single 2-D plane: no second image-size buffer
+            out = y
+        else:
+            out[idx] = y
     if info.in_channels > 1:
         out = np.moveaxis(out, -3, ci)
     meta["norm_params"] = recorded if len(recorded) <= 4096 else recorded[:1]
     return out, meta
+
+
+def _to_input_range(y: np.ndarray, dtype: np.dtype, params: NormParams, rows: int = 512) -> np.ndarray:
+    """``to_output_dtype`` in blocks of rows, so the float64 intermediate stays small."""
+    out = np.empty(y.shape, to_output_dtype(np.zeros(1), dtype).dtype)
+    for r in range(0, y.shape[-2], rows):
+        out[..., r:r + rows, :] = to_output_dtype(y[..., r:r + rows, :], dtype, params)
+    return out
 
 
 def _predict_rgb(model, info, image, run, keep_range, meta):
@@ -134,7 +148,7 @@ def _predict_rgb(model, info, image, run, keep_range, meta):
         if chw.ndim != 3:
             raise InputError(path, "RGB stacks are not supported; split them into 2-D images")
         y, params = run(chw)
-        out = to_output_dtype(y, a.dtype, params) if keep_range else y
+        out = _to_input_range(y, a.dtype, params) if keep_range else y
         meta["norm_params"] = [params.model_dump()]
         return np.moveaxis(out, -3, -1), meta
     if a.ndim != 3 or a.shape[-1] != 3:
@@ -243,7 +257,7 @@ def predict_path(
         mask_files = list(match_masks(inputs, require_masks(masks, info.name)))
     out_dir.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
-    with _Progress(progress, len(inputs)) as bar:
+    with FileProgress(progress, len(inputs)) as bar:
         for src_file, dst, mfile in zip(inputs, outs, mask_files):
             bar.start_file(src_file.name)
             image = read_image(src_file)
@@ -260,37 +274,3 @@ def predict_path(
             written.append(write_image(dst, out, image.axes, px, metadata=meta, protect=inputs))
             bar.end_file()
     return written
-
-
-class _Progress:
-    """A rich progress bar over files with a second bar over the current file's tiles."""
-
-    def __init__(self, enabled: bool, n_files: int):
-        self.enabled, self.n_files, self.bar = enabled, n_files, None
-
-    def __enter__(self) -> "_Progress":
-        if self.enabled:
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
-            self.bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                                TimeRemainingColumn(), transient=False)
-            self.bar.__enter__()
-            self.files = self.bar.add_task("images", total=self.n_files)
-            self.tiles = self.bar.add_task("tiles", total=1)
-        return self
-
-    def start_file(self, name: str) -> None:
-        if self.bar is not None:
-            self.bar.update(self.tiles, description=f"  {name}", completed=0, total=1)
-
-    def on_tile(self, done: int, total: int) -> None:
-        if self.bar is not None:
-            self.bar.update(self.tiles, completed=done, total=total)
-
-    def end_file(self) -> None:
-        if self.bar is not None:
-            self.bar.advance(self.files)
-
-    def __exit__(self, *exc) -> None:
-        if self.bar is not None:
-            self.bar.__exit__(*exc)
