@@ -119,3 +119,20 @@ def test_multi_output_model_writes_final_only(tmp_path, rng):
     (out,) = predict_path(run, tmp_path / "in", tmp_path / "out", tta=True, progress=False)
     img = read_image(out)
     assert img.array.shape == (40, 40) and img.metadata["microsr"]["tta"] is True
+
+
+def test_corrupt_file_in_folder_stops_before_anything_is_written(tmp_path, run, rng):
+    write_image(tmp_path / "in" / "a_good.tif", rng.integers(0, 99, (20, 20), dtype=np.uint16))
+    (tmp_path / "in" / "b_bad.tif").write_bytes(b"II*\x00" + bytes(40))
+    with pytest.raises(InputError) as err:
+        predict_path(run, tmp_path / "in", tmp_path / "out", progress=False)
+    assert "b_bad.tif" in str(err.value) and not (tmp_path / "out").exists()
+
+
+def test_rgba_and_wrong_channel_count_are_refused(tmp_path, run, rng):
+    model, info = load_model_folder(run, device="cpu")
+    with pytest.raises(InputError, match="exactly 3 channels"):
+        predict_image(model, info, ImageData(rng.random((8, 8, 4), dtype=np.float32), "YXC"))
+    info.in_channels = info.out_channels = 2
+    with pytest.raises(InputError, match="takes 2 channels"):
+        predict_image(model, info, ImageData(rng.random((3, 8, 8), dtype=np.float32), "ZYX"))

@@ -48,6 +48,24 @@ def _planes(lead_shape: tuple[int, ...]) -> list[tuple[int, ...]]:
     return list(itertools.product(*[range(n) for n in lead_shape]))
 
 
+def check_image(info: ModelInfo, image: ImageData, has_mask: bool) -> None:
+    """Raise :class:`InputError` when ``image`` cannot be predicted with this model."""
+    a, axes, path = image.array, image.axes, image.path
+    if info.out_channels != info.in_channels:
+        raise InputError(info.folder, f"prediction needs as many output as input channels "
+                                      f"(model has {info.in_channels} in, {info.out_channels} out)")
+    if axes.endswith("YXC"):
+        if a.ndim != 3 or a.shape[-1] != 3 or info.in_channels not in (1, 3):
+            raise InputError(path, f"colour images need exactly 3 channels (RGB), one 2-D image per "
+                                   f"file and a 1- or 3-channel model; got shape {a.shape}")
+        return
+    if has_mask and a.ndim != 2:
+        raise InputError(path, "parsing maps are supported for 2-D images only, not stacks")
+    if info.in_channels > 1 and ("C" not in axes or a.shape[axes.index("C")] != info.in_channels):
+        raise InputError(path, f"model {info.name!r} takes {info.in_channels} channels; image "
+                               f"has axes {axes} and shape {a.shape}")
+
+
 def predict_image(
     model: nn.Module,
     info: ModelInfo,
@@ -99,20 +117,13 @@ def predict_image(
 
     meta = {"model": info.name, "scale": s, "tta": tta,
             "units": "input" if keep_range else "normalised", "normalization": cfg.model_dump()}
+    check_image(info, image, mask is not None)
     if axes.endswith("YXC"):
         return _predict_rgb(model, info, image, run, keep_range, meta)
-    if mask is not None and a.ndim != 2:
-        raise InputError(path, "parsing maps are supported for 2-D images only, not stacks")
     h, w = a.shape[-2:]
     if info.in_channels > 1:
-        if "C" not in axes or a.shape[axes.index("C")] != info.in_channels:
-            raise InputError(path, f"model {info.name!r} takes {info.in_channels} channels; image "
-                                   f"has axes {axes} and shape {a.shape}")
         ci = axes.index("C")
         a = np.moveaxis(a, ci, -3)
-    if info.out_channels != info.in_channels:
-        raise InputError(info.folder, f"prediction needs as many output as input channels "
-                                      f"(model has {info.in_channels} in, {info.out_channels} out)")
     lead = a.shape[:-3] if info.in_channels > 1 else a.shape[:-2]
     out_dtype = to_output_dtype(np.zeros(1), a.dtype).dtype if keep_range else np.dtype(np.float32)
     out = None if not lead else np.empty(lead + a.shape[len(lead):-2] + (s * h, s * w), out_dtype)
@@ -144,15 +155,10 @@ def _predict_rgb(model, info, image, run, keep_range, meta):
     """RGB through luminance: the model on Y (normalised per image), bicubic Cb/Cr."""
     a, path, s = image.array, image.path, info.scale
     if info.in_channels == 3:
-        chw = np.moveaxis(a, -1, -3)
-        if chw.ndim != 3:
-            raise InputError(path, "RGB stacks are not supported; split them into 2-D images")
-        y, params = run(chw)
+        y, params = run(np.moveaxis(a, -1, -3))
         out = _to_input_range(y, a.dtype, params) if keep_range else y
         meta["norm_params"] = [params.model_dump()]
         return np.moveaxis(out, -3, -1), meta
-    if a.ndim != 3 or a.shape[-1] != 3:
-        raise InputError(path, f"colour images need exactly 3 channels (RGB), got shape {a.shape}")
     try:
         from microsr.data.color import super_resolve_rgb
     except ImportError:
@@ -192,6 +198,19 @@ def output_paths(inputs: list[Path], output_dir: Path) -> list[Path]:
     return outs
 
 
+def _load(info: ModelInfo, path: Path, mask_file: Path | None) -> tuple[ImageData, np.ndarray | None]:
+    """Read an input (and its mask, checked against the HR size) and check it suits the model."""
+    image = read_image(path)
+    mask = None
+    if mask_file is not None:
+        from microsr.data.masks import read_mask
+
+        h, w = image.array.shape[-2:]
+        mask = read_mask(mask_file, (info.scale * h, info.scale * w))
+    check_image(info, image, mask is not None)
+    return image, mask
+
+
 def predict_path(
     model_dir: str | os.PathLike[str],
     input_path: str | os.PathLike[str],
@@ -208,8 +227,9 @@ def predict_path(
 ) -> list[Path]:
     """Predict every image of a file or folder and write ``OUTPUT/<stem>.tif``.
 
-    Everything that can be checked before the first prediction is checked first (model folder,
-    inputs, output names, masks), so a bad command writes nothing. Each output appears atomically.
+    Everything is checked before the first prediction (model folder, every input and mask is read
+    once and checked against the model, output names), so a bad command writes nothing; each
+    output appears atomically.
 
     Parameters
     ----------
@@ -255,18 +275,14 @@ def predict_path(
         from microsr.data.masks import match_masks, require_masks
 
         mask_files = list(match_masks(inputs, require_masks(masks, info.name)))
+    for src_file, mfile in zip(inputs, mask_files):  # read everything once before writing anything
+        _load(info, src_file, mfile)
     out_dir.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
     with FileProgress(progress, len(inputs)) as bar:
         for src_file, dst, mfile in zip(inputs, outs, mask_files):
             bar.start_file(src_file.name)
-            image = read_image(src_file)
-            mask = None
-            if mfile is not None:
-                from microsr.data.masks import read_mask
-
-                h, w = image.array.shape[-2:]
-                mask = read_mask(mfile, (info.scale * h, info.scale * w))
+            image, mask = _load(info, src_file, mfile)
             out, meta = predict_image(model, info, image, tile=tile, overlap=overlap, tta=tta,
                                       keep_range=keep_range, mask=mask, on_tile=bar.on_tile)
             px = None if image.pixel_size is None else image.pixel_size / info.scale
