@@ -221,3 +221,20 @@ def test_wrong_output_size_is_reported(rng):
 
     with pytest.raises(ValueError, match="expected scale 2"):
         predict_tiled(Same(), rng.random((20, 20), dtype=np.float32), 2, tile=16)
+
+
+def test_output_that_does_not_fit_is_not_retried(rng, monkeypatch):
+    import microsr.inference.tiling as tiling
+
+    real_empty = np.empty
+
+    def fake_empty(shape, dtype=None):
+        if tuple(shape) == (1, 64, 64):
+            raise MemoryError
+        return real_empty(shape, dtype=dtype)
+
+    monkeypatch.setattr(tiling.np, "empty", fake_empty)
+    model = OOMAbove(10_000)
+    with pytest.raises(tiling.OutputMemoryError, match="smaller tiles cannot help"):
+        predict_tiled(model, rng.random((32, 32), dtype=np.float32), 2, tile=16, overlap=4)
+    assert len(model.sizes) == 1  # no retry

@@ -100,6 +100,10 @@ def _axis_weights(length: int, tile: int, overlap: int) -> tuple[list[int], list
     return starts, ws, total
 
 
+class OutputMemoryError(MemoryError):
+    """The output image itself does not fit in memory (not retried with smaller tiles)."""
+
+
 def is_oom(exc: BaseException) -> bool:
     """True for out-of-memory errors of CUDA, the CPU allocator or Python."""
     if isinstance(exc, MemoryError):
@@ -187,8 +191,14 @@ def _tiled_pass(
                 f"model returned {tuple(y.shape[-2:])} for a {th}x{tw} tile; expected scale {scale}"
             )
         if out is None:  # filled (not calloc'd) so its memory is committed and visible at once
-            out = np.empty((y.shape[1], scale * h, scale * w), dtype=np.float32)
-            out.fill(0.0)
+            shape = (y.shape[1], scale * h, scale * w)
+            try:
+                out = np.empty(shape, dtype=np.float32)
+                out.fill(0.0)
+            except MemoryError:
+                gb = 4 * np.prod(shape) / 1e9
+                raise OutputMemoryError(f"the float32 output {shape} needs {gb:.1f} GB, more than "
+                                        "is free; smaller tiles cannot help") from None
         for (i, j), yk in zip(batch, y):
             wgt = np.outer(np.repeat(wys[i], scale), np.repeat(wxs[j], scale)).astype(np.float32)
             oy, ox = scale * ys[i], scale * xs[j]
@@ -226,7 +236,8 @@ def predict_tiled(
     scale : int
         The model's up-sampling factor.
     tile : int
-        Tile edge in LR pixels; rounded down to a 5-smooth number (FFT-friendly), >= 16.
+        Tile edge in LR pixels; rounded down by :func:`choose_tile` (a multiple of 16 with only
+        the prime factors 2, 3, 5: FFT-friendly), >= 16.
     overlap : int
         Overlap between neighbouring tiles in LR pixels; capped at ``tile // 2``.
     tta : bool
@@ -273,11 +284,11 @@ def predict_tiled(
         try:
             with torch.inference_mode():
                 out = _tiled_pass(model, img, out, scale, tile, ov, cond=cond, tta=tta,
-                            batch_size=max(1, batch_size), channels_last=channels_last,
-                            on_tile=on_tile)
+                                  batch_size=max(1, batch_size), channels_last=channels_last,
+                                  on_tile=on_tile)
             break
         except Exception as exc:  # noqa: BLE001 - only out-of-memory errors are retried
-            if not is_oom(exc) or tile // 2 < MIN_TILE:
+            if not is_oom(exc) or isinstance(exc, OutputMemoryError) or tile // 2 < MIN_TILE:
                 raise
             if device.type == "cuda":
                 torch.cuda.empty_cache()
