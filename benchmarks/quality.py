@@ -15,7 +15,9 @@ learning rate below; its registry default loss), predicts the held-out LR images
 data range = per-image HR max - min), which also scores bicubic. Decorrelation resolution
 (:func:`microsr.evaluation.resolution.decorrelation`, in HR pixels, lower = sharper) is added.
 CSBDeep's CARE (``benchmarks/care_helper.py`` in ``benchmarks/.venvs/csbdeep``) trains on the same
-pairs, bicubic-upsampled, for the same number of steps and batch size.
+pairs, bicubic-upsampled, for the same number of steps and batch size. A finished (data set, model)
+leaves ``result.json`` in its run folder under ``--work`` and is reused by a later invocation
+(``--fresh`` retrains), so an interrupted benchmark can be resumed or extended.
 
 Budgets: ``smoke`` (a few steps, to check the script), ``small`` (tiny presets, 300 steps: about a
 minute per model and data set on 2 CPU cores), ``full`` (full-size models, 20000 steps: for a GPU).
@@ -164,6 +166,7 @@ def main() -> None:
     p.add_argument("--photons", nargs=2, type=float, default=[50.0, 500.0])
     p.add_argument("--care", action="store_true", help="also train CSBDeep's CARE")
     p.add_argument("--work", default="/tmp/microsr-quality", help="data, runs and predictions go here")
+    p.add_argument("--fresh", action="store_true", help="retrain even where WORK/.../result.json exists")
     a = p.parse_args()
 
     from microsr.models import get_spec, list_models
@@ -181,12 +184,17 @@ def main() -> None:
         bic = None
         for model, impl in entries:
             run_dir = work / "runs" / ds / model
-            shutil.rmtree(run_dir, ignore_errors=True)
+            done = run_dir / "result.json"
             t0 = time.perf_counter()
-            try:
-                res = train_care(data, run_dir, b) if impl == "csbdeep" else train_microsr(model, data, run_dir, b)
-            except Exception as exc:  # noqa: BLE001 - one failing model must not end the benchmark
-                res = {"error": f"{type(exc).__name__}: {str(exc)[:200]}"}
+            if done.exists() and not a.fresh:  # finished in an earlier, interrupted invocation
+                res = json.loads(done.read_text())
+            else:
+                shutil.rmtree(run_dir, ignore_errors=True)
+                try:
+                    res = train_care(data, run_dir, b) if impl == "csbdeep" else train_microsr(model, data, run_dir, b)
+                    done.write_text(json.dumps(res))
+                except Exception as exc:  # noqa: BLE001 - one failing model must not end the benchmark
+                    res = {"error": f"{type(exc).__name__}: {str(exc)[:200]}"}
             bic = res.pop("bicubic", bic)
             rows.append({"dataset": ds, "model": model, "impl": impl, **res})
             print(f"  {ds} {model}: {time.perf_counter() - t0:.0f} s {json.dumps(rows[-1])}", file=sys.stderr, flush=True)

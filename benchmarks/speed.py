@@ -228,6 +228,7 @@ def main() -> None:
     p.add_argument("--repeats", type=int, default=2)
     p.add_argument("--compile", action="store_true", help="also try torch.compile in the variants")
     p.add_argument("--no-basicsr", action="store_true")
+    p.add_argument("--skip-train", action="store_true", help="inference only")
     p.add_argument("--timeout", type=float, default=1800)
     p.add_argument("--out", default="speed")
     p.add_argument("--child", choices=["infer", "train", "variants"], help=argparse.SUPPRESS)
@@ -254,7 +255,7 @@ def main() -> None:
         for impl in impls:
             py = str(BASICSR_PYTHON) if impl == "basicsr" else None
             row = {"model": name, "impl": impl}
-            for what in ("infer", "train"):
+            for what in ("infer",) + (() if a.skip_train else ("train",)):
                 t0 = time.perf_counter()
                 res = run_child(child_argv(a, what, impl, name), python=py, timeout=a.timeout)
                 row.update(res if "error" not in res else {f"{what}_error": res["error"]})
