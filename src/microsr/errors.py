@@ -33,3 +33,14 @@ class InputError(MicrosrError):
 
 class ConfigError(MicrosrError):
     """An invalid configuration (bad YAML, unknown key, out-of-range value)."""
+
+
+class UnknownNameError(ConfigError, KeyError):
+    """An unknown registry name (model, loss, discriminator); the message lists the known ones.
+
+    It is a ``KeyError`` for code that looks names up, and a :class:`MicrosrError` so that the
+    command line reports it as one line with exit code 2.
+    """
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0]) if self.args else ""

@@ -25,18 +25,12 @@ app = typer.Typer(
 
 @app.callback()
 def _root() -> None:
-    """Keep `microsr` a command group even while only one command module is present."""
+    """Deep-learning super-resolution for microscopy: simulate, train, evaluate, predict."""
 
 # Command modules, each with register(app). Order is the order of `microsr --help`.
 _COMMAND_MODULES = ["data_cmds", "train_cmds", "predict_cmd", "eval_cmds", "qc_cmds", "demo_cmd"]
 for _name in _COMMAND_MODULES:
-    try:
-        _mod = import_module(f"microsr.cli.{_name}")
-    except ModuleNotFoundError as exc:  # a command module not written yet during development
-        if exc.name != f"microsr.cli.{_name}":
-            raise
-        continue
-    _mod.register(app)
+    import_module(f"microsr.cli.{_name}").register(app)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -47,9 +41,6 @@ def main(argv: list[str] | None = None) -> int:
             return result
     except MicrosrError as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return 2
-    except KeyError as exc:  # unknown registry names carry their own message
-        print(f"error: {exc.args[0] if exc.args else exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

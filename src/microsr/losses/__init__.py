@@ -13,10 +13,6 @@ from microsr.losses.registry import (
 
 _MODULES = ["pixel", "cascade", "geometry", "adversarial"]
 for _mod in _MODULES:
-    try:
-        import_module(f"microsr.losses.{_mod}")
-    except ModuleNotFoundError as exc:  # a module not written yet during development
-        if exc.name != f"microsr.losses.{_mod}":
-            raise
+    import_module(f"microsr.losses.{_mod}")
 
 __all__ = ["LossFn", "build_registered_loss", "get_loss_factory", "list_losses", "register_loss"]

@@ -14,6 +14,7 @@ from typing import Any, Callable, Protocol
 
 from torch import Tensor
 
+from microsr.errors import UnknownNameError
 from microsr.models.outputs import SROutput
 
 
@@ -49,7 +50,7 @@ def get_loss_factory(name: str) -> LossFactory:
     try:
         return _LOSSES[name]
     except KeyError:
-        raise KeyError(f"unknown loss {name!r}; known losses: {', '.join(list_losses())}") from None
+        raise UnknownNameError(f"unknown loss {name!r}; known losses: {', '.join(list_losses())}") from None
 
 
 def build_registered_loss(name: str, **options: Any) -> LossFn:

@@ -38,11 +38,7 @@ _FAMILIES = [
     "sftgan",
 ]
 for _family in _FAMILIES:
-    try:
-        import_module(f"microsr.models.{_family}")
-    except ModuleNotFoundError as exc:  # a family not written yet during development
-        if exc.name != f"microsr.models.{_family}":
-            raise
+    import_module(f"microsr.models.{_family}")
 
 __all__ = [
     "ModelSpec",

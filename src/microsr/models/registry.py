@@ -17,6 +17,8 @@ from typing import Any, Callable, Literal
 
 from torch import nn
 
+from microsr.errors import UnknownNameError
+
 Builder = Callable[..., nn.Module]
 
 
@@ -102,7 +104,7 @@ def get_spec(name: str) -> ModelSpec:
     try:
         return _MODELS[name]
     except KeyError:
-        raise KeyError(f"unknown model {name!r}; known models: {', '.join(list_models())}") from None
+        raise UnknownNameError(f"unknown model {name!r}; known models: {', '.join(list_models())}") from None
 
 
 def create_model(
@@ -139,7 +141,7 @@ def create_discriminator(name: str, in_channels: int = 1, **options: Any) -> nn.
     try:
         builder = _DISCRIMINATORS[name]
     except KeyError:
-        raise KeyError(
+        raise UnknownNameError(
             f"unknown discriminator {name!r}; known: {', '.join(list_discriminators())}"
         ) from None
     return builder(in_channels, **options)
