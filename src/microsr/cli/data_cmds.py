@@ -11,12 +11,13 @@ import typer
 
 
 class Structure(str, Enum):
-    """BioSR structure classes the simulator draws."""
+    """What the simulator draws: the four BioSR structure classes, or leukocyte-like cells."""
 
     ccps = "ccps"
     microtubules = "microtubules"
     er = "er"
     f_actin = "f-actin"
+    leukocytes = "leukocytes"
 
 
 class OutDtype(str, Enum):
@@ -28,7 +29,8 @@ class OutDtype(str, Enum):
 
 def simulate(
     structure: Annotated[Structure, typer.Option("--structure", help="Structure class to draw.")],
-    out: Annotated[Path, typer.Option("--out", help="New output folder (gets lr/, hr/, simulation.json).")],
+    out: Annotated[Path, typer.Option(
+        "--out", help="New output folder (gets lr/, hr/, simulation.json; mask/ for leukocytes).")],
     count: Annotated[int, typer.Option("--count", help="Number of LR/HR pairs.")] = 20,
     size: Annotated[int, typer.Option("--size", help="HR image size in px (LR is size/scale).")] = 256,
     scale: Annotated[int, typer.Option("--scale", help="LR pixel / HR pixel (2, 3, 4...).")] = 2,
@@ -40,7 +42,8 @@ def simulate(
         "--workers", help="Processes to use (0: automatic, up to 4 for 16 or more images).")] = 0,
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar.")] = False,
 ) -> None:
-    """Simulate widefield (LR) / SIM (HR) pairs of CCPs, microtubules, ER or F-actin."""
+    """Simulate widefield (LR) / SIM (HR) pairs of CCPs, microtubules, ER or F-actin, or
+    leukocyte-like cells with parsing maps (mask/: 0 background, 1 cytoplasm, 2 nucleus)."""
     from microsr.data.datasets import write_simulated
 
     if workers == 0:

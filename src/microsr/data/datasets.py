@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 from rich.progress import track
 
+from microsr.data.cells import HR_PIXEL_UM as CELL_PIXEL_UM, cells_record, simulate_cell_pair
 from microsr.data.degrade import AiryPSF, GaussianPSF, crop_to_multiple, degrade
 from microsr.data.simulate import SimConfig, simulate_pair, simulation_record
 from microsr.errors import InputError
@@ -66,12 +67,20 @@ def _json(path: Path, record: dict) -> None:
 
 
 def _simulate_one(args: tuple) -> str:
-    """Simulate and write pair ``i`` (module level so worker processes can run it)."""
+    """Simulate and write pair ``i`` (module level so worker processes can run it).
+
+    ``structure="leukocytes"`` (:mod:`microsr.data.cells`) also writes ``mask/NAME.tif`` (uint8).
+    """
     stage, structure, i, size, scale, seed, cfg, dtype = args
-    lr, hr = simulate_pair(structure, size=size, scale=scale, seed=seed + i, config=cfg)
     name = f"{structure}_{i:04d}.tif"
     meta = {"simulation": {"structure": structure, "seed": seed + i}}
-    hr_um = cfg.hr_pixel_nm / 1000.0
+    if structure == "leukocytes":
+        lr, hr, mask = simulate_cell_pair(size=size, scale=scale, photons=cfg.photons, seed=seed + i)
+        hr_um = CELL_PIXEL_UM
+        write_image(stage / "mask" / name, mask, "YX", hr_um, dtype="uint8", metadata=meta)
+    else:
+        lr, hr = simulate_pair(structure, size=size, scale=scale, seed=seed + i, config=cfg)
+        hr_um = cfg.hr_pixel_nm / 1000.0
     write_image(stage / "lr" / name, lr, "YX", hr_um * scale, dtype=dtype, metadata=meta)
     write_image(stage / "hr" / name, hr, "YX", hr_um, dtype=dtype, metadata=meta)
     return name
@@ -81,7 +90,8 @@ def write_simulated(
     out: str | PathLike[str], *, structure: str, count: int, size: int, scale: int, seed: int = 0,
     photons: float | None = None, dtype: str = "uint16", progress: bool = False, workers: int = 1,
 ) -> Path:
-    """Simulate ``count`` pairs into ``out/lr`` and ``out/hr`` (see :mod:`microsr.data.simulate`).
+    """Simulate ``count`` pairs into ``out/lr`` and ``out/hr`` (see :mod:`microsr.data.simulate`);
+    ``structure="leukocytes"`` adds parsing maps in ``out/mask`` (see :mod:`microsr.data.cells`).
 
     Image ``i`` is ``simulate_pair(structure, size=size, scale=scale, seed=seed + i)``, named
     ``{structure}_{i:04d}.tif``; ``size`` is the HR size. uint16 values are rounded and clipped to
@@ -95,6 +105,8 @@ def write_simulated(
         raise InputError(None, f"--size {size} (HR px) must be >= 8 and divisible by --scale {scale}")
     if photons is not None and photons <= 0:
         raise InputError(None, f"--photons must be positive, got {photons}")
+    if structure == "leukocytes" and size < 16:
+        raise InputError(None, f"--size {size}: leukocyte images need at least 16 HR px")
     if workers < 1:
         raise InputError(None, f"--workers must be at least 1, got {workers}")
     cfg = SimConfig() if photons is None else SimConfig(photons=photons)
@@ -110,7 +122,10 @@ def write_simulated(
                 done = pool.map(_simulate_one, jobs, chunksize=max(1, count // (8 * workers)))
                 for _ in track(done, total=count, description=desc, disable=not progress):
                     pass
-        rec = simulation_record(structure, size=size, scale=scale, seed=seed, count=count, config=cfg)
+        if structure == "leukocytes":
+            rec = cells_record(size=size, scale=scale, seed=seed, count=count, photons=cfg.photons)
+        else:
+            rec = simulation_record(structure, size=size, scale=scale, seed=seed, count=count, config=cfg)
         _json(stage / "simulation.json", rec | {"dtype": dtype})
     return Path(out)
 
