@@ -93,7 +93,7 @@ def machine() -> dict:
     mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
     return {"cpu": model, "logical_cpus": os.cpu_count(), "memory_gib": round(mem, 1),
             "torch": torch.__version__, "python": platform.python_version(),
-            "loadavg_at_start": [round(v, 2) for v in os.getloadavg()],
+            "loadavg_1_5_15_min_when_written": [round(v, 2) for v in os.getloadavg()],
             "date_utc": time.strftime("%Y-%m-%d %H:%M", time.gmtime())}
 
 

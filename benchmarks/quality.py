@@ -167,6 +167,7 @@ def main() -> None:
     p.add_argument("--care", action="store_true", help="also train CSBDeep's CARE")
     p.add_argument("--work", default="/tmp/microsr-quality", help="data, runs and predictions go here")
     p.add_argument("--fresh", action="store_true", help="retrain even where WORK/.../result.json exists")
+    p.add_argument("--cached-only", action="store_true", help="only collect finished runs, train nothing")
     a = p.parse_args()
 
     from microsr.models import get_spec, list_models
@@ -188,6 +189,8 @@ def main() -> None:
             t0 = time.perf_counter()
             if done.exists() and not a.fresh:  # finished in an earlier, interrupted invocation
                 res = json.loads(done.read_text())
+            elif a.cached_only:
+                res = {"error": "not run (--cached-only)"}
             else:
                 shutil.rmtree(run_dir, ignore_errors=True)
                 try:

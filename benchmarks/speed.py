@@ -187,6 +187,12 @@ def child_variants(a) -> dict:
     run("inference_mode", torch.inference_mode, torch.contiguous_format)
     run("inference_mode+channels_last", torch.inference_mode, cl)
     run("bf16_autocast+inference_mode+channels_last", torch.inference_mode, cl, autocast=True)
+    with torch.inference_mode():  # how far bfloat16 autocast moves the output (relative to its range)
+        model.to(memory_format=torch.contiguous_format)
+        ref = forward_fn(model, needs_mask, a.scale)(x)
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            low = forward_fn(model, needs_mask, a.scale)(x).float()
+        out["bf16_max_rel_diff"] = float((low - ref).abs().max() / (ref.max() - ref.min()))
     if a.compile:
         model.to(memory_format=cl)
         t0 = time.perf_counter()
