@@ -49,8 +49,12 @@ def _build_models(cfg: TrainConfig):
     spec = get_spec(cfg.model.name)
     if not spec.trainable:
         raise ConfigError(f"model {cfg.model.name!r} has no weights to train")
-    model = create_model(cfg.model.name, cfg.in_channels, cfg.out_channels, cfg.scale,
-                         tiny=cfg.model.tiny, **cfg.model.options)
+    try:  # an unsupported scale or a bad option is the user's input, not a crash
+        model = create_model(cfg.model.name, cfg.in_channels, cfg.out_channels, cfg.scale,
+                             tiny=cfg.model.tiny, **cfg.model.options)
+    except (ValueError, TypeError, RuntimeError) as exc:
+        raise ConfigError(f"cannot build model {cfg.model.name!r} with scale {cfg.scale} and options "
+                          f"{cfg.model.options}: {exc}") from None
     if cfg.init_from is not None and not cfg.resume:
         _init_from(model, cfg)
     adv = cfg.adversarial
@@ -67,7 +71,10 @@ def _build_models(cfg: TrainConfig):
         builder = _DISCRIMINATORS.get(name)
         if builder is not None and "patch_size" in inspect.signature(builder).parameters:
             options.setdefault("patch_size", cfg.scale * cfg.data.patch_size)  # fixed-size D (SRGAN)
-        disc = create_discriminator(name, cfg.out_channels, **options)
+        try:
+            disc = create_discriminator(name, cfg.out_channels, **options)
+        except (ValueError, TypeError, RuntimeError) as exc:
+            raise ConfigError(f"cannot build discriminator {name!r} with options {options}: {exc}") from None
     return spec, model, disc
 
 
