@@ -1,0 +1,184 @@
+"""Ablations of the two seed methods under one CPU step budget: MHTCUN stages and the geometry prior.
+
+Parts (``--part``, default both):
+
+``mhtcun``  seed ``mhtcun-paper.md`` 4.2: ``mhtcun`` with ``stages`` = 1, 2, 3, each trained with its
+            default loss ``mhtcun-cascade`` (the last stage against the GT, earlier stages against
+            the 2x / 4x blurred GT). Data: simulated microtubules, x2 (``microsr.data.datasets.
+            write_simulated``, default 200 photo-electrons).
+``prior``   seed ``leukocyte-geometry-prior-paper.md`` 3.2 / Table 1: ``geometry-prior-full``
+            (prior U-Net + SR net, loss ``geometry-prior`` = Charbonnier + BCE on the map),
+            ``geometry-prior-noprior`` (Charbonnier only) and ``geometry-prior`` fed the
+            ground-truth parsing map at training and test time (an upper bound for a perfect prior),
+            vs bicubic. Data: simulated leukocytes with parsing maps (``microsr simulate --structure
+            leukocytes``), x4 as in the seed, 1000 photo-electrons (the seed's LR is noise-free).
+
+Every variant of a part trains with :func:`microsr.engine.train` on the same images, seed, step
+budget, patch, batch and learning rate (Adam, cosine decay), predicts the held-out test images with
+:func:`microsr.inference.predict.predict_path` (``masks=`` the test parsing maps for
+``geometry-prior``) and is scored by :func:`microsr.evaluation.evaluate.evaluate_folders` (affine
+fit of the prediction to the HR, data range = HR max - min per image), which also scores bicubic.
+Training and test images come from different seeds (test seeds start at 100000).
+
+Budgets: ``smoke`` (a few steps), ``small`` (tiny presets, about 10-12 min for both parts on 2 idle
+CPU cores), ``full`` (full-size models and a GPU-scale step count). A finished variant leaves
+``result.json`` in ``WORK/<budget>/runs/<part>/<variant>`` and is reused unless ``--fresh``; results
+are merged into ``benchmarks/results/ablations.json`` under the budget and part.
+
+Usage::
+
+    python benchmarks/ablations.py --budget smoke
+    python benchmarks/ablations.py --budget small --part mhtcun
+    python benchmarks/ablations.py --budget small --part prior
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import RESULTS, machine, print_table  # noqa: E402
+
+TEST_SEED = 100_000
+BUDGETS = {  # per part: steps, LR patch, batch, learning rate, tiny presets, images, HR size, photons
+    "smoke": {
+        "mhtcun": dict(steps=4, patch=16, batch=2, lr=1e-3, tiny=True, n_train=3, n_test=1, size=64,
+                       scale=2, structure="microtubules", photons=200.0),
+        "prior": dict(steps=4, patch=8, batch=2, lr=1e-3, tiny=True, n_train=3, n_test=1, size=64,
+                      scale=4, structure="leukocytes", photons=1000.0),
+    },
+    "small": {
+        "mhtcun": dict(steps=300, patch=16, batch=8, lr=1e-3, tiny=True, n_train=8, n_test=3, size=128,
+                       scale=2, structure="microtubules", photons=200.0),
+        "prior": dict(steps=400, patch=16, batch=8, lr=1e-3, tiny=True, n_train=16, n_test=4, size=128,
+                      scale=4, structure="leukocytes", photons=1000.0),
+    },
+    "full": {
+        "mhtcun": dict(steps=20000, patch=64, batch=16, lr=1e-4, tiny=False, n_train=60, n_test=10,
+                       size=512, scale=2, structure="microtubules", photons=200.0),
+        "prior": dict(steps=20000, patch=56, batch=8, lr=1e-4, tiny=False, n_train=200, n_test=20,
+                      size=224, scale=4, structure="leukocytes", photons=1000.0),
+    },
+}
+VARIANTS = {  # part -> [(row name, registry name, options, uses the GT mask at prediction)]
+    "mhtcun": [(f"mhtcun stages={s}", "mhtcun", {"stages": s}, False) for s in (1, 2, 3)],
+    "prior": [("geometry-prior-noprior", "geometry-prior-noprior", {}, False),
+              ("geometry-prior-full", "geometry-prior-full", {}, False),
+              ("geometry-prior + GT map", "geometry-prior", {}, True)],
+}
+
+
+def make_data(folder: Path, b: dict) -> None:
+    """Train and test folders (lr/, hr/, and mask/ for leukocytes) through the data layer."""
+    from microsr.data.datasets import write_simulated
+
+    for split, n, seed in (("train", b["n_train"], 0), ("test", b["n_test"], TEST_SEED)):
+        if not (folder / split / "hr").is_dir():
+            shutil.rmtree(folder / split, ignore_errors=True)
+            write_simulated(folder / split, structure=b["structure"], count=n, size=b["size"],
+                            scale=b["scale"], seed=seed, photons=b["photons"])
+
+
+def train_variant(model: str, options: dict, gt_mask: bool, data: Path, work: Path, b: dict,
+                  threads: int) -> dict:
+    """Train one variant, predict the test images, score them; returns the result row."""
+    from microsr.engine import make_config, train
+    from microsr.evaluation.evaluate import evaluate_folders
+    from microsr.inference.predict import predict_path
+    from microsr.models import count_parameters, create_model, get_spec
+
+    masks = data / "train" / "mask" if get_spec(model).needs_mask else None
+    cfg = make_config({
+        "out": str(work / "run"), "model": {"name": model, "tiny": b["tiny"], "options": options},
+        "scale": b["scale"],
+        "data": {"lr_dir": str(data / "train" / "lr"), "hr_dir": str(data / "train" / "hr"),
+                 "mask_dir": None if masks is None else str(masks), "patch_size": b["patch"],
+                 "batch_size": b["batch"], "val_fraction": 0.15, "val_crop": 64},
+        "optimizer": {"lr": b["lr"]}, "schedule": {"name": "cosine"}, "steps": b["steps"],
+        "val_every": max(b["steps"] // 2, 1), "log_every": max(b["steps"] // 10, 1), "monitor": "psnr",
+        "seed": 0, "num_threads": threads,
+    })
+    t0 = time.perf_counter()
+    run = train(cfg, progress=False)
+    train_s = time.perf_counter() - t0
+    predict_path(run, data / "test" / "lr", work / "pred", progress=False,
+                 masks=data / "test" / "mask" if gt_mask else None)
+    s = evaluate_folders(work / "pred", data / "test" / "hr", work / "eval", lr_dir=data / "test" / "lr",
+                         fit="affine")
+    params = count_parameters(create_model(model, scale=b["scale"], tiny=b["tiny"], **options))
+    return {"params": params, "train_s": round(train_s, 1), "psnr": s["psnr"], "ssim": s["ssim"],
+            "bicubic_psnr": s["baseline"]["psnr"], "bicubic_ssim": s["baseline"]["ssim"]}
+
+
+def run_part(part: str, budget: str, work: Path, fresh: bool, threads: int) -> dict:
+    """Train (or reuse) every variant of ``part``; returns the JSON block of the part."""
+    b = BUDGETS[budget][part]
+    data = work / "data" / part
+    make_data(data, b)
+    rows = []
+    t_part = time.perf_counter()
+    for label, model, options, gt_mask in VARIANTS[part]:
+        run_dir = work / "runs" / part / label.replace(" ", "_").replace("=", "").replace("+", "")
+        done = run_dir / "result.json"
+        t0 = time.perf_counter()
+        if done.exists() and not fresh:
+            res = json.loads(done.read_text())
+        else:
+            shutil.rmtree(run_dir, ignore_errors=True)
+            run_dir.mkdir(parents=True)
+            try:
+                res = train_variant(model, options, gt_mask, data, run_dir, b, threads)
+                done.write_text(json.dumps(res))
+            except Exception as exc:  # noqa: BLE001 - one failing variant must not end the ablation
+                res = {"error": f"{type(exc).__name__}: {str(exc)[:300]}"}
+        rows.append({"variant": label, "model": model, "options": options, **res})
+        print(f"  {part} {label}: {time.perf_counter() - t0:.0f} s {json.dumps(rows[-1])}",
+              file=sys.stderr, flush=True)
+    bic = next((r for r in rows if "bicubic_psnr" in r), None)
+    if bic:
+        rows.append({"variant": "bicubic", "model": "bicubic", "params": 0,
+                     "psnr": bic["bicubic_psnr"], "ssim": bic["bicubic_ssim"]})
+    for r in rows:
+        if "psnr" in r and bic:
+            r["gain_vs_bicubic_db"] = r["psnr"] - bic["bicubic_psnr"]
+    return {"settings": b, "seconds": time.perf_counter() - t_part, "rows": rows}
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--budget", choices=list(BUDGETS), default="smoke")
+    p.add_argument("--part", choices=["mhtcun", "prior", "both"], default="both")
+    p.add_argument("--work", default="/tmp/microsr-ablations", help="data, runs and predictions go here")
+    p.add_argument("--fresh", action="store_true", help="retrain even where result.json exists")
+    p.add_argument("--threads", type=int, default=1,
+                   help="torch threads for training (1: on a loaded 2-core machine, 2 threads ran the "
+                        "tiny MHTCUN 10x slower than 1)")
+    a = p.parse_args()
+    parts = ["mhtcun", "prior"] if a.part == "both" else [a.part]
+    work = Path(a.work) / a.budget
+    out_path = RESULTS / "ablations.json"
+    payload = json.loads(out_path.read_text()) if out_path.exists() else {"budgets": {}}
+    for part in parts:
+        block = run_part(part, a.budget, work, a.fresh, a.threads)
+        b = block["settings"]
+        print(f"\n{part} ablation, budget {a.budget}: {b['steps']} steps, LR patch {b['patch']}, batch "
+              f"{b['batch']}, lr {b['lr']}, {'tiny presets' if b['tiny'] else 'full-size models'}, "
+              f"{b['structure']} x{b['scale']}, {b['n_train']} train / {b['n_test']} test images of "
+              f"{b['size']} HR px; affine fit; {block['seconds']:.0f} s")
+        print_table(block["rows"], ["variant", "params", "train_s", "psnr", "ssim", "gain_vs_bicubic_db",
+                                    "error"])
+        block["machine"] = machine()
+        block["command"] = f"python benchmarks/ablations.py --budget {a.budget} --part {part}"
+        payload.setdefault("budgets", {}).setdefault(a.budget, {})[part] = block
+        RESULTS.mkdir(parents=True, exist_ok=True)
+        out_path.write_text(json.dumps(payload, indent=1) + "\n")
+        print(f"wrote {out_path}")
+
+
+if __name__ == "__main__":
+    main()
