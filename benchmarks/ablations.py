@@ -115,6 +115,31 @@ def train_variant(model: str, options: dict, gt_mask: bool, data: Path, work: Pa
             "bicubic_psnr": s["baseline"]["psnr"], "bicubic_ssim": s["baseline"]["ssim"]}
 
 
+def parsing_scores(run: Path, data: Path) -> dict:
+    """Pixel accuracy and nucleus IoU of the parsing map a ``geometry-prior-full`` run predicts
+    (argmax of its prior logits) on the test images, against the simulated maps."""
+    import numpy as np
+    import torch
+
+    from microsr.data.normalize import NormConfig, normalize
+    from microsr.inference.model_io import load_model_folder
+    from microsr.io import read_image
+
+    model, info = load_model_folder(run, device="cpu")
+    correct = total = inter = union = 0
+    for f in sorted((data / "test" / "lr").glob("*.tif")):
+        x, _ = normalize(read_image(f).array.astype(np.float32), NormConfig(**info.normalization))
+        with torch.no_grad():
+            logits = model(torch.from_numpy(x)[None, None]).aux["parsing"][0]
+        pred = logits.argmax(0).numpy()
+        gt = read_image(data / "test" / "mask" / f.name).array
+        correct += int((pred == gt).sum())
+        total += gt.size
+        inter += int(((pred == 2) & (gt == 2)).sum())
+        union += int(((pred == 2) | (gt == 2)).sum())
+    return {"parsing_accuracy": correct / total, "nucleus_iou": inter / max(union, 1)}
+
+
 def run_part(part: str, budget: str, work: Path, fresh: bool, threads: int) -> dict:
     """Train (or reuse) every variant of ``part``; returns the JSON block of the part."""
     b = BUDGETS[budget][part]
@@ -136,6 +161,9 @@ def run_part(part: str, budget: str, work: Path, fresh: bool, threads: int) -> d
                 done.write_text(json.dumps(res))
             except Exception as exc:  # noqa: BLE001 - one failing variant must not end the ablation
                 res = {"error": f"{type(exc).__name__}: {str(exc)[:300]}"}
+        if model == "geometry-prior-full" and "psnr" in res and "nucleus_iou" not in res:
+            res.update(parsing_scores(run_dir / "run", data))
+            done.write_text(json.dumps(res))
         rows.append({"variant": label, "model": model, "options": options, **res})
         print(f"  {part} {label}: {time.perf_counter() - t0:.0f} s {json.dumps(rows[-1])}",
               file=sys.stderr, flush=True)
@@ -162,7 +190,6 @@ def main() -> None:
     parts = ["mhtcun", "prior"] if a.part == "both" else [a.part]
     work = Path(a.work) / a.budget
     out_path = RESULTS / "ablations.json"
-    payload = json.loads(out_path.read_text()) if out_path.exists() else {"budgets": {}}
     for part in parts:
         block = run_part(part, a.budget, work, a.fresh, a.threads)
         b = block["settings"]
@@ -171,9 +198,10 @@ def main() -> None:
               f"{b['structure']} x{b['scale']}, {b['n_train']} train / {b['n_test']} test images of "
               f"{b['size']} HR px; affine fit; {block['seconds']:.0f} s")
         print_table(block["rows"], ["variant", "params", "train_s", "psnr", "ssim", "gain_vs_bicubic_db",
-                                    "error"])
+                                    "parsing_accuracy", "nucleus_iou", "error"])
         block["machine"] = machine()
         block["command"] = f"python benchmarks/ablations.py --budget {a.budget} --part {part}"
+        payload = json.loads(out_path.read_text()) if out_path.exists() else {}  # merge, re-read now
         payload.setdefault("budgets", {}).setdefault(a.budget, {})[part] = block
         RESULTS.mkdir(parents=True, exist_ok=True)
         out_path.write_text(json.dumps(payload, indent=1) + "\n")
