@@ -33,6 +33,16 @@ for _name in _COMMAND_MODULES:
     import_module(f"microsr.cli.{_name}").register(app)
 
 
+def _is_usage_error(exc: BaseException) -> bool:
+    """A command-line usage error (bad option, missing argument) from click.
+
+    Typer >= 0.29 vendors click as ``typer._click`` and older releases use ``click`` itself, which
+    is not installed beside the newer ones; so the class is recognised by its module, not imported.
+    """
+    module = type(exc).__module__
+    return module.startswith(("click", "typer._click")) and hasattr(exc, "show")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit code (0 ok, 2 bad input, 130 interrupted)."""
     try:
@@ -49,10 +59,8 @@ def main(argv: list[str] | None = None) -> int:
         return exc.exit_code
     except (typer.Abort,):
         return 1
-    except Exception as exc:  # click usage errors
-        import click
-
-        if isinstance(exc, click.ClickException) or type(exc).__module__.startswith("typer._click"):
+    except Exception as exc:
+        if _is_usage_error(exc):
             exc.show()
             return 2
         raise
