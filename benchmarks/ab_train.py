@@ -1,0 +1,71 @@
+"""Interleaved A/B training-step timing: microsr vs BasicSR 1.4.2, same process, alternating steps.
+
+On a shared, loaded machine, separate processes measured minutes apart see different loads; here
+both models live in one process and their steps alternate, so load changes hit both alike. Same
+settings as ``speed.py``'s ``train`` (Adam lr 1e-4, L1, random (4, 1, 64, 64) LR / x2 HR batch, one
+warm-up step each). Run with the BasicSR venv's Python::
+
+    benchmarks/.venvs/basicsr/bin/python benchmarks/ab_train.py --model edsr-baseline --rounds 6
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import machine, print_table, write_json  # noqa: E402
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--model", default="edsr-baseline", choices=["rcan", "edsr", "edsr-baseline"])
+    p.add_argument("--rounds", type=int, default=6)
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--batch", type=int, default=4)
+    p.add_argument("--patch", type=int, default=64)
+    a = p.parse_args()
+
+    import torch
+
+    from _basicsr import create_basicsr
+    from microsr.models import create_model
+
+    torch.set_num_threads(a.threads)
+    torch.manual_seed(0)
+    lr = torch.rand(a.batch, 1, a.patch, a.patch)
+    hr = torch.rand(a.batch, 1, 2 * a.patch, 2 * a.patch)
+
+    def stepper(model):
+        model.train()
+        opt = torch.optim.Adam(model.parameters(), lr=1e-4)
+
+        def step() -> float:
+            t0 = time.perf_counter()
+            opt.zero_grad(set_to_none=True)
+            torch.nn.functional.l1_loss(model(lr), hr).backward()
+            opt.step()
+            return time.perf_counter() - t0
+
+        step()  # warm-up
+        return step
+
+    ours, theirs = stepper(create_model(a.model, scale=2)), stepper(create_basicsr(a.model, 2))
+    rows = []
+    for i in range(a.rounds):
+        first, second = (ours, theirs) if i % 2 == 0 else (theirs, ours)  # alternate who goes first
+        t1, t2 = first(), second()
+        t_ours, t_theirs = (t1, t2) if i % 2 == 0 else (t2, t1)
+        rows.append({"round": i, "microsr_s": t_ours, "basicsr_s": t_theirs, "ratio_basicsr_over_microsr": t_theirs / t_ours})
+    med = statistics.median(r["ratio_basicsr_over_microsr"] for r in rows)
+    print(f"\n{a.model}: training step seconds, interleaved (ratio > 1: microsr faster)")
+    print_table(rows, ["round", "microsr_s", "basicsr_s", "ratio_basicsr_over_microsr"])
+    print(f"median ratio basicsr_s / microsr_s = {med:.3f}")
+    write_json(f"ab_train_{a.model}", {"machine": machine(), "args": vars(a), "rows": rows, "median_ratio": med})
+
+
+if __name__ == "__main__":
+    main()
