@@ -10,7 +10,8 @@ Parts (``--part``, default both):
             (prior U-Net + SR net, loss ``geometry-prior`` = Charbonnier + BCE on the map),
             ``geometry-prior-noprior`` (Charbonnier only) and ``geometry-prior`` fed the
             ground-truth parsing map at training and test time (an upper bound for a perfect prior),
-            vs bicubic. Data: simulated leukocytes with parsing maps (``microsr simulate --structure
+            vs bicubic; also ``geometry-prior-full`` with a wider prior U-Net (``prior_width`` 8,
+            ``prior_depth`` 3 instead of the tiny preset's 4 / 2). Data: simulated leukocytes with parsing maps (``microsr simulate --structure
             leukocytes``), x4 as in the seed, 1000 photo-electrons (the seed's LR is noise-free).
 
 Every variant of a part trains with :func:`microsr.engine.train` on the same images, seed, step
@@ -22,7 +23,8 @@ Training and test images come from different seeds (test seeds start at 100000).
 
 Budgets: ``smoke`` (a few steps), ``small`` (tiny presets, about 10-12 min for both parts on 2 idle
 CPU cores), ``full`` (full-size models and a GPU-scale step count). A finished variant leaves
-``result.json`` in ``WORK/<budget>/runs/<part>/<variant>`` and is reused unless ``--fresh``; results
+``result.json`` in ``WORK/<budget>/runs/<part>/<variant>``, reused while the budget's settings are
+unchanged (``--fresh`` retrains anyway), so a part can be re-run or resumed; results
 are merged into ``benchmarks/results/ablations.json`` under the budget and part.
 
 Usage::
@@ -53,9 +55,9 @@ BUDGETS = {  # per part: steps, LR patch, batch, learning rate, tiny presets, im
                       scale=4, structure="leukocytes", photons=1000.0),
     },
     "small": {
-        "mhtcun": dict(steps=300, patch=16, batch=8, lr=1e-3, tiny=True, n_train=8, n_test=3, size=128,
+        "mhtcun": dict(steps=500, patch=16, batch=8, lr=1e-3, tiny=True, n_train=8, n_test=4, size=128,
                        scale=2, structure="microtubules", photons=200.0),
-        "prior": dict(steps=400, patch=16, batch=8, lr=1e-3, tiny=True, n_train=16, n_test=4, size=128,
+        "prior": dict(steps=1000, patch=16, batch=8, lr=1e-3, tiny=True, n_train=16, n_test=6, size=128,
                       scale=4, structure="leukocytes", photons=1000.0),
     },
     "full": {
@@ -69,6 +71,8 @@ VARIANTS = {  # part -> [(row name, registry name, options, uses the GT mask at 
     "mhtcun": [(f"mhtcun stages={s}", "mhtcun", {"stages": s}, False) for s in (1, 2, 3)],
     "prior": [("geometry-prior-noprior", "geometry-prior-noprior", {}, False),
               ("geometry-prior-full", "geometry-prior-full", {}, False),
+              ("geometry-prior-full, prior U-Net 8/3", "geometry-prior-full",
+               {"prior_width": 8, "prior_depth": 3}, False),
               ("geometry-prior + GT map", "geometry-prior", {}, True)],
 }
 
@@ -126,7 +130,7 @@ def parsing_scores(run: Path, data: Path) -> dict:
     from microsr.io import read_image
 
     model, info = load_model_folder(run, device="cpu")
-    correct = total = inter = union = 0
+    correct = total = inter = union = cell_inter = cell_union = 0
     for f in sorted((data / "test" / "lr").glob("*.tif")):
         x, _ = normalize(read_image(f).array.astype(np.float32), NormConfig(**info.normalization))
         with torch.no_grad():
@@ -137,7 +141,10 @@ def parsing_scores(run: Path, data: Path) -> dict:
         total += gt.size
         inter += int(((pred == 2) & (gt == 2)).sum())
         union += int(((pred == 2) | (gt == 2)).sum())
-    return {"parsing_accuracy": correct / total, "nucleus_iou": inter / max(union, 1)}
+        cell_inter += int(((pred > 0) & (gt > 0)).sum())
+        cell_union += int(((pred > 0) | (gt > 0)).sum())
+    return {"parsing_accuracy": correct / total, "cell_iou": cell_inter / max(cell_union, 1),
+            "nucleus_iou": inter / max(union, 1)}
 
 
 def run_part(part: str, budget: str, work: Path, fresh: bool, threads: int) -> dict:
@@ -148,22 +155,25 @@ def run_part(part: str, budget: str, work: Path, fresh: bool, threads: int) -> d
     rows = []
     t_part = time.perf_counter()
     for label, model, options, gt_mask in VARIANTS[part]:
-        run_dir = work / "runs" / part / label.replace(" ", "_").replace("=", "").replace("+", "")
+        slug = "".join(c for c in label.replace(" ", "_") if c.isalnum() or c in "_-")
+        run_dir = work / "runs" / part / slug
         done = run_dir / "result.json"
         t0 = time.perf_counter()
-        if done.exists() and not fresh:
-            res = json.loads(done.read_text())
+        cached = json.loads(done.read_text()) if done.exists() and not fresh else {}
+        if cached.get("settings") == b:  # finished earlier with the same settings
+            res = cached
         else:
             shutil.rmtree(run_dir, ignore_errors=True)
             run_dir.mkdir(parents=True)
             try:
                 res = train_variant(model, options, gt_mask, data, run_dir, b, threads)
-                done.write_text(json.dumps(res))
+                done.write_text(json.dumps({**res, "settings": b}))
             except Exception as exc:  # noqa: BLE001 - one failing variant must not end the ablation
                 res = {"error": f"{type(exc).__name__}: {str(exc)[:300]}"}
-        if model == "geometry-prior-full" and "psnr" in res and "nucleus_iou" not in res:
+        if model == "geometry-prior-full" and "psnr" in res and "cell_iou" not in res:
             res.update(parsing_scores(run_dir / "run", data))
-            done.write_text(json.dumps(res))
+            done.write_text(json.dumps({**res, "settings": b}))
+        res.pop("settings", None)
         rows.append({"variant": label, "model": model, "options": options, **res})
         print(f"  {part} {label}: {time.perf_counter() - t0:.0f} s {json.dumps(rows[-1])}",
               file=sys.stderr, flush=True)
@@ -198,7 +208,7 @@ def main() -> None:
               f"{b['structure']} x{b['scale']}, {b['n_train']} train / {b['n_test']} test images of "
               f"{b['size']} HR px; affine fit; {block['seconds']:.0f} s")
         print_table(block["rows"], ["variant", "params", "train_s", "psnr", "ssim", "gain_vs_bicubic_db",
-                                    "parsing_accuracy", "nucleus_iou", "error"])
+                                    "parsing_accuracy", "cell_iou", "nucleus_iou", "error"])
         block["machine"] = machine()
         block["command"] = f"python benchmarks/ablations.py --budget {a.budget} --part {part}"
         payload = json.loads(out_path.read_text()) if out_path.exists() else {}  # merge, re-read now
