@@ -120,8 +120,9 @@ def train_variant(model: str, options: dict, gt_mask: bool, data: Path, work: Pa
 
 
 def parsing_scores(run: Path, data: Path) -> dict:
-    """Pixel accuracy and nucleus IoU of the parsing map a ``geometry-prior-full`` run predicts
-    (argmax of its prior logits) on the test images, against the simulated maps."""
+    """Pixel accuracy, cell and nucleus IoU of the parsing map a ``geometry-prior-full`` run predicts
+    (argmax of its prior logits) on the test images against the simulated maps, and the mean
+    nucleus-channel probability (sigmoid) inside true nuclei and inside true cytoplasm."""
     import numpy as np
     import torch
 
@@ -131,12 +132,16 @@ def parsing_scores(run: Path, data: Path) -> dict:
 
     model, info = load_model_folder(run, device="cpu")
     correct = total = inter = union = cell_inter = cell_union = 0
+    p_nuc = {1: [], 2: []}  # nucleus-channel probability in cytoplasm / nucleus pixels
     for f in sorted((data / "test" / "lr").glob("*.tif")):
         x, _ = normalize(read_image(f).array.astype(np.float32), NormConfig(**info.normalization))
         with torch.no_grad():
             logits = model(torch.from_numpy(x)[None, None]).aux["parsing"][0]
         pred = logits.argmax(0).numpy()
         gt = read_image(data / "test" / "mask" / f.name).array
+        prob = torch.sigmoid(logits[2]).numpy()
+        for c in p_nuc:
+            p_nuc[c].append(prob[gt == c])
         correct += int((pred == gt).sum())
         total += gt.size
         inter += int(((pred == 2) & (gt == 2)).sum())
@@ -144,7 +149,9 @@ def parsing_scores(run: Path, data: Path) -> dict:
         cell_inter += int(((pred > 0) & (gt > 0)).sum())
         cell_union += int(((pred > 0) | (gt > 0)).sum())
     return {"parsing_accuracy": correct / total, "cell_iou": cell_inter / max(cell_union, 1),
-            "nucleus_iou": inter / max(union, 1)}
+            "nucleus_iou": inter / max(union, 1),
+            "p_nucleus_in_nucleus": float(np.concatenate(p_nuc[2]).mean()),
+            "p_nucleus_in_cytoplasm": float(np.concatenate(p_nuc[1]).mean())}
 
 
 def run_part(part: str, budget: str, work: Path, fresh: bool, threads: int) -> dict:
@@ -170,7 +177,7 @@ def run_part(part: str, budget: str, work: Path, fresh: bool, threads: int) -> d
                 done.write_text(json.dumps({**res, "settings": b}))
             except Exception as exc:  # noqa: BLE001 - one failing variant must not end the ablation
                 res = {"error": f"{type(exc).__name__}: {str(exc)[:300]}"}
-        if model == "geometry-prior-full" and "psnr" in res and "cell_iou" not in res:
+        if model == "geometry-prior-full" and "psnr" in res and "p_nucleus_in_nucleus" not in res:
             res.update(parsing_scores(run_dir / "run", data))
             done.write_text(json.dumps({**res, "settings": b}))
         res.pop("settings", None)
@@ -184,7 +191,9 @@ def run_part(part: str, budget: str, work: Path, fresh: bool, threads: int) -> d
     for r in rows:
         if "psnr" in r and bic:
             r["gain_vs_bicubic_db"] = r["psnr"] - bic["bicubic_psnr"]
-    return {"settings": b, "seconds": time.perf_counter() - t_part, "rows": rows}
+    train_sum = sum(r.get("train_s", 0) for r in rows)
+    return {"settings": b, "seconds_this_invocation": time.perf_counter() - t_part,
+            "train_seconds_sum": train_sum, "rows": rows}
 
 
 def main() -> None:
@@ -206,9 +215,11 @@ def main() -> None:
         print(f"\n{part} ablation, budget {a.budget}: {b['steps']} steps, LR patch {b['patch']}, batch "
               f"{b['batch']}, lr {b['lr']}, {'tiny presets' if b['tiny'] else 'full-size models'}, "
               f"{b['structure']} x{b['scale']}, {b['n_train']} train / {b['n_test']} test images of "
-              f"{b['size']} HR px; affine fit; {block['seconds']:.0f} s")
+              f"{b['size']} HR px; affine fit; {block['seconds_this_invocation']:.0f} s now, "
+              f"{block['train_seconds_sum']:.0f} s of training in all")
         print_table(block["rows"], ["variant", "params", "train_s", "psnr", "ssim", "gain_vs_bicubic_db",
-                                    "parsing_accuracy", "cell_iou", "nucleus_iou", "error"])
+                                    "parsing_accuracy", "cell_iou", "nucleus_iou", "p_nucleus_in_nucleus",
+                                    "p_nucleus_in_cytoplasm", "error"])
         block["machine"] = machine()
         block["command"] = f"python benchmarks/ablations.py --budget {a.budget} --part {part}"
         payload = json.loads(out_path.read_text()) if out_path.exists() else {}  # merge, re-read now
