@@ -11,7 +11,9 @@ Parts (``--part``, default both):
             ``geometry-prior-noprior`` (Charbonnier only) and ``geometry-prior`` fed the
             ground-truth parsing map at training and test time (an upper bound for a perfect prior),
             vs bicubic; also ``geometry-prior-full`` with a wider prior U-Net (``prior_width`` 8,
-            ``prior_depth`` 3 instead of the tiny preset's 4 / 2). Data: simulated leukocytes with parsing maps (``microsr simulate --structure
+            ``prior_depth`` 3 instead of the tiny preset's 4 / 2) and ``geometry-prior-noprior`` at
+            width 16 (about as many parameters as the tiny ``geometry-prior-full``: a capacity
+            control). Data: simulated leukocytes with parsing maps (``microsr simulate --structure
             leukocytes``), x4 as in the seed, 1000 photo-electrons (the seed's LR is noise-free).
 
 Every variant of a part trains with :func:`microsr.engine.train` on the same images, seed, step
@@ -70,6 +72,7 @@ BUDGETS = {  # per part: steps, LR patch, batch, learning rate, tiny presets, im
 VARIANTS = {  # part -> [(row name, registry name, options, uses the GT mask at prediction)]
     "mhtcun": [(f"mhtcun stages={s}", "mhtcun", {"stages": s}, False) for s in (1, 2, 3)],
     "prior": [("geometry-prior-noprior", "geometry-prior-noprior", {}, False),
+              ("geometry-prior-noprior, width 16", "geometry-prior-noprior", {"width": 16}, False),
               ("geometry-prior-full", "geometry-prior-full", {}, False),
               ("geometry-prior-full, prior U-Net 8/3", "geometry-prior-full",
                {"prior_width": 8, "prior_depth": 3}, False),
