@@ -63,6 +63,25 @@ def matmul_peak(threads: int, n: int = 4096, repeats: int = 5) -> float:
     return best
 
 
+def conv_peak(threads: int, channels: int = 256, size: int = 128, repeats: int = 5) -> float:
+    """Best rate of one 3x3 float32 convolution, ``channels`` -> ``channels`` on a ``size``^2 image,
+    channels-last, no_grad, in GFLOP/s (2 * 9 * C^2 * H * W per pass). On this AMD CPU, MKL's
+    ``torch.mm`` does not reach the rate of oneDNN's convolutions, so both are reported."""
+    import torch
+
+    torch.set_num_threads(threads)
+    conv = torch.nn.Conv2d(channels, channels, 3, padding=1, bias=False).to(memory_format=torch.channels_last)
+    x = torch.randn(1, channels, size, size).contiguous(memory_format=torch.channels_last)
+    best = 0.0
+    with torch.no_grad():
+        conv(x)
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            conv(x)
+            best = max(best, 2 * 9 * channels**2 * size**2 / (time.perf_counter() - t0) / 1e9)
+    return best
+
+
 def flops_of(model, x) -> int:
     """FLOPs of ``model(x)`` counted by ``torch.utils.flop_counter.FlopCounterMode``.
 

@@ -252,9 +252,11 @@ def main() -> None:
     models = a.models or list_models()
     basicsr_ok = not a.no_basicsr and BASICSR_PYTHON.exists()
     peak = run_child(["-c", f"import sys; sys.path.insert(0, {str(Path(__file__).parent)!r}); import json; "
-                      f"from _common import matmul_peak; print(json.dumps({{'gflops': matmul_peak({a.threads})}}))"])
-    peak_gflops = peak.get("gflops")
-    print(f"float32 matmul peak ({a.threads} threads): {peak_gflops:.1f} GFLOP/s", flush=True)
+                      f"from _common import matmul_peak, conv_peak; print(json.dumps({{'gflops': matmul_peak({a.threads}), "
+                      f"'conv_gflops': conv_peak({a.threads})}}))"])
+    peak_gflops, conv_gflops = peak.get("gflops"), peak.get("conv_gflops")
+    print(f"float32 matmul peak ({a.threads} threads): {peak_gflops:.1f} GFLOP/s; "
+          f"3x3 conv 256->256 on 128 px: {conv_gflops:.1f} GFLOP/s", flush=True)
     rows = []
     for name in models:
         impls = ["microsr"] + (["basicsr"] if basicsr_ok and name in EQUIVALENT else [])
@@ -302,7 +304,7 @@ def main() -> None:
         print(f"\nInference variants: seconds per (1,1,{a.variant_tile},{a.variant_tile}) forward (best of {a.repeats})")
         print_table(variants, ["model", "impl", *keys])
     write_json(a.out, {"machine": machine(), "args": {k: v for k, v in vars(a).items() if k not in ("child", "impl")},
-                       "matmul_peak_gflops": peak_gflops, "rows": rows, "ratios": ratios, "variants": variants})
+                       "matmul_peak_gflops": peak_gflops, "conv_peak_gflops": conv_gflops, "rows": rows, "ratios": ratios, "variants": variants})
 
 
 if __name__ == "__main__":
