@@ -14,14 +14,6 @@ from microsr.losses.cascade import blurred_target, stage_outputs
 from microsr.models import SROutput, create_model
 
 
-@pytest.fixture(autouse=True)
-def _one_thread(_few_threads):
-    # tiny tensors gain nothing from two threads; on a loaded machine the thread hand-off costs
-    # more than the arithmetic
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(2)
-
 
 def _ref_blur(hr: torch.Tensor, f: int) -> torch.Tensor:
     """Block average (sizes divisible by f) then bilinear back up, written independently."""

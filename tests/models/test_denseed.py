@@ -17,14 +17,6 @@ COUNTS = {
 }
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Tiny models gain nothing from threads; one thread avoids stalls on a busy 2-core machine."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
 
 @pytest.mark.parametrize("blocks", list(COUNTS))
 def test_every_spec_column_via_option_and_name(blocks):

@@ -17,14 +17,6 @@ from microsr.models import (
 from microsr.models.dfcan import FourierChannelAttention
 
 
-@pytest.fixture(autouse=True)
-def _one_thread(_few_threads):
-    # tiny tensors gain nothing from two threads; on a loaded machine the thread hand-off costs
-    # more than the arithmetic
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(2)
-
 
 def test_dfcan_parameter_count_matches_spec():
     assert count_parameters(create_model("dfcan")) == 1_930_753

@@ -10,14 +10,6 @@ from microsr.models import count_parameters, create_model
 from microsr.models.blocks import bicubic_upsample
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Tiny models gain nothing from threads; one thread avoids stalls on a busy 2-core machine."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
 
 def test_count_and_layers():
     model = create_model("dncnn")

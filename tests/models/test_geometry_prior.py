@@ -12,14 +12,6 @@ from microsr.models.blocks import bicubic_upsample
 from microsr.models.geometry_prior import PriorUNet
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Tiny models gain nothing from threads; one thread avoids stalls on a busy 2-core machine."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
 
 def _onehot(b: int, h: int, w: int, seed: int = 0) -> torch.Tensor:
     labels = torch.randint(0, 3, (b, h, w), generator=torch.Generator().manual_seed(seed))

@@ -12,14 +12,6 @@ from microsr.models.mhtcun import pad_to_multiple
 from microsr.models.mhtcun_parts import MFCAB, DSConv
 
 
-@pytest.fixture(autouse=True)
-def _one_thread(_few_threads):
-    # tiny tensors gain nothing from two threads; on a loaded machine the thread hand-off of the
-    # many small depthwise-conv backward passes costs seconds per step
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(2)
-
 
 def test_default_count_within_three_percent_of_paper_size():
     n = count_parameters(create_model("mhtcun"))

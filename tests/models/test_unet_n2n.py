@@ -9,14 +9,6 @@ from torch import nn
 from microsr.models import count_parameters, create_model, get_spec
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Tiny models gain nothing from threads; one thread avoids stalls on a busy 2-core machine."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
 
 def test_counts_with_and_without_batch_norm():
     # SPEC 1.4 / seed Table 2: 989,712 (987,408 without BN).
