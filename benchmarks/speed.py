@@ -20,7 +20,8 @@ measurement):
 The same is run for BasicSR 1.4.2's RCAN and EDSR (``benchmarks/_basicsr.py``) with the Python of
 ``benchmarks/.venvs/basicsr`` when it exists, on the same inputs with the same thread count; the
 ratio microsr / BasicSR (throughput and steps per second) is printed. The machine's float32 matmul
-peak (``torch.mm`` of 4096 x 4096 matrices, same thread count) is measured first, in the same run.
+peak (``torch.mm`` of 4096 x 4096 matrices, same thread count) is measured first, in the same run,
+with the rate of one large 3x3 convolution (on AMD CPUs MKL's matmul is far below oneDNN's convs).
 
 Usage::
 
