@@ -9,7 +9,8 @@ Runs inside the CSBDeep virtual environment (never imported by microsr)::
 ``DATA/train/{up,hr}`` and ``DATA/test/up`` hold TIFFs (``up`` = LR bicubic-upsampled to the HR
 grid by the caller with microsr's bicubic, so CARE and microsr see the same pairs). Images are
 percentile-normalised (1, 99.8) like CSBDeep's examples; ``--patch`` x ``--patch`` HR-grid patches
-are sampled at random; the upsampling-free CARE U-Net (depth 2, 32 first filters, kernel 5: the
+are sampled at random (about ``steps * batch`` of them, so that CARE, like microsr's sampler, sees
+mostly fresh patches; 16 more for validation); the upsampling-free CARE U-Net (depth 2, 32 first filters, kernel 5: the
 CSBDeep defaults) trains for ``--steps`` steps of ``--batch`` patches; the held-out images are
 predicted with ``predict(..., n_tiles=(1, 1))`` and written as float32 TIFFs to ``OUT/pred``. A
 JSON line with parameters and training time is printed last.
@@ -41,6 +42,7 @@ def main() -> None:
     p.add_argument("--steps", type=int, default=300)
     p.add_argument("--batch", type=int, default=8)
     p.add_argument("--patch", type=int, default=64)
+    p.add_argument("--lr", type=float, default=4e-4, help="Adam learning rate (CSBDeep's default 4e-4)")
     p.add_argument("--threads", type=int, default=2)
     a = p.parse_args()
 
@@ -56,7 +58,8 @@ def main() -> None:
     xs = [percentile_norm(tifffile.imread(data / "train" / "up" / n).astype(np.float32)) for n in names]
     ys = [percentile_norm(tifffile.imread(data / "train" / "hr" / n).astype(np.float32)) for n in names]
     rng = np.random.default_rng(0)
-    n_patches = max(a.batch * 16, 128)
+    n_val = max(a.batch, 16)
+    n_patches = max(a.steps * a.batch, 128) + n_val  # about one fresh patch per training sample
     X, Y = [], []
     for _ in range(n_patches):
         k = rng.integers(len(xs))
@@ -65,9 +68,8 @@ def main() -> None:
         X.append(xs[k][i:i + a.patch, j:j + a.patch])
         Y.append(ys[k][i:i + a.patch, j:j + a.patch])
     X, Y = np.stack(X)[..., None], np.stack(Y)[..., None]
-    n_val = max(a.batch, n_patches // 10)
     config = Config("YXC", n_channel_in=1, n_channel_out=1, train_steps_per_epoch=a.steps, train_epochs=1,
-                    train_batch_size=a.batch, train_tensorboard=False)
+                    train_batch_size=a.batch, train_learning_rate=a.lr, train_tensorboard=False)
     model = CARE(config, "care", basedir=str(out))
     params = int(model.keras_model.count_params())
     t0 = time.perf_counter()
@@ -79,7 +81,8 @@ def main() -> None:
         x = percentile_norm(tifffile.imread(f).astype(np.float32))
         tifffile.imwrite(out / "pred" / f.name, model.predict(x, "YX", n_tiles=(1, 1)).astype(np.float32))
     print(json.dumps({"params": params, "train_s": train_s, "predict_s": time.perf_counter() - t1,
-                      "steps": a.steps, "batch": a.batch, "patch_hr": a.patch}))
+                      "steps": a.steps, "batch": a.batch, "patch_hr": a.patch,
+                      "lr": a.lr, "train_patches": int(len(X) - n_val)}))
 
 
 if __name__ == "__main__":

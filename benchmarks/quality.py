@@ -20,13 +20,17 @@ leaves ``result.json`` in its run folder under ``--work`` and is reused by a lat
 (``--fresh`` retrains), so an interrupted benchmark can be resumed or extended.
 
 Budgets: ``smoke`` (a few steps, to check the script), ``small`` (tiny presets, 300 steps: about a
-minute per model and data set on 2 CPU cores), ``full`` (full-size models, 20000 steps: for a GPU).
+minute per model and data set on 2 CPU cores; its microsr models are 25-220x smaller than CARE),
+``medium`` (default-size microsr models, comparable to CARE's 0.92 M-parameter U-Net, 150 steps at
+CARE's learning rate 4e-4), ``full`` (full-size models, 20000 steps: for a GPU).
 
 Usage::
 
     python benchmarks/quality.py --budget smoke --datasets sim-microtubules-p50 --models srcnn
     python benchmarks/quality.py --budget small --datasets sim-microtubules-p50 real \\
         --models srcnn edsr-baseline rcan dfcan --care       # -> benchmarks/results/quality_small.json
+    python benchmarks/quality.py --budget medium --datasets real --models srcnn edsr-baseline dfcan \
+        --care --threads 1 --out-name quality_medium_real    # one of two runs in parallel
 """
 
 from __future__ import annotations
@@ -49,6 +53,10 @@ STRUCTURES = ["ccps", "microtubules", "er", "f-actin"]
 BUDGETS = {  # steps, LR patch, batch, learning rate, tiny presets, train/test images, HR size
     "smoke": dict(steps=10, patch=32, batch=4, lr=1e-3, tiny=True, n_train=4, n_test=1, size=128),
     "small": dict(steps=300, patch=32, batch=8, lr=1e-3, tiny=True, n_train=12, n_test=3, size=192),
+    # default-size microsr models next to CARE's default U-Net (0.92 M): same steps, batch, patch,
+    # pairs and learning rate (CSBDeep's default Adam 4e-4) for microsr and CARE; sized for ~20 min
+    # of 2-core CPU time for two data sets x (srcnn, edsr-baseline, dfcan, CARE)
+    "medium": dict(steps=150, patch=32, batch=8, lr=4e-4, tiny=False, n_train=12, n_test=3, size=192),
     "full": dict(steps=20000, patch=64, batch=16, lr=1e-4, tiny=False, n_train=60, n_test=10, size=512),
 }
 TEST_SEED = 100_000
@@ -125,7 +133,7 @@ def train_microsr(model: str, data: Path, work: Path, b: dict) -> dict:
                  "patch_size": b["patch"], "batch_size": b["batch"], "val_fraction": 0.1, "val_crop": 64},
         "optimizer": {"lr": b["lr"]}, "schedule": {"name": "cosine"}, "steps": b["steps"],
         "val_every": max(b["steps"] // 3, 1), "log_every": max(b["steps"] // 20, 1), "monitor": "psnr",
-        "seed": 0, "num_threads": 2,
+        "seed": 0, "num_threads": b["threads"],
     })
     t0 = time.perf_counter()
     run = train(cfg, progress=False)
@@ -151,7 +159,8 @@ def train_care(data: Path, work: Path, b: dict) -> dict:
             shutil.copytree(data / split / "hr", work / "data" / split / "hr", dirs_exist_ok=True)
     res = run_child([str(Path(__file__).parent / "care_helper.py"), "--data", str(work / "data"),
                      "--out", str(work), "--steps", str(b["steps"]), "--batch", str(b["batch"]),
-                     "--patch", str(2 * b["patch"])], python=str(python), timeout=7200)
+                     "--patch", str(2 * b["patch"]),
+                     "--lr", str(b["lr"]), "--threads", str(b["threads"])], python=str(python), timeout=7200)
     if "error" in res:
         return res
     return {"params": res["params"], "train_s": res["train_s"], **score(work / "pred", data, work / "eval")}
@@ -166,13 +175,16 @@ def main() -> None:
     p.add_argument("--photons", nargs=2, type=float, default=[50.0, 500.0])
     p.add_argument("--care", action="store_true", help="also train CSBDeep's CARE")
     p.add_argument("--work", default="/tmp/microsr-quality", help="data, runs and predictions go here")
+    p.add_argument("--out-name", default=None, help="results/<name>.json (default quality_<budget>)")
     p.add_argument("--fresh", action="store_true", help="retrain even where WORK/.../result.json exists")
+    p.add_argument("--threads", type=int, default=2,
+                   help="torch / TensorFlow threads per training (1 when two benchmarks run at once)")
     p.add_argument("--cached-only", action="store_true", help="only collect finished runs, train nothing")
     a = p.parse_args()
 
     from microsr.models import get_spec, list_models
 
-    b = BUDGETS[a.budget]
+    b = {**BUDGETS[a.budget], "threads": a.threads}
     models = a.models or [m for m in list_models() if get_spec(m).trainable and not get_spec(m).needs_mask]
     datasets = a.datasets or [f"sim-{s}-p{int(ph)}" for ph in a.photons for s in STRUCTURES] + ["real"]
     work = Path(a.work) / a.budget
@@ -207,7 +219,7 @@ def main() -> None:
     print(f"\nQuality, budget {a.budget} ({b['steps']} steps, LR patch {b['patch']}, batch {b['batch']}, "
           f"{'tiny presets' if b['tiny'] else 'full models'}); affine fit; total {total:.0f} s")
     print_table(rows, ["dataset", "model", "params", "train_s", "psnr", "ssim", "ms_ssim", "resolution_px", "error"])
-    write_json(f"quality_{a.budget}", {"machine": machine(), "budget": a.budget, "settings": b,
+    write_json(a.out_name or f"quality_{a.budget}", {"machine": machine(), "budget": a.budget, "settings": b,
                                        "args": vars(a), "total_seconds": total, "rows": rows})
 
 
