@@ -175,6 +175,8 @@ def main() -> None:
     p.add_argument("--photons", nargs=2, type=float, default=[50.0, 500.0])
     p.add_argument("--care", action="store_true", help="also train CSBDeep's CARE")
     p.add_argument("--work", default="/tmp/microsr-quality", help="data, runs and predictions go here")
+    p.add_argument("--steps", type=int, default=None,
+                   help="override the budget's step count (for microsr and CARE alike; own --work subfolder)")
     p.add_argument("--out-name", default=None, help="results/<name>.json (default quality_<budget>)")
     p.add_argument("--fresh", action="store_true", help="retrain even where WORK/.../result.json exists")
     p.add_argument("--threads", type=int, default=2,
@@ -185,9 +187,11 @@ def main() -> None:
     from microsr.models import get_spec, list_models
 
     b = {**BUDGETS[a.budget], "threads": a.threads}
+    if a.steps:
+        b["steps"] = a.steps
     models = a.models or [m for m in list_models() if get_spec(m).trainable and not get_spec(m).needs_mask]
     datasets = a.datasets or [f"sim-{s}-p{int(ph)}" for ph in a.photons for s in STRUCTURES] + ["real"]
-    work = Path(a.work) / a.budget
+    work = Path(a.work) / (a.budget if not a.steps else f"{a.budget}-{a.steps}steps")
     rows = []
     t_start = time.perf_counter()
     for ds in datasets:
