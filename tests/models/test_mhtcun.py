@@ -8,7 +8,7 @@ import torch
 
 from microsr.models import SROutput, count_parameters, create_model, get_spec
 from microsr.models.dfcan import FourierChannelAttention
-from microsr.models.mhtcun import pad_to_multiple
+from microsr.models.blocks import pad_to_multiple
 from microsr.models.mhtcun_parts import MFCAB, DSConv
 
 

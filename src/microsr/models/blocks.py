@@ -20,3 +20,17 @@ def bicubic_upsample(x: Tensor, scale: int) -> Tensor:
 def conv2d(in_ch: int, out_ch: int, kernel_size: int = 3, *, bias: bool = True, stride: int = 1) -> nn.Conv2d:
     """A 'same' convolution (padding ``kernel_size // 2``)."""
     return nn.Conv2d(in_ch, out_ch, kernel_size, stride=stride, padding=kernel_size // 2, bias=bias)
+
+
+def pad_to_multiple(x: Tensor, multiple: int) -> Tensor:
+    """Pad (B, C, H, W) at the bottom/right so that H and W are multiples of ``multiple``.
+
+    Reflect padding where the image is large enough, replicate otherwise; callers crop the output
+    back to the unpadded size (U-Net style models need sizes divisible by their total stride).
+    """
+    h, w = x.shape[-2:]
+    ph, pw = (-h) % multiple, (-w) % multiple
+    if ph == 0 and pw == 0:
+        return x
+    mode = "reflect" if ph < h and pw < w else "replicate"
+    return F.pad(x, (0, pw, 0, ph), mode=mode)

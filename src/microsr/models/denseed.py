@@ -33,10 +33,9 @@ Free choices
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor, nn
 
-from microsr.models.blocks import bicubic_upsample
+from microsr.models.blocks import bicubic_upsample, pad_to_multiple
 from microsr.models.registry import register_model
 
 
@@ -110,11 +109,7 @@ class DenseED(nn.Module):
     def forward(self, lr: Tensor) -> Tensor:
         x = bicubic_upsample(lr, self.scale)
         h, w = x.shape[-2:]
-        ph, pw = (-h) % 4, (-w) % 4
-        if ph or pw:
-            mode = "reflect" if ph < h and pw < w else "replicate"
-            x = F.pad(x, (0, pw, 0, ph), mode=mode)
-        return self.features(x)[..., :h, :w]
+        return self.features(pad_to_multiple(x, 4))[..., :h, :w]
 
 
 _TINY = {"blocks": (1, 1, 1), "init_features": 8, "growth": 4}

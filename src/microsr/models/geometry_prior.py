@@ -48,21 +48,12 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from microsr.models.blocks import bicubic_upsample, conv2d
+from microsr.models.blocks import bicubic_upsample, conv2d, pad_to_multiple
 from microsr.models.outputs import SROutput
 from microsr.models.registry import register_model
 
 PARSING_CLASSES = ("background", "cytoplasm", "nucleus")
 
-
-def _pad_to_multiple(x: Tensor, multiple: int) -> Tensor:
-    """Pad the bottom/right of (B, C, H, W) so that H and W are multiples of ``multiple``."""
-    h, w = x.shape[-2:]
-    ph, pw = (-h) % multiple, (-w) % multiple
-    if ph == 0 and pw == 0:
-        return x
-    mode = "reflect" if ph < h and pw < w else "replicate"
-    return F.pad(x, (0, pw, 0, ph), mode=mode)
 
 
 class _DoubleConv(nn.Sequential):
@@ -101,7 +92,7 @@ class PriorUNet(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         h, w = x.shape[-2:]
-        y = _pad_to_multiple(x, self.multiple)
+        y = pad_to_multiple(x, self.multiple)
         skips = []
         for k, block in enumerate(self.down):
             y = block(y if k == 0 else F.max_pool2d(y, 2))

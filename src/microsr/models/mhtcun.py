@@ -56,25 +56,15 @@ Free choices (the paper's "#Params 26.40" is float32 MB, i.e. about 6.6M paramet
 
 from __future__ import annotations
 
-import torch.nn.functional as F
 from torch import Tensor, nn
 
-from microsr.models.blocks import bicubic_upsample, conv2d
+from microsr.models.blocks import bicubic_upsample, conv2d, pad_to_multiple
 from microsr.models.mhtcun_parts import FRM, PixelBranch, SpatialContext, UNet
 from microsr.models.outputs import SROutput
 from microsr.models.registry import register_model
 
 _MULTIPLE = 4  # two stride-2 levels in the U-Net and the context pyramid
 
-
-def pad_to_multiple(x: Tensor, multiple: int) -> Tensor:
-    """Pad (B, C, H, W) at the bottom/right to multiples of ``multiple`` (reflect, else replicate)."""
-    h, w = x.shape[-2:]
-    ph, pw = (-h) % multiple, (-w) % multiple
-    if ph == 0 and pw == 0:
-        return x
-    mode = "reflect" if ph < h and pw < w else "replicate"
-    return F.pad(x, (0, pw, 0, ph), mode=mode)
 
 
 class MHTCUN(nn.Module):

@@ -29,7 +29,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from microsr.models.blocks import bicubic_upsample
+from microsr.models.blocks import bicubic_upsample, pad_to_multiple
 from microsr.models.registry import register_model
 
 
@@ -76,11 +76,7 @@ class UNetN2N(nn.Module):
     def forward(self, lr: Tensor) -> Tensor:
         x = bicubic_upsample(lr, self.scale)
         h, w = x.shape[-2:]
-        m = 2**self.depth
-        ph, pw = (-h) % m, (-w) % m
-        if ph or pw:
-            mode = "reflect" if ph < h and pw < w else "replicate"
-            x = F.pad(x, (0, pw, 0, ph), mode=mode)
+        x = pad_to_multiple(x, 2**self.depth)
         y = self.enc0(x)
         skips = [x]
         for k in range(self.depth):
