@@ -131,7 +131,7 @@ def train_microsr(model: str, data: Path, work: Path, b: dict) -> dict:
         "out": str(work / "run"), "model": {"name": model, "tiny": b["tiny"]}, "scale": 2,
         "data": {"lr_dir": str(data / "train" / "lr"), "hr_dir": str(data / "train" / "hr"),
                  "patch_size": b["patch"], "batch_size": b["batch"], "val_fraction": 0.1, "val_crop": 64},
-        "optimizer": {"lr": b["lr"]}, "schedule": {"name": "cosine"}, "steps": b["steps"],
+        "optimizer": {"lr": b["lr"]}, "schedule": {"name": b["schedule"]}, "steps": b["steps"],
         "val_every": max(b["steps"] // 3, 1), "log_every": max(b["steps"] // 20, 1), "monitor": "psnr",
         "seed": 0, "num_threads": b["threads"],
     })
@@ -177,6 +177,8 @@ def main() -> None:
     p.add_argument("--work", default="/tmp/microsr-quality", help="data, runs and predictions go here")
     p.add_argument("--steps", type=int, default=None,
                    help="override the budget's step count (for microsr and CARE alike; own --work subfolder)")
+    p.add_argument("--schedule", default="cosine", choices=["cosine", "none"],
+                   help="microsr learning-rate schedule (none = constant, like CARE's single epoch; own --work subfolder)")
     p.add_argument("--out-name", default=None, help="results/<name>.json (default quality_<budget>)")
     p.add_argument("--fresh", action="store_true", help="retrain even where WORK/.../result.json exists")
     p.add_argument("--threads", type=int, default=2,
@@ -186,12 +188,13 @@ def main() -> None:
 
     from microsr.models import get_spec, list_models
 
-    b = {**BUDGETS[a.budget], "threads": a.threads}
+    b = {**BUDGETS[a.budget], "threads": a.threads, "schedule": a.schedule}
     if a.steps:
         b["steps"] = a.steps
     models = a.models or [m for m in list_models() if get_spec(m).trainable and not get_spec(m).needs_mask]
     datasets = a.datasets or [f"sim-{s}-p{int(ph)}" for ph in a.photons for s in STRUCTURES] + ["real"]
-    work = Path(a.work) / (a.budget if not a.steps else f"{a.budget}-{a.steps}steps")
+    work = Path(a.work) / (a.budget + (f"-{a.steps}steps" if a.steps else "")
+                           + (f"-{a.schedule}" if a.schedule != "cosine" else ""))
     rows = []
     t_start = time.perf_counter()
     for ds in datasets:
