@@ -32,6 +32,7 @@ import numpy as np
 from scipy import ndimage
 
 from microsr.data.degrade import add_poisson_gaussian, area_downsample
+from microsr.data.simulate import record_header
 
 CELLS_ID = 17  # rng stream id (the four structure classes of simulate.py use 0..3)
 HR_PIXEL_UM = 0.25  # leukocytes of 8-13 um diameter are 32-52 HR px across
@@ -212,16 +213,8 @@ def simulate_cell_pair(
 def cells_record(*, size: int, scale: int, seed: int, count: int, photons: float) -> dict:
     """JSON-ready description of a leukocyte simulation run (written as simulation.json)."""
     return {
-        "format": "microsr-simulation/1",
-        "structure": "leukocytes",
-        "count": count,
-        "hr_size_px": size,
-        "lr_size_px": size // scale,
-        "scale": scale,
-        "seed": seed,
-        "seeds": f"image i uses seed {seed} + i",
-        "hr_pixel_nm": HR_PIXEL_UM * 1000,
-        "lr_pixel_nm": HR_PIXEL_UM * 1000 * scale,
+        **record_header("leukocytes", size=size, scale=scale, seed=seed, count=count,
+                        hr_pixel_nm=HR_PIXEL_UM * 1000),
         "optics": {"hr_gaussian_sigma_hr_px": HR_SIGMA_PX,
                    "lr_gaussian_sigma_hr_px": LR_SIGMA_PER_SCALE * scale,
                    "photons": photons, "read_noise": READ_NOISE, "baseline": BASELINE},

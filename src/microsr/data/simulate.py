@@ -132,10 +132,10 @@ def simulate_pair(
     return out + ((gt[crop] * k).astype(np.float32),) if return_gt else out
 
 
-def simulation_record(
-    structure: str, *, size: int, scale: int, seed: int, count: int, config: SimConfig
+def record_header(
+    structure: str, *, size: int, scale: int, seed: int, count: int, hr_pixel_nm: float
 ) -> dict:
-    """JSON-ready description of a simulation run (written as simulation.json)."""
+    """The fields every simulation.json starts with (format, sizes, seeds, pixel sizes)."""
     return {
         "format": "microsr-simulation/1",
         "structure": structure,
@@ -145,8 +145,18 @@ def simulation_record(
         "scale": scale,
         "seed": seed,
         "seeds": f"image i uses seed {seed} + i",
-        "hr_pixel_nm": config.hr_pixel_nm,
-        "lr_pixel_nm": config.hr_pixel_nm * scale,
+        "hr_pixel_nm": hr_pixel_nm,
+        "lr_pixel_nm": hr_pixel_nm * scale,
+    }
+
+
+def simulation_record(
+    structure: str, *, size: int, scale: int, seed: int, count: int, config: SimConfig
+) -> dict:
+    """JSON-ready description of a simulation run (written as simulation.json)."""
+    return {
+        **record_header(structure, size=size, scale=scale, seed=seed, count=count,
+                        hr_pixel_nm=config.hr_pixel_nm),
         "optics": asdict(config),
         "units": {"lr": "camera counts (photo-electrons + baseline)", "hr": f"99.9th pct = {HR_LEVEL:g}"},
     }
