@@ -185,26 +185,25 @@ def box_plots(rows: Sequence[Mapping[str, Any]], metrics: Sequence[str] | None =
     return fig
 
 
+def _csv_text(records: Sequence[Mapping[str, Any]], cols: list[str], *, digits: int) -> str:
+    """CSV with header ``cols``; floats to ``digits`` significant digits, missing values empty."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(cols)
+    for rec in records:
+        writer.writerow(["" if (v := rec.get(c)) is None else (f"{v:.{digits}g}" if isinstance(v, float) else v)
+                         for c in cols])
+    return buf.getvalue()
+
+
 def tests_csv_text(tests: Sequence[Mapping[str, Any]]) -> str:
     """``comparison.csv`` content: one line per metric and model pair."""
     cols = ["metric", "model_a", "model_b", "n", "mean_a", "mean_b", "mean_diff", "median_diff",
             "wilcoxon_p", "ttest_p", "better"]
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(cols)
-    for t in tests:
-        writer.writerow(["" if (v := t.get(c)) is None else (f"{v:.6g}" if isinstance(v, float) else v)
-                         for c in cols])
-    return buf.getvalue()
+    return _csv_text(tests, cols, digits=6)
 
 
 def rows_csv_text(rows: Sequence[Mapping[str, Any]]) -> str:
     """``per_image.csv`` content: one line per image and model (``resolution_px`` empty if not computed)."""
     cols = ["image", "model", *METRICS, "resolution_px"]
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(cols)
-    for r in rows:
-        writer.writerow(["" if (v := r.get(c)) is None else (f"{v:.8g}" if isinstance(v, float) else v)
-                         for c in cols])
-    return buf.getvalue()
+    return _csv_text(rows, cols, digits=8)
