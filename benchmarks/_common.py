@@ -97,6 +97,36 @@ def flops_of(model, x) -> int:
     return int(counter.get_total_flops())
 
 
+def time_partial_tiled(model, image, scale: int, *, tile: int, overlap: int,
+                       max_tiles: int | None = None, cond=None) -> dict:
+    """Time ``predict_tiled`` on the first ``max_tiles`` tiles (all when ``None``/0).
+
+    Returns ``tiles_run``, ``tiles_total``, ``complete``, ``measured_s`` and ``seconds`` (the
+    whole-image time, extrapolated from the tiles run when the run was cut short).
+    """
+    from microsr.inference.tiling import predict_tiled
+
+    class _Stop(Exception):
+        pass
+
+    seen = {"done": 0, "total": 0}
+
+    def on_tile(done, total):
+        seen.update(done=done, total=total)
+        if max_tiles and done >= max_tiles and done < total:
+            raise _Stop
+
+    t0 = time.perf_counter()
+    try:
+        predict_tiled(model, image, scale, tile=tile, overlap=overlap, cond=cond, on_tile=on_tile)
+        complete = True
+    except _Stop:
+        complete = False
+    measured = time.perf_counter() - t0
+    return {"tiles_run": seen["done"], "tiles_total": seen["total"], "complete": complete,
+            "measured_s": measured, "seconds": measured / seen["done"] * seen["total"]}
+
+
 def machine() -> dict:
     """What the numbers were measured on."""
     import torch

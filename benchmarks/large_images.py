@@ -32,20 +32,18 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import VENVS, machine, peak_rss_mib, print_table, run_child, write_json  # noqa: E402
+from _common import (  # noqa: E402
+    VENVS, machine, peak_rss_mib, print_table, run_child, time_partial_tiled, write_json,
+)
 
 CHECK_SIZE = {"dfcan": 256, "rcan": 192}  # whole-image check size per model (LR px)
 
-
-class _Stop(Exception):
-    pass
 
 
 def child_tiled(a) -> dict:
     import numpy as np
     import torch
 
-    from microsr.inference.tiling import predict_tiled
     from microsr.models import count_parameters, create_model
 
     torch.set_num_threads(a.threads)
@@ -54,23 +52,8 @@ def child_tiled(a) -> dict:
     with torch.inference_mode():
         model(torch.rand(1, 1, 32, 32))  # warm-up
     image = np.random.default_rng(0).random((a.size, a.size), dtype=np.float32)
-    seen = {"done": 0, "total": 0}
-
-    def on_tile(done, total):
-        seen.update(done=done, total=total)
-        if a.max_tiles and done >= a.max_tiles and done < total:
-            raise _Stop
-
-    t0 = time.perf_counter()
-    try:
-        predict_tiled(model, image, 2, tile=a.tile, overlap=a.overlap, on_tile=on_tile)
-        complete = True
-    except _Stop:
-        complete = False
-    measured = time.perf_counter() - t0
-    return {"params": count_parameters(model), "tiles_run": seen["done"], "tiles_total": seen["total"],
-            "complete": complete, "measured_s": measured, "seconds": measured / seen["done"] * seen["total"],
-            "peak_rss_mib": peak_rss_mib()}
+    timing = time_partial_tiled(model, image, 2, tile=a.tile, overlap=a.overlap, max_tiles=a.max_tiles)
+    return {"params": count_parameters(model), **timing, "peak_rss_mib": peak_rss_mib()}
 
 
 def child_check(a) -> dict:

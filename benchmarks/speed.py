@@ -38,7 +38,9 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import VENVS, flops_of, machine, matmul_peak, peak_rss_mib, print_table, run_child, write_json  # noqa: E402
+from _common import (  # noqa: E402
+    VENVS, flops_of, machine, peak_rss_mib, print_table, run_child, time_partial_tiled, write_json,
+)
 
 BASICSR_PYTHON = VENVS / "basicsr" / "bin" / "python"
 
@@ -79,7 +81,6 @@ def child_infer(a) -> dict:
     import numpy as np
     import torch
 
-    from microsr.inference.tiling import predict_tiled
 
     torch.set_num_threads(a.threads)
     model, needs_mask = build(a.impl, a.model, a.scale)
@@ -93,30 +94,16 @@ def child_infer(a) -> dict:
     if needs_mask:
         lab = np.random.default_rng(1).integers(0, 3, (a.scale * a.size,) * 2)
         cond = np.eye(3, dtype=np.float32)[lab].transpose(2, 0, 1)
-    seen = {"done": 0, "total": 0}
-
-    class Stop(Exception):
-        pass
-
-    def on_tile(done, total):
-        seen.update(done=done, total=total)
-        if a.max_tiles and done >= a.max_tiles and done < total:
-            raise Stop
-
-    t0 = time.perf_counter()
-    try:
-        predict_tiled(model, image, a.scale, tile=a.tile, overlap=a.overlap, cond=cond, on_tile=on_tile)
-        complete = True
-    except Stop:
-        complete = False
-    measured = time.perf_counter() - t0
-    seconds = measured / seen["done"] * seen["total"]
+    timing = time_partial_tiled(model, image, a.scale, tile=a.tile, overlap=a.overlap,
+                                max_tiles=a.max_tiles, cond=cond)
+    seconds, measured = timing["seconds"], timing["measured_s"]
     from microsr.inference.tiling import choose_tile
 
     tile = min(choose_tile(a.tile), a.size)
-    gflops = per_px * tile**2 * seen["done"] / measured / 1e9
+    gflops = per_px * tile**2 * timing["tiles_run"] / measured / 1e9
     return {"flops_per_px": per_px, "params": sum(p.numel() for p in model.parameters()),
-            "tiles_run": seen["done"], "tiles_total": seen["total"], "complete": complete,
+            "tiles_run": timing["tiles_run"], "tiles_total": timing["tiles_total"],
+            "complete": timing["complete"],
             "seconds": seconds, "mp_per_s": a.size**2 / 1e6 / seconds, "gflop_per_s": gflops,
             "peak_rss_mib": peak_rss_mib()}
 
