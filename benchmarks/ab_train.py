@@ -1,11 +1,14 @@
-"""Interleaved A/B training-step timing: microsr vs BasicSR 1.4.2, same process, alternating steps.
+"""Interleaved A/B timing: microsr vs BasicSR 1.4.2, same process, alternating training steps or forwards.
 
 On a shared, loaded machine, separate processes measured minutes apart see different loads; here
 both models live in one process and their steps alternate, so load changes hit both alike. Same
 settings as ``speed.py``'s ``train`` (Adam lr 1e-4, L1, random (4, 1, 64, 64) LR / x2 HR batch, one
-warm-up step each). Run with the BasicSR venv's Python::
+warm-up step each). ``--mode infer`` times instead what ``microsr predict`` runs per tile: one
+forward pass of a (1, 1, 256, 256) LR tile under ``torch.inference_mode`` with the model and input
+in channels-last memory format (after two warm-up passes each). Run with the BasicSR venv's Python::
 
     benchmarks/.venvs/basicsr/bin/python benchmarks/ab_train.py --model edsr-baseline --rounds 6
+    benchmarks/.venvs/basicsr/bin/python benchmarks/ab_train.py --mode infer --model edsr-baseline --rounds 20
 """
 
 from __future__ import annotations
@@ -23,7 +26,9 @@ from _common import machine, print_table, write_json  # noqa: E402
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--model", default="edsr-baseline", choices=["rcan", "edsr", "edsr-baseline"])
+    p.add_argument("--mode", choices=["train", "infer"], default="train")
     p.add_argument("--rounds", type=int, default=6)
+    p.add_argument("--tile", type=int, default=256, help="LR tile size for --mode infer")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--batch", type=int, default=4)
     p.add_argument("--patch", type=int, default=64)
@@ -53,7 +58,22 @@ def main() -> None:
         step()  # warm-up
         return step
 
-    ours, theirs = stepper(create_model(a.model, scale=2)), stepper(create_basicsr(a.model, 2))
+    tile = torch.rand(1, 1, a.tile, a.tile).contiguous(memory_format=torch.channels_last)
+
+    def forwarder(model):
+        model = model.eval().to(memory_format=torch.channels_last)
+
+        def forward() -> float:
+            t0 = time.perf_counter()
+            with torch.inference_mode():
+                model(tile)
+            return time.perf_counter() - t0
+
+        forward(), forward()  # warm-up (oneDNN primitive creation)
+        return forward
+
+    make = stepper if a.mode == "train" else forwarder
+    ours, theirs = make(create_model(a.model, scale=2)), make(create_basicsr(a.model, 2))
     rows = []
     for i in range(a.rounds):
         first, second = (ours, theirs) if i % 2 == 0 else (theirs, ours)  # alternate who goes first
@@ -61,10 +81,11 @@ def main() -> None:
         t_ours, t_theirs = (t1, t2) if i % 2 == 0 else (t2, t1)
         rows.append({"round": i, "microsr_s": t_ours, "basicsr_s": t_theirs, "ratio_basicsr_over_microsr": t_theirs / t_ours})
     med = statistics.median(r["ratio_basicsr_over_microsr"] for r in rows)
-    print(f"\n{a.model}: training step seconds, interleaved (ratio > 1: microsr faster)")
+    what = "training step" if a.mode == "train" else f"inference ({a.tile} px tile, channels-last)"
+    print(f"\n{a.model}: {what} seconds, interleaved (ratio > 1: microsr faster)")
     print_table(rows, ["round", "microsr_s", "basicsr_s", "ratio_basicsr_over_microsr"])
     print(f"median ratio basicsr_s / microsr_s = {med:.3f}")
-    write_json(f"ab_train_{a.model}", {"machine": machine(), "args": vars(a), "rows": rows, "median_ratio": med})
+    write_json(f"ab_{a.mode}_{a.model}" if a.mode == "infer" else f"ab_train_{a.model}", {"machine": machine(), "args": vars(a), "rows": rows, "median_ratio": med})
 
 
 if __name__ == "__main__":
