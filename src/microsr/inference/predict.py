@@ -29,7 +29,8 @@ from microsr.data.normalize import NormConfig, NormParams, normalize
 from microsr.errors import InputError
 from microsr.inference.model_io import ModelInfo, load_model_folder
 from microsr.inference.progress import FileProgress
-from microsr.inference.tiling import predict_tiled
+from microsr.inference.precision import check_precision
+from microsr.inference.tiling import model_device, predict_tiled
 from microsr.io import ImageData, list_images, read_image, to_output_dtype, write_image
 
 log = logging.getLogger("microsr.inference")
@@ -77,6 +78,7 @@ def predict_image(
     keep_range: bool = False,
     mask: np.ndarray | None = None,
     on_tile: TileCallback | None = None,
+    precision: str = "fp32",
 ) -> tuple[np.ndarray, dict]:
     """Super-resolve one image (2-D, a stack, or RGB).
 
@@ -86,7 +88,7 @@ def predict_image(
         From :func:`~microsr.inference.model_io.load_model_folder`.
     image : ImageData
         The LR image; axes end in ``YX`` (any leading T/Z/C) or ``YXC`` (RGB).
-    tile, overlap, tta
+    tile, overlap, tta, precision
         See :func:`~microsr.inference.tiling.predict_tiled`.
     keep_range : bool
         Map each plane back to the input's intensity units and dtype (see module docstring).
@@ -106,7 +108,7 @@ def predict_image(
     if info.needs_mask and mask is None:
         raise InputError(path, f"model {info.name!r} needs a parsing map per image (give --masks DIR "
                                "with a mask of the same file name drawn on the HR grid)")
-    kw = dict(tile=tile, overlap=overlap, tta=tta, on_tile=on_tile)
+    kw = dict(tile=tile, overlap=overlap, tta=tta, on_tile=on_tile, precision=precision)
 
     def run(plane: np.ndarray) -> tuple[np.ndarray, NormParams]:
         try:
@@ -115,7 +117,7 @@ def predict_image(
             raise InputError(path, f"cannot normalise: {exc}") from None
         return predict_tiled(model, x, s, cond=mask, **kw), params
 
-    meta = {"model": info.name, "scale": s, "tta": tta,
+    meta = {"model": info.name, "scale": s, "tta": tta, "precision": precision,
             "units": "input" if keep_range else "normalised", "normalization": cfg.model_dump()}
     check_image(info, image, mask is not None)
     if axes.endswith("YXC"):
@@ -224,6 +226,7 @@ def predict_path(
     masks: str | os.PathLike[str] | None = None,
     device: str | None = None,
     progress: bool = True,
+    precision: str = "fp32",
 ) -> list[Path]:
     """Predict every image of a file or folder and write ``OUTPUT/<stem>.tif``.
 
@@ -249,6 +252,9 @@ def predict_path(
         ``"cpu"``, ``"cuda"``...; default CUDA when available.
     progress : bool
         Show a progress bar over files and tiles.
+    precision : {"fp32", "bf16"}
+        ``"bf16"``: bfloat16 autocast, about 2x faster on CPUs with AVX512-BF16 and on recent GPUs,
+        outputs off by about 1 % of their range; refused where bfloat16 is not native.
 
     Returns
     -------
@@ -260,6 +266,10 @@ def predict_path(
     if overlap < 0:
         raise InputError(None, f"--overlap must be >= 0, got {overlap}")
     model, info = load_model_folder(model_dir, weights=weights, device=device)  # type: ignore[arg-type]
+    try:
+        check_precision(precision, model_device(model))
+    except ValueError as exc:
+        raise InputError(None, f"--precision: {exc}") from None
     src = Path(input_path)
     if not src.exists():
         raise InputError(src, "input not found")
@@ -284,7 +294,8 @@ def predict_path(
             bar.start_file(src_file.name)
             image, mask = _load(info, src_file, mfile)
             out, meta = predict_image(model, info, image, tile=tile, overlap=overlap, tta=tta,
-                                      keep_range=keep_range, mask=mask, on_tile=bar.on_tile)
+                                      keep_range=keep_range, mask=mask, on_tile=bar.on_tile,
+                                      precision=precision)
             px = None if image.pixel_size is None else image.pixel_size / info.scale
             meta["source"] = src_file.name
             written.append(write_image(dst, out, image.axes, px, metadata=meta, protect=inputs))

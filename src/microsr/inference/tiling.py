@@ -28,6 +28,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
+from microsr.inference.precision import autocast
 from microsr.models.outputs import final_output
 
 log = logging.getLogger("microsr.inference")
@@ -223,6 +224,7 @@ def predict_tiled(
     channels_last: bool | None = None,
     cond: np.ndarray | None = None,
     on_tile: Callable[[int, int], None] | None = None,
+    precision: str = "fp32",
 ) -> np.ndarray:
     """Super-resolve one normalised 2-D image tile by tile.
 
@@ -251,6 +253,8 @@ def predict_tiled(
         SFTGAN; cropped with each tile and passed as the model's second argument.
     on_tile : callable or None
         ``on_tile(done, total)`` called after each batch of tiles.
+    precision : {"fp32", "bf16"}
+        Arithmetic of the model calls (see :mod:`microsr.inference.precision`); outputs are float32.
 
     Returns
     -------
@@ -282,7 +286,7 @@ def predict_tiled(
     while True:
         ov = min(max(int(overlap), 0), tile // 2)
         try:
-            with torch.inference_mode():
+            with torch.inference_mode(), autocast(precision, device):
                 out = _tiled_pass(model, img, out, scale, tile, ov, cond=cond, tta=tta,
                                   batch_size=max(1, batch_size), channels_last=channels_last,
                                   on_tile=on_tile)

@@ -1,0 +1,50 @@
+"""Arithmetic precision of inference: float32 (default) or opt-in bfloat16 autocast.
+
+Measured on this project's reference CPU (AMD EPYC with AVX512-BF16; ``benchmarks/speed.py
+--variant-models``): bfloat16 autocast ran EDSR-baseline 1.8-2.0x, RCAN 1.8x and DFCAN 1.3x faster
+than float32, and moved outputs by 0.6-1.3 % of their range. That error is visible in quantitative
+measurements, so float32 stays the default and bfloat16 is a flag for users who want speed.
+
+On CPUs without native bfloat16 instructions oneDNN emulates it, which was 10-300x *slower*; we
+refuse ``"bf16"`` there instead of silently running slower (``torch.ops.mkldnn._is_mkldnn_bf16_supported``
+is PyTorch's own test for the fast path). Autocast itself is PyTorch's (``torch.autocast``): it runs
+convolutions and matrix products in bfloat16 and keeps precision-sensitive operations in float32.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from typing import ContextManager
+
+import torch
+
+PRECISIONS = ("fp32", "bf16")
+
+
+def bf16_supported(device: torch.device) -> bool:
+    """Whether ``device`` runs bfloat16 natively (CUDA: compute capability; CPU: AVX512-BF16/AMX)."""
+    if device.type == "cuda":
+        return torch.cuda.is_available() and torch.cuda.is_bf16_supported()
+    if device.type == "cpu":
+        try:
+            return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+        except (AttributeError, RuntimeError):  # PyTorch built without oneDNN
+            return False
+    return False
+
+
+def check_precision(precision: str, device: torch.device) -> None:
+    """Raise ``ValueError`` with the reason if ``precision`` cannot be used on ``device``."""
+    if precision not in PRECISIONS:
+        raise ValueError(f"unknown precision {precision!r}; choose one of {', '.join(PRECISIONS)}")
+    if precision == "bf16" and not bf16_supported(device):
+        raise ValueError(f"bf16 needs native bfloat16 support, which this {device.type.upper()} lacks "
+                         "(emulated bfloat16 is many times slower than fp32); use fp32")
+
+
+def autocast(precision: str, device: torch.device) -> ContextManager:
+    """Context in which model calls run at ``precision`` (checked with :func:`check_precision`)."""
+    check_precision(precision, device)
+    if precision == "fp32":
+        return contextlib.nullcontext()
+    return torch.autocast(device_type=device.type, dtype=torch.bfloat16)
