@@ -166,5 +166,5 @@ def write_json(name: str, payload: dict) -> Path:
     RESULTS.mkdir(parents=True, exist_ok=True)
     path = RESULTS / f"{name}.json"
     path.write_text(json.dumps(payload, indent=1) + "\n")
-    print(f"wrote {path.relative_to(HERE.parent)}")
+    print(f"wrote {path}")
     return path

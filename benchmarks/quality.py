@@ -128,7 +128,8 @@ def train_microsr(model: str, data: Path, work: Path, b: dict) -> dict:
     from microsr.models import count_parameters, create_model
 
     cfg = make_config({
-        "out": str(work / "run"), "model": {"name": model, "tiny": b["tiny"]}, "scale": 2,
+        "out": str(work / "run"), "scale": 2,
+        "model": {"name": model, "tiny": b["tiny"], "options": b["model_options"].get(model, {})},
         "data": {"lr_dir": str(data / "train" / "lr"), "hr_dir": str(data / "train" / "hr"),
                  "patch_size": b["patch"], "batch_size": b["batch"], "val_fraction": 0.1, "val_crop": 64},
         "optimizer": {"lr": b["lr"]}, "schedule": {"name": b["schedule"]}, "steps": b["steps"],
@@ -139,7 +140,7 @@ def train_microsr(model: str, data: Path, work: Path, b: dict) -> dict:
     run = train(cfg, progress=False)
     train_s = time.perf_counter() - t0
     predict_path(run, data / "test" / "lr", work / "pred", progress=False)
-    params = count_parameters(create_model(model, scale=2, tiny=b["tiny"]))
+    params = count_parameters(create_model(model, scale=2, tiny=b["tiny"], **b["model_options"].get(model, {})))
     return {"params": params, "train_s": train_s, **score(work / "pred", data, work / "eval")}
 
 
@@ -179,6 +180,9 @@ def main() -> None:
                    help="override the budget's step count (for microsr and CARE alike; own --work subfolder)")
     p.add_argument("--schedule", default="cosine", choices=["cosine", "none"],
                    help="microsr learning-rate schedule (none = constant, like CARE's single epoch; own --work subfolder)")
+    p.add_argument("--bicubic-residual", action="store_true",
+                   help="microsr models that lack one get the global bicubic skip "
+                        "(create_model(..., bicubic_residual=True); own --work subfolder)")
     p.add_argument("--out-name", default=None, help="results/<name>.json (default quality_<budget>)")
     p.add_argument("--fresh", action="store_true", help="retrain even where WORK/.../result.json exists")
     p.add_argument("--threads", type=int, default=2,
@@ -192,9 +196,12 @@ def main() -> None:
     if a.steps:
         b["steps"] = a.steps
     models = a.models or [m for m in list_models() if get_spec(m).trainable and not get_spec(m).needs_mask]
+    b["model_options"] = {m: {"bicubic_residual": True} for m in models
+                          if a.bicubic_residual and not get_spec(m).global_skip}
     datasets = a.datasets or [f"sim-{s}-p{int(ph)}" for ph in a.photons for s in STRUCTURES] + ["real"]
     work = Path(a.work) / (a.budget + (f"-{a.steps}steps" if a.steps else "")
-                           + (f"-{a.schedule}" if a.schedule != "cosine" else ""))
+                           + (f"-{a.schedule}" if a.schedule != "cosine" else "")
+                           + ("-bicres" if a.bicubic_residual else ""))
     rows = []
     t_start = time.perf_counter()
     for ds in datasets:

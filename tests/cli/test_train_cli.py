@@ -92,3 +92,23 @@ def test_models_json(monkeypatch, capsys):
     assert rows["bicubic"]["parameters"] == 0
     assert main(["models"]) == 0
     assert "57,281" in capsys.readouterr().out
+
+
+def test_bicubic_residual_flag_is_stored_and_predicts(pairs, tmp_path, capsys):
+    run = tmp_path / "run"
+    base = _base(pairs, run, "--steps", "2", "--bicubic-residual")
+    base[base.index("srcnn")] = "edsr-baseline"
+    assert main(base) == 0
+    doc = json.loads((run / "model.json").read_text())
+    assert doc["architecture"]["options"] == {"bicubic_residual": True}
+    assert main(["predict", "--model", str(run), "--input", str(pairs[0]), "--output", str(tmp_path / "p")]) == 0
+    assert len(list((tmp_path / "p").glob("*.tif"))) == 3
+
+
+def test_bicubic_residual_refused_for_vdsr(pairs, tmp_path, capsys):
+    base = _base(pairs, tmp_path / "run", "--steps", "2", "--bicubic-residual")
+    base[base.index("srcnn")] = "vdsr"
+    assert main(base) == 2
+    err = capsys.readouterr().err.strip()
+    assert "already adds the bicubic image" in err and len(err.splitlines()) == 1
+    assert not (tmp_path / "run").exists()

@@ -20,7 +20,8 @@ def _overrides(**flags: Any) -> dict[str, Any]:
     """CLI flags as dotted config keys; flags that were not given (None) are left out."""
     keys = {"lr": "data.lr_dir", "hr": "data.hr_dir", "mask": "data.mask_dir", "model": "model.name",
             "batch_size": "data.batch_size", "patch_size": "data.patch_size",
-            "learning_rate": "optimizer.lr", "tiny": "model.tiny"}
+            "learning_rate": "optimizer.lr", "tiny": "model.tiny",
+            "bicubic_residual": "model.options.bicubic_residual"}
     out = {}
     for name, value in flags.items():
         if value is None:
@@ -45,6 +46,9 @@ def train(
         "--init-from", help="Start from the best weights of this earlier run (fine-tuning).")] = None,
     mask: Annotated[Optional[Path], typer.Option("--mask", help="Folder of parsing masks (geometry prior, SFTGAN).")] = None,
     tiny: Annotated[bool, typer.Option("--tiny", help="Small version of the architecture (tests, CPU demos).")] = False,
+    bicubic_residual: Annotated[bool, typer.Option(
+        "--bicubic-residual", help="Add the bicubic-upsampled input to the output, so the network learns "
+                                   "only the correction (faster to train; see docs/training.md).")] = False,
     seed: Annotated[Optional[int], typer.Option("--seed", help="Seed of the split, initialisation and patches.")] = None,
     val_every: Annotated[Optional[int], typer.Option("--val-every", help="Validate every N steps (default: each epoch).")] = None,
     loss: Annotated[Optional[str], typer.Option("--loss", help="Loss, e.g. 'mse+0.1*ssim' (default: the model's).")] = None,
@@ -68,7 +72,8 @@ def train(
     cfg = load_config(config, _overrides(
         out=out, lr=lr, hr=hr, model=model, scale=scale, steps=steps, epochs=epochs,
         batch_size=batch_size, patch_size=patch_size, resume=True if resume else False,
-        init_from=init_from, mask=mask, tiny=True if tiny else None, seed=seed, val_every=val_every,
+        init_from=init_from, mask=mask, tiny=True if tiny else None,
+        bicubic_residual=True if bicubic_residual else None, seed=seed, val_every=val_every,
         loss=loss, learning_rate=learning_rate, device=device, num_threads=num_threads))
     run = run_train(cfg, progress=not quiet)
     if int(os.environ.get("RANK", os.environ.get("SLURM_PROCID", "0"))) != 0:

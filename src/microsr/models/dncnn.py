@@ -62,7 +62,7 @@ class DnCNN(nn.Module):
 
 
 @register_model("dncnn", input_grid="hr", tiny={"width": 8, "depth": 4}, default_loss="mse",
-                description="Zhang 2017 DnCNN residual CNN on the bicubic grid (17 layers)")
+                global_skip=True, description="Zhang 2017 DnCNN residual CNN on the bicubic grid (17 layers)")
 def dncnn(in_channels: int, out_channels: int, scale: int, *, width: int = 64,
           depth: int = 17) -> nn.Module:
     """DnCNN; 556,096 parameters for 1 channel with the defaults."""

@@ -212,7 +212,7 @@ _TINY = {"width": 8, "encoder_blocks": 1, "decoder_blocks": 1}
 
 
 @register_model("geometry-prior", input_grid="hr", tiny=_TINY, default_loss="geometry-prior",
-                needs_mask=True,
+                needs_mask=True, global_skip=True,
                 description="Hua 2020 leukocyte SR net guided by a given parsing map (mask needed "
                             "for training and prediction)")
 def geometry_prior(in_channels: int, out_channels: int, scale: int, *, width: int = 64,
@@ -224,7 +224,7 @@ def geometry_prior(in_channels: int, out_channels: int, scale: int, *, width: in
 
 @register_model("geometry-prior-full", input_grid="hr",
                 tiny={**_TINY, "prior_width": 4, "prior_depth": 2},
-                default_loss="geometry-prior", needs_mask=True,
+                default_loss="geometry-prior", needs_mask=True, global_skip=True,
                 description="Hua 2020 end to end: prior U-Net predicts the parsing map, SR net uses "
                             "it (masks for training only)")
 def geometry_prior_full(in_channels: int, out_channels: int, scale: int, *, width: int = 64,
@@ -237,7 +237,7 @@ def geometry_prior_full(in_channels: int, out_channels: int, scale: int, *, widt
 
 
 @register_model("geometry-prior-noprior", input_grid="hr", tiny=_TINY,
-                default_loss="geometry-prior",
+                default_loss="geometry-prior", global_skip=True,
                 description="Hua 2020 ablation without prior network (seed Fig. 1b)")
 def geometry_prior_noprior(in_channels: int, out_channels: int, scale: int, *, width: int = 64,
                            encoder_blocks: int = 3, decoder_blocks: int = 3) -> nn.Module:

@@ -44,6 +44,9 @@ class ModelSpec:
         True when training needs a parsing map / mask per image (geometry prior, SFTGAN).
     trainable : bool
         False for interpolation baselines with no weights.
+    global_skip : bool
+        True when the architecture itself adds the bicubic-upsampled input to its output (VDSR,
+        DnCNN, the geometry-prior networks), so ``bicubic_residual=True`` would add it twice.
     description : str
         One line for ``microsr models``.
     """
@@ -56,6 +59,7 @@ class ModelSpec:
     discriminator: str | None = None
     needs_mask: bool = False
     trainable: bool = True
+    global_skip: bool = False
     description: str = ""
 
 
@@ -114,6 +118,7 @@ def create_model(
     scale: int = 2,
     *,
     tiny: bool = False,
+    bicubic_residual: bool = False,
     **options: Any,
 ) -> nn.Module:
     """Build a registered model.
@@ -128,12 +133,27 @@ def create_model(
         Up-sampling factor; the output is ``scale`` times the input in Y and X.
     tiny : bool
         Start from the architecture's small preset (``ModelSpec.tiny``); ``options`` override it.
+    bicubic_residual : bool
+        Add the bicubic-upsampled input to the output (:mod:`microsr.models.residual`): the network
+        learns only the correction to bicubic. Needs ``in_channels == out_channels``; refused for
+        architectures that already have such a skip (``ModelSpec.global_skip``).
     **options
         Architecture options (width, depth, ...), documented by each builder.
     """
     spec = get_spec(name)
+    if bicubic_residual:
+        if not spec.trainable or spec.global_skip:
+            why = "has no weights" if not spec.trainable else "already adds the bicubic image to its output"
+            raise ValueError(f"bicubic_residual: model {name!r} {why}")
+        if in_channels != out_channels:
+            raise ValueError(f"bicubic_residual needs in_channels == out_channels, got {in_channels}, {out_channels}")
     kwargs = {**(spec.tiny if tiny else {}), **options}
-    return spec.builder(in_channels, out_channels, scale, **kwargs)
+    model = spec.builder(in_channels, out_channels, scale, **kwargs)
+    if bicubic_residual:
+        from microsr.models.residual import BicubicResidual
+
+        model = BicubicResidual(model, scale)
+    return model
 
 
 def create_discriminator(name: str, in_channels: int = 1, **options: Any) -> nn.Module:

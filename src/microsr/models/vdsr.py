@@ -43,6 +43,7 @@ class VDSR(nn.Module):
     input_grid="hr",
     tiny={"n_feats": 8, "n_layers": 4},
     default_loss="mse",
+    global_skip=True,
     description="VDSR (Kim 2016): 20 conv3x3 64ch on the bicubic grid, global residual",
 )
 def build_vdsr(
