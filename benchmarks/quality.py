@@ -4,6 +4,10 @@ Data sets (x2, LR -> HR; training and held-out test images never share a seed or
 
 * ``sim-<structure>-p<photons>``: the simulator's four structures (ccps, microtubules, er, f-actin)
   at two signal levels (``--photons``, default 50 and 500 photo-electrons at the brightest LR pixel);
+* ``sim-leukocytes-p<photons>``: the leukocyte-like cell simulator with its parsing maps (0
+  background, 1 cytoplasm, 2 nucleus; ``microsr.data.cells``), so that the mask-guided models
+  (geometry prior, SFTGAN) can be compared; the maps are given to the models that need them in
+  training and prediction, the other models (and CARE) never see them;
 * ``real``: 128 x 128 crops of the real images in ``tests/data/real`` (stardist nuclei, Airyscan
   C. elegans), degraded with ``microsr degrade --scale 2 --photons 200`` (Gaussian PSF, Poisson +
   read noise); one crop of each image is held out.
@@ -74,6 +78,18 @@ def make_sim(folder: Path, structure: str, photons: float, b: dict) -> None:
             write_image(folder / split / "hr" / f"{i:04d}.tif", hr, "YX", px, dtype="uint16")
 
 
+def make_cells(folder: Path, photons: float, b: dict) -> None:
+    from microsr.data.cells import simulate_cell_pair
+    from microsr.io import write_image
+
+    for split, n, seed in (("train", b["n_train"], 0), ("test", b["n_test"], TEST_SEED)):
+        for i in range(n):
+            lr, hr, mask = simulate_cell_pair(size=b["size"], scale=2, photons=photons, seed=seed + i)
+            write_image(folder / split / "lr" / f"{i:04d}.tif", lr, "YX", dtype="uint16")
+            write_image(folder / split / "hr" / f"{i:04d}.tif", hr, "YX", dtype="uint16")
+            write_image(folder / split / "mask" / f"{i:04d}.tif", mask, "YX", dtype="uint8")
+
+
 def make_real(folder: Path) -> None:
     """128 px crops of tests/data/real, degraded with ``microsr degrade``; crop 0 of each is test."""
     import tifffile
@@ -99,6 +115,8 @@ def make_dataset(folder: Path, name: str, b: dict) -> None:
         return
     if name == "real":
         make_real(folder)
+    elif name.startswith("sim-leukocytes-p"):
+        make_cells(folder, float(name[len("sim-leukocytes-p"):]), b)
     else:
         structure, photons = name[len("sim-"):name.rindex("-p")], float(name[name.rindex("-p") + 2:])
         make_sim(folder, structure, photons, b)
@@ -124,14 +142,16 @@ def score(pred: Path, data: Path, out: Path) -> dict:
 
 def train_microsr(model: str, data: Path, work: Path, b: dict) -> dict:
     from microsr.engine import make_config, train
+    from microsr.inference.model_io import load_model_folder
     from microsr.inference.predict import predict_path
-    from microsr.models import count_parameters, create_model
+    from microsr.models import count_parameters, create_model, get_spec
 
+    masks = data / "train" / "mask" if get_spec(model).needs_mask else None
     cfg = make_config({
         "out": str(work / "run"), "scale": 2,
         "model": {"name": model, "tiny": b["tiny"], "options": b["model_options"].get(model, {})},
         "data": {"lr_dir": str(data / "train" / "lr"), "hr_dir": str(data / "train" / "hr"),
-                 "patch_size": b["patch"], "batch_size": b["batch"], "val_fraction": 0.1, "val_crop": 64},
+                 "mask_dir": None if masks is None else str(masks), "patch_size": b["patch"], "batch_size": b["batch"], "val_fraction": 0.1, "val_crop": 64},
         "optimizer": {"lr": b["lr"]}, "schedule": {"name": b["schedule"]}, "steps": b["steps"],
         "val_every": max(b["steps"] // 3, 1), "log_every": max(b["steps"] // 20, 1), "monitor": "psnr",
         "seed": 0, "num_threads": b["threads"],
@@ -139,7 +159,8 @@ def train_microsr(model: str, data: Path, work: Path, b: dict) -> dict:
     t0 = time.perf_counter()
     run = train(cfg, progress=False)
     train_s = time.perf_counter() - t0
-    predict_path(run, data / "test" / "lr", work / "pred", progress=False)
+    test_masks = data / "test" / "mask" if load_model_folder(run)[1].needs_mask else None
+    predict_path(run, data / "test" / "lr", work / "pred", masks=test_masks, progress=False)
     params = count_parameters(create_model(model, scale=2, tiny=b["tiny"], **b["model_options"].get(model, {})))
     return {"params": params, "train_s": train_s, **score(work / "pred", data, work / "eval")}
 
@@ -170,7 +191,8 @@ def train_care(data: Path, work: Path, b: dict) -> dict:
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--budget", choices=list(BUDGETS), default="smoke")
-    p.add_argument("--models", nargs="+", default=None, help="default: every trainable model without masks")
+    p.add_argument("--models", nargs="+", default=None,
+                   help="default: every trainable model (mask-guided ones on data sets with masks only)")
     p.add_argument("--datasets", nargs="+", default=None,
                    help="default: sim-<structure>-p<photons> for all structures and --photons, and real")
     p.add_argument("--photons", nargs=2, type=float, default=[50.0, 500.0])
@@ -195,7 +217,7 @@ def main() -> None:
     b = {**BUDGETS[a.budget], "threads": a.threads, "schedule": a.schedule}
     if a.steps:
         b["steps"] = a.steps
-    models = a.models or [m for m in list_models() if get_spec(m).trainable and not get_spec(m).needs_mask]
+    models = a.models or [m for m in list_models() if get_spec(m).trainable]
     b["model_options"] = {m: {"bicubic_residual": True} for m in models
                           if a.bicubic_residual and not get_spec(m).global_skip}
     datasets = a.datasets or [f"sim-{s}-p{int(ph)}" for ph in a.photons for s in STRUCTURES] + ["real"]
@@ -207,7 +229,9 @@ def main() -> None:
     for ds in datasets:
         data = work / "data" / ds
         make_dataset(data, ds, b)
-        entries = [(m, "microsr") for m in models] + ([("care", "csbdeep")] if a.care else [])
+        has_masks = (data / "train" / "mask").is_dir()  # mask-guided models only where there are maps
+        entries = [(m, "microsr") for m in models if has_masks or not get_spec(m).needs_mask]
+        entries += [("care", "csbdeep")] if a.care else []
         bic = None
         for model, impl in entries:
             run_dir = work / "runs" / ds / model
