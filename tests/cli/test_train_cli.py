@@ -112,3 +112,13 @@ def test_bicubic_residual_refused_for_vdsr(pairs, tmp_path, capsys):
     err = capsys.readouterr().err.strip()
     assert "already adds the bicubic image" in err and len(err.splitlines()) == 1
     assert not (tmp_path / "run").exists()
+
+
+def test_unpaired_files_are_reported_as_one_warning_line(pairs, tmp_path, capsys):
+    lr, _ = pairs
+    write_image(lr / "extra.tif", np.ones((16, 16), np.uint16))
+    assert main(_base(pairs, tmp_path / "run", "--steps", "1")) == 0
+    err = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+    assert any(line.startswith("warning: unpaired files skipped; LR without HR in") and "extra" in line
+               for line in err), err
+    assert not any("UserWarning" in line for line in err)

@@ -136,3 +136,20 @@ def test_rgba_and_wrong_channel_count_are_refused(tmp_path, run, rng):
     info.in_channels = info.out_channels = 2
     with pytest.raises(InputError, match="takes 2 channels"):
         predict_image(model, info, ImageData(rng.random((3, 8, 8), dtype=np.float32), "ZYX"))
+
+
+def test_png_and_jpeg_inputs_become_tiffs(tmp_path, run, rng):
+    from PIL import Image
+
+    src = tmp_path / "in"
+    src.mkdir()
+    lr = rng.integers(0, 255, (24, 20), dtype=np.uint8)
+    Image.fromarray(lr).save(src / "a.png")
+    Image.fromarray(lr).save(src / "b.jpg", quality=95)
+    written = predict_path(run, src, tmp_path / "f32", progress=False)
+    assert sorted(p.name for p in written) == ["a.tif", "b.tif"]
+    kept = predict_path(run, src / "a.png", tmp_path / "u8", keep_range=True, progress=False)
+    a, b = read_image(written[0]), read_image(kept[0])
+    assert a.array.dtype == np.float32 and a.array.shape == (48, 40)
+    assert b.array.dtype == np.uint8 and b.array.shape == (48, 40)
+    assert b.metadata["microsr"]["source"] == "a.png"

@@ -2,12 +2,15 @@
 
 Each command group lives in its own module with a ``register(app)`` function. Any
 :class:`~microsr.errors.MicrosrError` (bad input, bad config) becomes one line on stderr and exit
-code 2, with no traceback; so does a ``KeyboardInterrupt`` (exit 130).
+code 2, with no traceback; so does a ``KeyboardInterrupt`` (exit 130). Python warnings raised by
+the library (e.g. unpaired files skipped) are shown as one ``warning: ...`` line each on stderr,
+without Python's file/line prefix, so that they read like the rest of the command's output.
 """
 
 from __future__ import annotations
 
 import sys
+import warnings
 from importlib import import_module
 
 import typer
@@ -43,8 +46,19 @@ def _is_usage_error(exc: BaseException) -> bool:
     return module.startswith(("click", "typer._click")) and hasattr(exc, "show")
 
 
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    print(f"warning: {message}", file=sys.stderr if file is None else file)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit code (0 ok, 2 bad input, 130 interrupted)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("default", UserWarning)
+        warnings.showwarning = _show_warning
+        return _main(argv)
+
+
+def _main(argv: list[str] | None) -> int:
     try:
         result = app(args=argv, prog_name="microsr", standalone_mode=False)
         if isinstance(result, int):
