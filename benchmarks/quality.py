@@ -162,7 +162,8 @@ def train_microsr(model: str, data: Path, work: Path, b: dict) -> dict:
     test_masks = data / "test" / "mask" if load_model_folder(run)[1].needs_mask else None
     predict_path(run, data / "test" / "lr", work / "pred", masks=test_masks, progress=False)
     params = count_parameters(create_model(model, scale=2, tiny=b["tiny"], **b["model_options"].get(model, {})))
-    return {"params": params, "train_s": train_s, **score(work / "pred", data, work / "eval")}
+    return {"params": params, "train_s": train_s, "options": b["model_options"].get(model, {}),
+            **score(work / "pred", data, work / "eval")}
 
 
 def train_care(data: Path, work: Path, b: dict) -> dict:
@@ -203,8 +204,9 @@ def main() -> None:
     p.add_argument("--schedule", default="cosine", choices=["cosine", "none"],
                    help="microsr learning-rate schedule (none = constant, like CARE's single epoch; own --work subfolder)")
     p.add_argument("--bicubic-residual", action="store_true",
-                   help="microsr models that lack one get the global bicubic skip "
-                        "(create_model(..., bicubic_residual=True); own --work subfolder)")
+                   help="microsr models that allow it get the global bicubic skip (create_model(..., "
+                        "bicubic_residual=True); not VDSR/DnCNN/geometry prior, which have one, nor the "
+                        "sigmoid-output DFCAN/DFGAN; own --work subfolder)")
     p.add_argument("--out-name", default=None, help="results/<name>.json (default quality_<budget>)")
     p.add_argument("--fresh", action="store_true", help="retrain even where WORK/.../result.json exists")
     p.add_argument("--threads", type=int, default=2,
@@ -213,13 +215,14 @@ def main() -> None:
     a = p.parse_args()
 
     from microsr.models import get_spec, list_models
+    from microsr.models.registry import residual_refusal
 
     b = {**BUDGETS[a.budget], "threads": a.threads, "schedule": a.schedule}
     if a.steps:
         b["steps"] = a.steps
     models = a.models or [m for m in list_models() if get_spec(m).trainable]
     b["model_options"] = {m: {"bicubic_residual": True} for m in models
-                          if a.bicubic_residual and not get_spec(m).global_skip}
+                          if a.bicubic_residual and residual_refusal(get_spec(m)) is None}
     datasets = a.datasets or [f"sim-{s}-p{int(ph)}" for ph in a.photons for s in STRUCTURES] + ["real"]
     work = Path(a.work) / (a.budget + (f"-{a.steps}steps" if a.steps else "")
                            + (f"-{a.schedule}" if a.schedule != "cosine" else "")

@@ -9,9 +9,10 @@ from microsr.inference.model_io import load_model_folder, save_model_folder
 from microsr.models import count_parameters, create_model, get_spec, list_models
 from microsr.models.blocks import bicubic_upsample
 from microsr.models.outputs import SROutput
+from microsr.models.registry import residual_refusal
 from microsr.models.residual import BicubicResidual
 
-WRAPPABLE = [m for m in list_models() if get_spec(m).trainable and not get_spec(m).global_skip]
+WRAPPABLE = [m for m in list_models() if residual_refusal(get_spec(m)) is None]
 
 
 @pytest.mark.parametrize("name", WRAPPABLE)
@@ -57,6 +58,8 @@ def test_multi_output_adds_to_same_shaped_outputs_only():
 
 @pytest.mark.parametrize("name,match", [("vdsr", "already adds the bicubic image"),
                                         ("geometry-prior", "already adds the bicubic image"),
+                                        ("dfcan", "sigmoid, whose output cannot be negative"),
+                                        ("dfgan", "sigmoid"),
                                         ("bicubic", "has no weights")])
 def test_refused_where_it_makes_no_sense(name, match):
     with pytest.raises(ValueError, match=match):
@@ -70,8 +73,8 @@ def test_refused_for_different_channel_counts():
 
 def test_model_folder_round_trip_keeps_the_skip(tmp_path):
     torch.manual_seed(0)
-    model = create_model("dfcan", tiny=True, bicubic_residual=True)
-    save_model_folder(tmp_path / "m", model, name="dfcan", scale=2, tiny=True,
+    model = create_model("rcan", tiny=True, bicubic_residual=True)
+    save_model_folder(tmp_path / "m", model, name="rcan", scale=2, tiny=True,
                       options={"bicubic_residual": True},
                       normalization={"kind": "percentile", "low": 2.0, "high": 99.8})
     loaded, info = load_model_folder(tmp_path / "m")

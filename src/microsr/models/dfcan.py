@@ -185,6 +185,7 @@ class DFCAN(nn.Module):
     input_grid="lr",
     tiny={"n_feats": 16, "n_groups": 2, "n_blocks": 2},
     default_loss="mse+0.1*ssim",
+    output_activation="sigmoid",
     description="DFCAN (Qiao 2021): Fourier channel attention, 4 groups x 4 FCABs, 64 ch",
 )
 def build_dfcan(in_channels: int, out_channels: int, scale: int, **options) -> nn.Module:
@@ -198,6 +199,7 @@ def build_dfcan(in_channels: int, out_channels: int, scale: int, **options) -> n
     tiny={"n_feats": 16, "n_groups": 2, "n_blocks": 2},
     default_loss="mse+0.1*ssim",
     discriminator="dfgan",
+    output_activation="sigmoid",
     description="DFGAN generator (Qiao 2021): DFCAN with 5 groups x 10 FCABs, gamma 0.1",
 )
 def build_dfgan(in_channels: int, out_channels: int, scale: int, **options) -> nn.Module:

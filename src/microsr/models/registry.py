@@ -47,6 +47,9 @@ class ModelSpec:
     global_skip : bool
         True when the architecture itself adds the bicubic-upsampled input to its output (VDSR,
         DnCNN, the geometry-prior networks), so ``bicubic_residual=True`` would add it twice.
+    output_activation : {None, "sigmoid", "tanh"}
+        Bounded activation of the output layer, if any (DFCAN/DFGAN: sigmoid, range (0, 1); the
+        Noise2Noise U-Net: tanh, (-1, 1)).
     description : str
         One line for ``microsr models``.
     """
@@ -60,6 +63,7 @@ class ModelSpec:
     needs_mask: bool = False
     trainable: bool = True
     global_skip: bool = False
+    output_activation: Literal["sigmoid", "tanh"] | None = None
     description: str = ""
 
 
@@ -136,14 +140,16 @@ def create_model(
     bicubic_residual : bool
         Add the bicubic-upsampled input to the output (:mod:`microsr.models.residual`): the network
         learns only the correction to bicubic. Needs ``in_channels == out_channels``; refused for
-        architectures that already have such a skip (``ModelSpec.global_skip``).
+        architectures that already have such a skip (``ModelSpec.global_skip``) and for those with
+        a sigmoid output, which cannot be negative and so cannot correct bicubic downwards (tried:
+        DFCAN's output then saturated at 0 and stayed exactly bicubic).
     **options
         Architecture options (width, depth, ...), documented by each builder.
     """
     spec = get_spec(name)
     if bicubic_residual:
-        if not spec.trainable or spec.global_skip:
-            why = "has no weights" if not spec.trainable else "already adds the bicubic image to its output"
+        why = residual_refusal(spec)
+        if why:
             raise ValueError(f"bicubic_residual: model {name!r} {why}")
         if in_channels != out_channels:
             raise ValueError(f"bicubic_residual needs in_channels == out_channels, got {in_channels}, {out_channels}")
@@ -154,6 +160,17 @@ def create_model(
 
         model = BicubicResidual(model, scale)
     return model
+
+
+def residual_refusal(spec: ModelSpec) -> str | None:
+    """Why ``bicubic_residual=True`` is refused for this architecture, or None if it is allowed."""
+    if not spec.trainable:
+        return "has no weights"
+    if spec.global_skip:
+        return "already adds the bicubic image to its output"
+    if spec.output_activation == "sigmoid":
+        return "ends in a sigmoid, whose output cannot be negative, so it cannot correct bicubic downwards"
+    return None
 
 
 def create_discriminator(name: str, in_channels: int = 1, **options: Any) -> nn.Module:

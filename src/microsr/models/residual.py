@@ -8,7 +8,9 @@ most for short training budgets. Measured with ``benchmarks/quality.py --budget 
 steps, EDSR-baseline, simulated microtubules at 500 photons): 27.82 -> 28.57 dB PSNR and
 0.860 -> 0.885 SSIM. It adds no parameters. It is an option, off by default, because the
 registered architectures follow their papers, and EDSR, RCAN, RDN, DFCAN and the rest have no
-such skip there.
+such skip there. Refused (see :func:`~microsr.models.registry.residual_refusal`) where the skip
+exists already and for DFCAN/DFGAN, whose sigmoid output cannot be negative: tried on DFCAN, the
+output saturated at 0 within 50 steps and the prediction stayed exactly bicubic.
 
 For multi-output models the bicubic image is added to ``final`` and to every auxiliary output of
 the same shape (MHTCUN's stage outputs, SRFBN's steps); outputs of other shapes (the geometry

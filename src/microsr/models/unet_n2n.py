@@ -91,7 +91,7 @@ class UNetN2N(nn.Module):
 
 
 @register_model("unet-n2n", input_grid="hr", tiny={"enc_width": 8, "dec_width": 8, "depth": 2},
-                default_loss="mse",
+                default_loss="mse", output_activation="tanh",
                 description="Noise2Noise U-Net (DenseED paper's comparison), HR grid, tanh output")
 def unet_n2n(in_channels: int, out_channels: int, scale: int, *, enc_width: int = 48,
              dec_width: int = 96, depth: int = 5, batch_norm: bool = True) -> nn.Module:
