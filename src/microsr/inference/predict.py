@@ -10,13 +10,14 @@ written as an ImageJ-compatible TIFF named after the input (``<stem>.tif``):
   are written as float32), clipped to the dtype's range.
 
 Axes are kept, the pixel size is divided by the scale, writes are atomic and an input file is never
-overwritten. RGB images (``YXC`` with 3 colours) go through the Y channel with Cb/Cr up-scaled
-bicubically (:func:`microsr.data.color.super_resolve_rgb`) when the model has one input channel.
+overwritten. :func:`predict_path` writes stacks plane by plane as they are predicted
+(:mod:`microsr.inference.stacks`), so the whole output stack is never in memory. RGB images
+(``YXC`` with 3 colours) go through the Y channel with Cb/Cr up-scaled bicubically
+(:func:`microsr.data.color.super_resolve_rgb`) when the model has one input channel.
 """
 
 from __future__ import annotations
 
-import itertools
 import logging
 import os
 from pathlib import Path
@@ -25,28 +26,19 @@ from typing import Callable
 import numpy as np
 from torch import nn
 
-from microsr.data.normalize import NormConfig, NormParams, normalize
 from microsr.errors import InputError
 from microsr.inference.model_io import ModelInfo, load_model_folder
 from microsr.inference.progress import FileProgress
 from microsr.inference.precision import check_precision
-from microsr.inference.tiling import model_device, predict_tiled
+from microsr.inference.stacks import (
+    base_metadata, predict_plane, predict_planes, predict_stack_file, recorded_params, to_input_range,
+)
+from microsr.inference.tiling import model_device
 from microsr.io import ImageData, list_images, read_image, to_output_dtype, write_image
 
 log = logging.getLogger("microsr.inference")
 
 TileCallback = Callable[[int, int], None]
-
-
-def _norm_config(info: ModelInfo) -> NormConfig:
-    try:
-        return NormConfig(**info.normalization)
-    except Exception as exc:  # pydantic ValidationError
-        raise InputError(info.folder / "model.json", f"invalid normalization entry ({exc})") from None
-
-
-def _planes(lead_shape: tuple[int, ...]) -> list[tuple[int, ...]]:
-    return list(itertools.product(*[range(n) for n in lead_shape]))
 
 
 def check_image(info: ModelInfo, image: ImageData, has_mask: bool) -> None:
@@ -101,56 +93,29 @@ def predict_image(
     -------
     (np.ndarray, dict)
         The output (axes as the input, Y and X multiplied by ``info.scale``; float32, or the
-        input's dtype with ``keep_range``) and metadata to store with it.
+        input's dtype with ``keep_range``) and metadata to store with it. For a stack this is the
+        whole output stack in memory; :func:`predict_path` streams stacks to their file instead
+        (:func:`~microsr.inference.stacks.predict_stack_file`).
     """
-    a, axes, s, path = image.array, image.axes, info.scale, image.path
-    cfg = _norm_config(info)
+    meta = base_metadata(info, tta=tta, precision=precision, keep_range=keep_range)
     if info.needs_mask and mask is None:
-        raise InputError(path, f"model {info.name!r} needs a parsing map per image (give --masks DIR "
-                               "with a mask of the same file name drawn on the HR grid)")
-    kw = dict(tile=tile, overlap=overlap, tta=tta, on_tile=on_tile, precision=precision)
-
-    def run(plane: np.ndarray) -> tuple[np.ndarray, NormParams]:
-        try:
-            x, params = normalize(plane, cfg)
-        except ValueError as exc:
-            raise InputError(path, f"cannot normalise: {exc}") from None
-        return predict_tiled(model, x, s, cond=mask, **kw), params
-
-    meta = {"model": info.name, "scale": s, "tta": tta, "precision": precision,
-            "units": "input" if keep_range else "normalised", "normalization": cfg.model_dump()}
+        raise InputError(image.path, f"model {info.name!r} needs a parsing map per image (give "
+                                     "--masks DIR with a mask of the same file name drawn on the HR grid)")
+    kw = dict(tile=tile, overlap=overlap, tta=tta, cond=mask, on_tile=on_tile, precision=precision)
     check_image(info, image, mask is not None)
-    if axes.endswith("YXC"):
-        return _predict_rgb(model, info, image, run, keep_range, meta)
-    h, w = a.shape[-2:]
-    if info.in_channels > 1:
-        ci = axes.index("C")
-        a = np.moveaxis(a, ci, -3)
-    lead = a.shape[:-3] if info.in_channels > 1 else a.shape[:-2]
-    out_dtype = to_output_dtype(np.zeros(1), a.dtype).dtype if keep_range else np.dtype(np.float32)
-    out = None if not lead else np.empty(lead + a.shape[len(lead):-2] + (s * h, s * w), out_dtype)
-    recorded = []
-    for idx in _planes(lead):
-        y, params = run(a[idx])
-        recorded.append(params.model_dump())
-        if keep_range:
-            y = _to_input_range(y, a.dtype, params)
-        if out is None:  # a single 2-D plane: no second image-size buffer
-            out = y
-        else:
-            out[idx] = y
-    if info.in_channels > 1:
-        out = np.moveaxis(out, -3, ci)
-    meta["norm_params"] = recorded if len(recorded) <= 4096 else recorded[:1]
+    if image.axes.endswith("YXC"):
+        return _predict_rgb(model, info, image, lambda plane: predict_plane(
+            model, info, plane, image.path, **kw), keep_range, meta)
+    out, recorded = predict_planes(model, info, image, keep_range=keep_range, **kw)
+    meta["norm_params"] = recorded_params(recorded)
     return out, meta
 
 
-def _to_input_range(y: np.ndarray, dtype: np.dtype, params: NormParams, rows: int = 512) -> np.ndarray:
-    """``to_output_dtype`` in blocks of rows, so the float64 intermediate stays small."""
-    out = np.empty(y.shape, to_output_dtype(np.zeros(1), dtype).dtype)
-    for r in range(0, y.shape[-2], rows):
-        out[..., r:r + rows, :] = to_output_dtype(y[..., r:r + rows, :], dtype, params)
-    return out
+def is_stack(info: ModelInfo, image: ImageData) -> bool:
+    """True for images with planes to iterate over (T/Z/C...), which are streamed to the file."""
+    if image.axes.endswith("YXC"):
+        return False
+    return image.array.ndim > (3 if info.in_channels > 1 else 2)
 
 
 def _predict_rgb(model, info, image, run, keep_range, meta):
@@ -158,7 +123,7 @@ def _predict_rgb(model, info, image, run, keep_range, meta):
     a, path, s = image.array, image.path, info.scale
     if info.in_channels == 3:
         y, params = run(np.moveaxis(a, -1, -3))
-        out = _to_input_range(y, a.dtype, params) if keep_range else y
+        out = to_input_range(y, a.dtype, params) if keep_range else y
         meta["norm_params"] = [params.model_dump()]
         return np.moveaxis(out, -3, -1), meta
     try:
@@ -293,11 +258,15 @@ def predict_path(
         for src_file, dst, mfile in zip(inputs, outs, mask_files):
             bar.start_file(src_file.name)
             image, mask = _load(info, src_file, mfile)
-            out, meta = predict_image(model, info, image, tile=tile, overlap=overlap, tta=tta,
-                                      keep_range=keep_range, mask=mask, on_tile=bar.on_tile,
-                                      precision=precision)
+            kw = dict(tile=tile, overlap=overlap, tta=tta, keep_range=keep_range,
+                      on_tile=bar.on_tile, precision=precision)
             px = None if image.pixel_size is None else image.pixel_size / info.scale
-            meta["source"] = src_file.name
-            written.append(write_image(dst, out, image.axes, px, metadata=meta, protect=inputs))
+            if is_stack(info, image):  # written plane by plane, never whole in memory
+                written.append(predict_stack_file(model, info, image, dst, pixel_size=px,
+                                                  source=src_file.name, protect=inputs, **kw))
+            else:
+                out, meta = predict_image(model, info, image, mask=mask, **kw)
+                meta["source"] = src_file.name
+                written.append(write_image(dst, out, image.axes, px, metadata=meta, protect=inputs))
             bar.end_file()
     return written

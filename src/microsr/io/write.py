@@ -1,8 +1,9 @@
-"""``write_image``: atomic, lossless, ImageJ-compatible output."""
+"""``write_image``: atomic, lossless, ImageJ-compatible output; ``write_tiff_stack`` for stacks
+produced plane by plane (only one plane in memory at a time)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from os import PathLike
 from pathlib import Path
 from typing import Any
@@ -11,21 +12,35 @@ import numpy as np
 
 from microsr.errors import InputError
 from microsr.io._atomic import atomic_path, check_not_protected
-from microsr.io.dtype import storable_dtype, to_dtype
+from microsr.io.dtype import WRITE_DTYPES, storable_dtype, to_dtype
 from microsr.io.image import (
     AXIS_ORDER, MRC_EXTENSIONS, TIFF_EXTENSIONS, check_array, check_axes, check_finite,
 )
+
+
+def imagej_order(axes: str) -> list[int]:
+    """Permutation of ``axes`` (letters from ``TZCYX``) into ImageJ's T, Z, C, Y, X order.
+
+    ``np.transpose(array, imagej_order(axes))`` is how TIFF output is laid out; e.g.
+    ``imagej_order("CZYX") == [1, 0, 2, 3]``.
+    """
+    return sorted(range(len(axes)), key=lambda i: AXIS_ORDER.index(axes[i]))
 
 
 def _imagej_order(array: np.ndarray, axes: str) -> tuple[np.ndarray, str]:
     """Reorder to ImageJ's T, Z, C, Y, X order; 8-bit YXC with 3 samples stays RGB."""
     if axes.endswith("YXC") and array.dtype == np.uint8 and array.shape[-1] == 3:
         lead = axes[:-3]
-        order = sorted(range(len(lead)), key=lambda i: AXIS_ORDER.index(lead[i]))
+        order = imagej_order(lead)
         return np.transpose(array, order + [len(lead), len(lead) + 1, len(lead) + 2]), \
             "".join(lead[i] for i in order) + "YXC"
-    order = sorted(range(len(axes)), key=lambda i: AXIS_ORDER.index(axes[i]))
+    order = imagej_order(axes)
     return np.transpose(array, order), "".join(axes[i] for i in order)
+
+
+def _check_pixel_size(target: Path, pixel_size: float | None) -> None:
+    if pixel_size is not None and not (np.isfinite(pixel_size) and pixel_size > 0):
+        raise InputError(target, f"pixel size must be a positive number of micrometres, not {pixel_size}")
 
 
 def write_image(path: str | PathLike[str], array: np.ndarray, axes: str = "YX",
@@ -79,8 +94,7 @@ def write_image(path: str | PathLike[str], array: np.ndarray, axes: str = "YX",
                                                           else storable_dtype(a))
     except ValueError as exc:
         raise InputError(target, str(exc)) from exc
-    if pixel_size is not None and not (np.isfinite(pixel_size) and pixel_size > 0):
-        raise InputError(target, f"pixel size must be a positive number of micrometres, not {pixel_size}")
+    _check_pixel_size(target, pixel_size)
     with atomic_path(target, protect) as tmp:
         if ext in TIFF_EXTENSIONS:
             from microsr.io.tiff import write_tiff
@@ -95,4 +109,85 @@ def write_image(path: str | PathLike[str], array: np.ndarray, axes: str = "YX",
             from microsr.io.mrc import write_mrc
 
             write_mrc(tmp, a, axes, pixel_size)
+    return target
+
+
+def write_tiff_stack(path: str | PathLike[str], planes: Iterable[np.ndarray], shape: tuple[int, ...],
+                     axes: str, pixel_size: float | None = None, *, dtype: Any,
+                     metadata: dict[str, Any] | Callable[[], dict[str, Any]] | None = None,
+                     reserve: dict[str, Any] | None = None,
+                     protect: Iterable[str | PathLike[str]] = ()) -> Path:
+    """Write a stack to an ImageJ TIFF as its planes arrive, holding one plane at a time.
+
+    The file reads back exactly as ``write_image(path, stack, axes, pixel_size,
+    metadata=metadata)`` of the assembled stack would (same pixels, axes, dtype, pixel size, ImageJ
+    description and ``microsr`` metadata). Everything that can be checked before the first plane
+    is checked first; the file appears only when complete (temporary name, then rename), and an
+    exception while producing the planes (or a NaN/Inf in one) leaves neither it nor a temporary
+    file behind.
+
+    Parameters
+    ----------
+    path : path-like
+        Output file, ``.tif`` / ``.tiff``.
+    planes : iterable of np.ndarray
+        The stack in C order in consecutive pieces of shape ``shape[k:]`` (the same ``k`` for all,
+        usually one (Y, X) plane, or (C, Y, X) when channels are produced together); consumed
+        lazily, one piece at a time.
+    shape : tuple of int
+        Shape of the whole stack.
+    axes : str
+        Axes of ``shape`` in ImageJ order (a subset of ``TZCYX`` in that order, ending in ``YX``);
+        use :func:`imagej_order` to produce planes in that order.
+    pixel_size : float or None
+        Micrometres per pixel in X/Y.
+    dtype : dtype-like
+        ``uint8``, ``uint16`` or ``float32``; every plane must already have it.
+    metadata : dict, callable or None
+        JSON-serialisable extras stored under ``microsr``; a callable is called after the last
+        plane (for values known only then, e.g. per-plane normalisation numbers).
+    reserve : dict or None
+        With a callable ``metadata``: a dict shaped like its result (same keys, strings and list
+        lengths; numbers may be anything) from which room for the description is reserved at
+        the start of the file. Needed for stacks over 4 GB (an ImageJ TIFF is a classic TIFF and
+        cannot point past 4 GB), harmless otherwise; see :func:`microsr.io.tiff.write_tiff_planes`.
+    protect : iterable of path-like
+        Input files that must not be overwritten.
+
+    Returns
+    -------
+    Path
+        The written file.
+
+    Raises
+    ------
+    InputError
+        Not a TIFF name, bad axes or pixel size, protected path, NaN/Inf in a plane.
+    ValueError
+        Axes not in ImageJ order, unsupported dtype, planes not matching ``shape``/``dtype``.
+    """
+    target = check_not_protected(path, protect)
+    if target.suffix.lower() not in TIFF_EXTENSIONS:
+        raise InputError(target, f"stacks are written as TIFF, not {target.suffix!r}; use .tif")
+    shape = tuple(int(n) for n in shape)
+    axes = check_axes(axes, len(shape), target)
+    if not axes.endswith("YX") or imagej_order(axes) != list(range(len(axes))):
+        raise ValueError(f"axes {axes!r} are not in ImageJ order (T, Z, C, Y, X)")
+    if 0 in shape:
+        raise InputError(target, f"empty image (shape {shape})")
+    dtype = np.dtype(dtype)
+    if dtype not in WRITE_DTYPES:
+        raise ValueError(f"stacks are written as uint8, uint16 or float32, not {dtype}")
+    _check_pixel_size(target, pixel_size)
+
+    def checked() -> Iterator[np.ndarray]:
+        for plane in planes:
+            yield check_finite(np.asarray(plane), target)
+            del plane  # a generator expression would keep it alive while the next one is made
+
+    with atomic_path(target, protect) as tmp:
+        from microsr.io.tiff import write_tiff_planes
+
+        write_tiff_planes(tmp, checked(), shape, axes, dtype, pixel_size,
+                          metadata if metadata is not None else {}, reserve)
     return target
