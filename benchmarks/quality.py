@@ -166,6 +166,27 @@ def train_microsr(model: str, data: Path, work: Path, b: dict) -> dict:
             **score(work / "pred", data, work / "eval")}
 
 
+def score_last(data: Path, work: Path) -> dict:
+    """Predict with the run's *last* weights (``predict`` uses the best by default) and score them.
+
+    The best checkpoint is chosen on the validation image at ``val_every`` steps; CARE's single
+    epoch ends with its last weights. Cached in ``result_last.json`` beside ``result.json``.
+    """
+    from microsr.inference.model_io import load_model_folder
+    from microsr.inference.predict import predict_path
+
+    done = work / "result_last.json"
+    if done.exists():
+        return json.loads(done.read_text())
+    run = work / "run"
+    test_masks = data / "test" / "mask" if load_model_folder(run)[1].needs_mask else None
+    predict_path(run, data / "test" / "lr", work / "pred_last", masks=test_masks, weights="last", progress=False)
+    s = score(work / "pred_last", data, work / "eval_last")
+    res = {f"{k}_last": s[k] for k in ("psnr", "ssim", "ms_ssim")}
+    done.write_text(json.dumps(res))
+    return res
+
+
 def train_care(data: Path, work: Path, b: dict) -> dict:
     """CARE on bicubic-upsampled LR (microsr's bicubic), same steps/batch, HR-grid patch = 2 x LR patch."""
     from microsr.evaluation.evaluate import bicubic_baseline
@@ -207,6 +228,8 @@ def main() -> None:
                    help="microsr models that allow it get the global bicubic skip (create_model(..., "
                         "bicubic_residual=True); not VDSR/DnCNN/geometry prior, which have one, nor the "
                         "sigmoid-output DFCAN/DFGAN; own --work subfolder)")
+    p.add_argument("--also-last", action="store_true",
+                   help="also score microsr's last weights (psnr_last, ...; reuses finished runs)")
     p.add_argument("--out-name", default=None, help="results/<name>.json (default quality_<budget>)")
     p.add_argument("--fresh", action="store_true", help="retrain even where WORK/.../result.json exists")
     p.add_argument("--threads", type=int, default=2,
@@ -251,6 +274,8 @@ def main() -> None:
                     done.write_text(json.dumps(res))
                 except Exception as exc:  # noqa: BLE001 - one failing model must not end the benchmark
                     res = {"error": f"{type(exc).__name__}: {str(exc)[:200]}"}
+            if a.also_last and impl == "microsr" and "error" not in res:
+                res.update(score_last(data, run_dir))
             bic = res.pop("bicubic", bic)
             rows.append({"dataset": ds, "model": model, "impl": impl, **res})
             print(f"  {ds} {model}: {time.perf_counter() - t0:.0f} s {json.dumps(rows[-1])}", file=sys.stderr, flush=True)
@@ -259,7 +284,8 @@ def main() -> None:
     total = time.perf_counter() - t_start
     print(f"\nQuality, budget {a.budget} ({b['steps']} steps, LR patch {b['patch']}, batch {b['batch']}, "
           f"{'tiny presets' if b['tiny'] else 'full models'}); affine fit; total {total:.0f} s")
-    print_table(rows, ["dataset", "model", "params", "train_s", "psnr", "ssim", "ms_ssim", "resolution_px", "error"])
+    print_table(rows, ["dataset", "model", "params", "train_s", "psnr", "ssim", "ms_ssim", "resolution_px"]
+                + (["psnr_last", "ssim_last", "ms_ssim_last"] if a.also_last else []) + ["error"])
     write_json(a.out_name or f"quality_{a.budget}", {"machine": machine(), "budget": a.budget, "settings": b,
                                        "args": vars(a), "total_seconds": total, "rows": rows})
 
