@@ -54,9 +54,11 @@ def build(impl: str, name: str, scale: int):
         from _basicsr import create_basicsr
 
         return create_basicsr(name, scale), False
+    from microsr.inference.model_io import takes_mask
     from microsr.models import create_model, get_spec
 
-    return create_model(name, scale=scale), get_spec(name).needs_mask
+    model = create_model(name, scale=scale)  # masks only where prediction takes one, as in the product
+    return model, get_spec(name).needs_mask and takes_mask(model)
 
 
 def forward_fn(model, needs_mask: bool, scale: int):
