@@ -122,3 +122,9 @@ def test_unpaired_files_are_reported_as_one_warning_line(pairs, tmp_path, capsys
     assert any(line.startswith("warning: unpaired files skipped; LR without HR in") and "extra" in line
                for line in err), err
     assert not any("UserWarning" in line for line in err)
+
+
+def test_checkpoint_every_flag(pairs, tmp_path):
+    run = tmp_path / "run"
+    assert main(_base(pairs, run, "--steps", "3", "--val-every", "3", "--checkpoint-every", "2")) == 0
+    assert "checkpoint_every: 2" in (run / "config.yaml").read_text()

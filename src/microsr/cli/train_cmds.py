@@ -51,6 +51,8 @@ def train(
                                    "only the correction (faster to train; see docs/training.md).")] = False,
     seed: Annotated[Optional[int], typer.Option("--seed", help="Seed of the split, initialisation and patches.")] = None,
     val_every: Annotated[Optional[int], typer.Option("--val-every", help="Validate every N steps (default: each epoch).")] = None,
+    checkpoint_every: Annotated[Optional[int], typer.Option(
+        "--checkpoint-every", help="Also save the resume state every N steps between validations.")] = None,
     loss: Annotated[Optional[str], typer.Option("--loss", help="Loss, e.g. 'mse+0.1*ssim' (default: the model's).")] = None,
     learning_rate: Annotated[Optional[float], typer.Option("--learning-rate", help="Generator learning rate.")] = None,
     device: Annotated[Optional[str], typer.Option("--device", help="auto, cpu or cuda.")] = None,
@@ -73,7 +75,7 @@ def train(
         out=out, lr=lr, hr=hr, model=model, scale=scale, steps=steps, epochs=epochs,
         batch_size=batch_size, patch_size=patch_size, resume=True if resume else False,
         init_from=init_from, mask=mask, tiny=True if tiny else None,
-        bicubic_residual=True if bicubic_residual else None, seed=seed, val_every=val_every,
+        bicubic_residual=True if bicubic_residual else None, seed=seed, val_every=val_every, checkpoint_every=checkpoint_every,
         loss=loss, learning_rate=learning_rate, device=device, num_threads=num_threads))
     run = run_train(cfg, progress=not quiet)
     if int(os.environ.get("RANK", os.environ.get("SLURM_PROCID", "0"))) != 0:

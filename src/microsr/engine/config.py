@@ -111,6 +111,7 @@ class TrainConfig(BaseModel):
     steps: int | None = Field(None, gt=0)
     epochs: int | None = Field(None, gt=0)
     val_every: int | None = Field(None, gt=0)
+    checkpoint_every: int | None = Field(None, gt=0)
     log_every: int = Field(10, gt=0)
     monitor: Literal["val_loss", "psnr", "ssim"] = "val_loss"
     early_stopping: EarlyStoppingSection = Field(default_factory=EarlyStoppingSection)

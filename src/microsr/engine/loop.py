@@ -5,6 +5,9 @@ and that index, so a resumed run draws exactly the batches of an uninterrupted o
 draws different ones. Every ``val_every`` steps (and at the last step) the loop validates, saves
 ``weights/last.safetensors``, ``weights/best.safetensors`` on improvement, the resume state
 ``checkpoint/last.pt``, ``model.json``, ``log.csv`` and the loss curves; only rank 0 writes files.
+With ``checkpoint_every`` the resume state (and log.csv) is also written between validations, and
+a Ctrl-C finishes the current step and writes it before stopping (:mod:`microsr.engine.interrupt`).
+The resume state holds the not-yet-logged step losses, so a resumed log equals an uninterrupted one.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from microsr.engine.checkpoint import (atomic_write_text, load_checkpoint, rng_s
                                        save_checkpoint, set_rng_state)
 from microsr.engine.config import TrainConfig, dump_config
 from microsr.engine.data import TrainingData
+from microsr.engine.interrupt import StopRequest
 from microsr.engine.progress import ProgressBar
 from microsr.engine.records import RunLog, plot_loss_curves
 from microsr.engine.validate import validate
@@ -145,18 +149,25 @@ def run_training(cfg: TrainConfig, data: TrainingData, *, progress: bool = True)
     def forward(m, batch):
         return m(batch["lr"], batch["mask"]) if pass_mask else m(batch["lr"])
 
+    def save_resume(step: int) -> None:
+        if not rank0:
+            return
+        save_checkpoint(out / "checkpoint" / "last.pt", {
+            "step": step, "total_steps": total, "model": model.state_dict(), "optimizer": opt.state_dict(),
+            "scheduler": None if sched is None else sched.state_dict(),
+            "discriminator": None if disc is None else disc.state_dict(),
+            "d_optimizer": None if d_opt is None else d_opt.state_dict(),
+            "tracker": tracker.state(), "rng": rng_state(), "fingerprint": build.fingerprint(cfg),
+            "pending_losses": acc})
+        log.flush()
+
     def save_all(step: int, metrics: dict, improved: bool, stopped: bool, final: bool) -> None:
         if not rank0:
             return
         save_weights(model, out / "weights" / "last.safetensors")
         if improved or not data.val_batches or not (out / "weights" / "best.safetensors").is_file():
             save_weights(model, out / "weights" / "best.safetensors")
-        save_checkpoint(out / "checkpoint" / "last.pt", {
-            "step": step, "total_steps": total, "model": model.state_dict(), "optimizer": opt.state_dict(),
-            "scheduler": None if sched is None else sched.state_dict(),
-            "discriminator": None if disc is None else disc.state_dict(),
-            "d_optimizer": None if d_opt is None else d_opt.state_dict(),
-            "tracker": tracker.state(), "rng": rng_state(), "fingerprint": build.fingerprint(cfg)})
+        save_resume(step)
         validation = {"step": step, **metrics, "best_step": tracker.best_step, "monitor": cfg.monitor,
                       "best": tracker.best}
         save_model_folder(out, model, name=cfg.model.name, scale=cfg.scale, in_channels=cfg.in_channels,
@@ -168,15 +179,14 @@ def run_training(cfg: TrainConfig, data: TrainingData, *, progress: bool = True)
                                                         "loss": cfg.loss or spec.default_loss,
                                                         "stopped_early": stopped,
                                                         "parameters": count_parameters(model)}})
-        log.flush()
         if final:  # matplotlib costs seconds: draw the curves once, at the end of the run
             plot_loss_curves(log, out)
 
     bar = ProgressBar(total, start, enabled=progress and rank0,
                       title=f"{cfg.model.name} x{cfg.scale}, {count_parameters(model):,} params")
-    acc: dict[str, list[float]] = {}
+    acc: dict[str, list[float]] = {k: list(v) for k, v in (ckpt or {}).get("pending_losses", {}).items()}
     stopped = False
-    with bar:
+    with bar, StopRequest() as stop:
         for s in range(start, total):
             batch = {k: v.to(dev) for k, v in data.batcher.batch(s * world + rank).items()}
             f_model.train()
@@ -230,6 +240,14 @@ def run_training(cfg: TrainConfig, data: TrainingData, *, progress: bool = True)
                 if stopped:
                     bar.note(f"early stopping: no improvement in {patience} validations")
                     break
+            elif cfg.checkpoint_every and done % cfg.checkpoint_every == 0:
+                save_resume(done)
+            if stop.requested:
+                if not is_val:
+                    save_resume(done)
+                bar.note(f"interrupted after step {done}; resume state saved: continue with "
+                         f"`microsr train --out {out} --resume`", always=rank0)
+                raise KeyboardInterrupt
     fabric.barrier()
     if rank0 and start >= total:
         log.flush()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 from rich.console import Console
 from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn,
                            TimeRemainingColumn)
@@ -51,7 +53,9 @@ class ProgressBar:
         if self._progress is not None:
             self._progress.update(self._task, completed=step, loss=f"{loss:.4g}")
 
-    def note(self, text: str) -> None:
-        """Print one line above the bar."""
+    def note(self, text: str, *, always: bool = False) -> None:
+        """Print one line above the bar; with ``always``, to stderr even when the bar is disabled."""
         if self.enabled:
             self.console.print(text)
+        elif always:
+            print(text, file=sys.stderr)
