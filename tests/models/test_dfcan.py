@@ -140,3 +140,12 @@ def test_small_discriminator_returns_logits():
     disc(x).sum().backward()
     assert x.grad is not None and float(x.grad.abs().sum()) > 0
     assert not any(isinstance(m, torch.nn.Sigmoid) for m in disc.modules())
+
+
+@pytest.mark.parametrize("shape", [(2, 3, 16, 16), (1, 2, 32, 48), (1, 2, 6, 7), (1, 1, 10, 9)])
+def test_fca_spectrum_equals_fftshift_of_magnitude(shape):
+    """Even sizes use the modulation identity FFT(y (-1)^(m+n)) = fftshift(FFT(y)); odd sizes roll."""
+    y = torch.rand(*shape)
+    ref = torch.fft.fftshift((torch.fft.fft2(y.double()).abs() + 1e-8) ** 0.8, dim=(-2, -1))
+    got = FourierChannelAttention(shape[1], reduction=1, gamma=0.8).spectrum(y).double()
+    torch.testing.assert_close(got, ref, rtol=1e-5, atol=1e-5)
