@@ -35,6 +35,10 @@ Usage::
         --models srcnn edsr-baseline rcan dfcan --care       # -> benchmarks/results/quality_small.json
     python benchmarks/quality.py --budget medium --datasets real --models srcnn edsr-baseline dfcan \
         --care --threads 1 --out-name quality_medium_real    # one of two runs in parallel
+    # the reference comparison (docs/benchmarks.md): constant learning rate, bicubic residual,
+    # all nine data sets, also scoring the last weights
+    python benchmarks/quality.py --budget medium --schedule none --bicubic-residual --also-last \
+        --models srcnn edsr-baseline dfcan --care --out-name quality_medium_bicres
 """
 
 from __future__ import annotations
