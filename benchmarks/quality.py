@@ -155,7 +155,7 @@ def train_microsr(model: str, data: Path, work: Path, b: dict) -> dict:
         "out": str(work / "run"), "scale": 2,
         "model": {"name": model, "tiny": b["tiny"], "options": b["model_options"].get(model, {})},
         "data": {"lr_dir": str(data / "train" / "lr"), "hr_dir": str(data / "train" / "hr"),
-                 "mask_dir": None if masks is None else str(masks), "patch_size": b["patch"], "batch_size": b["batch"], "val_fraction": 0.1, "val_crop": 64},
+                 "mask_dir": None if masks is None else str(masks), "patch_size": b["patch"], "batch_size": b["batch"], "val_fraction": 0.1, "val_crop": b["val_crop"]},
         "optimizer": {"lr": b["lr"]}, "schedule": {"name": b["schedule"]}, "steps": b["steps"],
         "val_every": max(b["steps"] // 3, 1), "log_every": max(b["steps"] // 20, 1), "monitor": "psnr",
         "seed": 0, "num_threads": b["threads"],
@@ -232,6 +232,9 @@ def main() -> None:
                    help="microsr models that allow it get the global bicubic skip (create_model(..., "
                         "bicubic_residual=True); not VDSR/DnCNN/geometry prior, which have one, nor the "
                         "sigmoid-output DFCAN/DFGAN; own --work subfolder)")
+    p.add_argument("--whole-val", action="store_true",
+                   help="validate (and pick the best checkpoint) on whole validation images instead of "
+                        "a 64 px LR centre crop (own --work subfolder)")
     p.add_argument("--also-last", action="store_true",
                    help="also score microsr's last weights (psnr_last, ...; reuses finished runs)")
     p.add_argument("--out-name", default=None, help="results/<name>.json (default quality_<budget>)")
@@ -244,7 +247,8 @@ def main() -> None:
     from microsr.models import get_spec, list_models
     from microsr.models.registry import residual_refusal
 
-    b = {**BUDGETS[a.budget], "threads": a.threads, "schedule": a.schedule}
+    b = {**BUDGETS[a.budget], "threads": a.threads, "schedule": a.schedule,
+         "val_crop": None if a.whole_val else 64}
     if a.steps:
         b["steps"] = a.steps
     models = a.models or [m for m in list_models() if get_spec(m).trainable]
@@ -253,7 +257,7 @@ def main() -> None:
     datasets = a.datasets or [f"sim-{s}-p{int(ph)}" for ph in a.photons for s in STRUCTURES] + ["real"]
     work = Path(a.work) / (a.budget + (f"-{a.steps}steps" if a.steps else "")
                            + (f"-{a.schedule}" if a.schedule != "cosine" else "")
-                           + ("-bicres" if a.bicubic_residual else ""))
+                           + ("-bicres" if a.bicubic_residual else "") + ("-wholeval" if a.whole_val else ""))
     rows = []
     t_start = time.perf_counter()
     for ds in datasets:
