@@ -128,3 +128,9 @@ def test_checkpoint_every_flag(pairs, tmp_path):
     run = tmp_path / "run"
     assert main(_base(pairs, run, "--steps", "3", "--val-every", "3", "--checkpoint-every", "2")) == 0
     assert "checkpoint_every: 2" in (run / "config.yaml").read_text()
+
+
+def test_one_validation_image_is_warned_about(pairs, tmp_path, capsys):
+    assert main(_base(pairs, tmp_path / "run", "--steps", "1")) == 0  # 3 pairs, 10 %: 1 for validation
+    err = capsys.readouterr().err
+    assert "warning: only 1 validation image(s): the best weights are chosen on very little data" in err
