@@ -134,3 +134,25 @@ def test_one_validation_image_is_warned_about(pairs, tmp_path, capsys):
     assert main(_base(pairs, tmp_path / "run", "--steps", "1")) == 0  # 3 pairs, 10 %: 1 for validation
     err = capsys.readouterr().err
     assert "warning: only 1 validation image(s): the best weights are chosen on very little data" in err
+
+
+def test_shape_mismatch_names_both_files_and_writes_nothing(pairs, tmp_path, capsys):
+    _, hr = pairs
+    write_image(hr / "p1.tif", np.ones((30, 30), np.uint16))
+    assert main(_base(pairs, tmp_path / "run", "--steps", "1")) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["error: " + str(hr / "p1.tif") + ": p1.tif (LR) and p1.tif (HR): HR is 30x30 px but LR "
+                   "16x16 px at x2 needs HR 32x32 px"]
+    assert not (tmp_path / "run").exists()
+
+
+def test_each_training_file_is_read_once(pairs, tmp_path, monkeypatch):
+    import microsr.data.loading as loading
+    import microsr.data.pairs as pairing
+
+    seen = []
+    real = loading.read_image
+    for module in (loading, pairing):  # the two places that read training images
+        monkeypatch.setattr(module, "read_image", lambda p, **kw: seen.append(p.name) or real(p, **kw))
+    assert main(_base(pairs, tmp_path / "run", "--steps", "1")) == 0
+    assert sorted(seen) == sorted(["p0.tif", "p1.tif", "p2.tif"] * 2)  # LR + HR of 3 pairs, once each

@@ -89,7 +89,8 @@ def prepare_data(cfg: TrainConfig) -> TrainingData:
     for folder in (d.lr_dir, d.hr_dir, d.mask_dir):
         if folder is not None and not Path(folder).is_dir():
             raise InputError(folder, "folder not found")
-    pairs = find_pairs(d.lr_dir, d.hr_dir, scale=cfg.scale, mask_dir=d.mask_dir)
+    # shapes are checked by load_pair_arrays as each pair is read, so each file is read once, not twice
+    pairs = find_pairs(d.lr_dir, d.hr_dir, scale=cfg.scale, mask_dir=d.mask_dir, check_shapes=False)
     if not pairs:
         raise InputError(d.lr_dir, f"no LR/HR image pairs with matching names in {d.lr_dir} and {d.hr_dir}")
     train_pairs, val_pairs = split_by_image(pairs, val_fraction=d.val_fraction, seed=cfg.seed)
