@@ -31,7 +31,8 @@ from microsr.inference.model_io import ModelInfo, load_model_folder
 from microsr.inference.progress import FileProgress
 from microsr.inference.precision import check_precision
 from microsr.inference.stacks import (
-    base_metadata, predict_plane, predict_planes, predict_stack_file, recorded_params, to_input_range,
+    base_metadata, plane_layout, predict_plane, predict_planes, predict_stack_file, recorded_params,
+    to_input_range,
 )
 from microsr.inference.tiling import model_device
 from microsr.io import ImageData, list_images, read_image, to_output_dtype, write_image
@@ -113,9 +114,7 @@ def predict_image(
 
 def is_stack(info: ModelInfo, image: ImageData) -> bool:
     """True for images with planes to iterate over (T/Z/C...), which are streamed to the file."""
-    if image.axes.endswith("YXC"):
-        return False
-    return image.array.ndim > (3 if info.in_channels > 1 else 2)
+    return not image.axes.endswith("YXC") and plane_layout(info, image)[2] > 0
 
 
 def _predict_rgb(model, info, image, run, keep_range, meta):

@@ -67,7 +67,7 @@ def predict_plane(model: nn.Module, info: ModelInfo, plane: np.ndarray, path: Pa
 
 def to_input_range(y: np.ndarray, dtype: np.dtype, params: NormParams, rows: int = 512) -> np.ndarray:
     """``to_output_dtype`` in blocks of rows, so the float64 intermediate stays small."""
-    out = np.empty(y.shape, to_output_dtype(np.zeros(1), dtype).dtype)
+    out = np.empty(y.shape, output_dtype(dtype, keep_range=True))
     for r in range(0, y.shape[-2], rows):
         out[..., r:r + rows, :] = to_output_dtype(y[..., r:r + rows, :], dtype, params)
     return out
@@ -94,7 +94,7 @@ def plane_layout(info: ModelInfo, image: ImageData) -> tuple[np.ndarray, str, in
 
 
 def iter_planes(model: nn.Module, info: ModelInfo, image: ImageData, *, keep_range: bool = False,
-                **kw: Any) -> Iterator[tuple[tuple[int, ...], np.ndarray, NormParams]]:
+                **kw: Any) -> Iterator[tuple[tuple[int, ...], int, np.ndarray, NormParams]]:
     """Predict the planes of an image one at a time, in ImageJ order of its leading axes.
 
     Parameters
@@ -108,9 +108,9 @@ def iter_planes(model: nn.Module, info: ModelInfo, image: ImageData, *, keep_ran
 
     Yields
     ------
-    (tuple of int, np.ndarray, NormParams)
+    (tuple of int, int, np.ndarray, NormParams)
         The plane's index into the leading axes of :func:`plane_layout`'s array (``()`` for a
-        2-D image), its output (s*H, s*W) or (C, s*H, s*W) (float32, or the output dtype with
+        2-D image), its number in the input's plane order (where its ``norm_params`` go), its output (s*H, s*W) or (C, s*H, s*W) (float32, or the output dtype with
         ``keep_range``) and its normalisation numbers.
     """
     a, axes, nlead = plane_layout(info, image)
@@ -122,7 +122,7 @@ def iter_planes(model: nn.Module, info: ModelInfo, image: ImageData, *, keep_ran
         y, params = predict_plane(model, info, a[tuple(idx)], image.path, **kw)
         if keep_range:
             y = to_input_range(y, a.dtype, params)
-        yield tuple(idx), y, params
+        yield tuple(idx), int(np.ravel_multi_index(idx, a.shape[:nlead])) if nlead else 0, y, params
         del y  # not held while the next plane is predicted
 
 
@@ -138,14 +138,14 @@ def predict_planes(model: nn.Module, info: ModelInfo, image: ImageData, *, keep_
     lead = a.shape[:nlead]
     out: np.ndarray | None = None
     recorded: list[dict] = [{}] * int(np.prod(lead))
-    for idx, y, params in iter_planes(model, info, image, keep_range=keep_range, **kw):
+    for idx, k, y, params in iter_planes(model, info, image, keep_range=keep_range, **kw):
         if not lead:  # a single 2-D plane: no second image-size buffer
             out = y
         else:
             if out is None:
                 out = np.empty(lead + y.shape, y.dtype)
             out[idx] = y
-        recorded[int(np.ravel_multi_index(idx, lead)) if lead else 0] = params.model_dump()
+        recorded[k] = params.model_dump()
     assert out is not None
     if info.in_channels > 1:
         out = np.moveaxis(out, -3, image.axes.index("C"))
@@ -214,10 +214,10 @@ def predict_stack_file(
     reserve = dict(meta, norm_params=recorded_params([NormParams().model_dump()] * len(recorded)), **tail)
 
     def planes() -> Iterator[np.ndarray]:
-        for idx, y, params in iter_planes(model, info, image, keep_range=keep_range, tile=tile,
-                                          overlap=overlap, tta=tta, on_tile=on_tile,
-                                          precision=precision):
-            recorded[int(np.ravel_multi_index(idx, lead)) if lead else 0] = params.model_dump()
+        for _, k, y, params in iter_planes(model, info, image, keep_range=keep_range, tile=tile,
+                                           overlap=overlap, tta=tta, on_tile=on_tile,
+                                           precision=precision):
+            recorded[k] = params.model_dump()
             yield y
             del y
 
