@@ -245,11 +245,10 @@ def run_training(cfg: TrainConfig, data: TrainingData, *, progress: bool = True)
                 if stopped:
                     bar.note(f"early stopping: no improvement in {patience} validations")
                     break
-            elif cfg.checkpoint_every and done % cfg.checkpoint_every == 0:
+            scheduled = bool(cfg.checkpoint_every) and done % cfg.checkpoint_every == 0
+            if not is_val and (scheduled or stop.requested):  # a validation has just saved it
                 save_resume(done)
             if stop.requested:
-                if not is_val:
-                    save_resume(done)
                 bar.note(f"interrupted after step {done}; resume state saved: continue with "
                          f"`microsr train --out {out} --resume`", always=rank0)
                 raise KeyboardInterrupt
