@@ -144,30 +144,41 @@ def score(pred: Path, data: Path, out: Path) -> dict:
             "bicubic": {k: s["baseline"][k] for k in ("psnr", "ssim", "ms_ssim")}}
 
 
-def train_microsr(model: str, data: Path, work: Path, b: dict) -> dict:
-    from microsr.engine import make_config, train
+def predict_and_score(data: Path, work: Path, weights: str = "best", suffix: str = "") -> dict:
+    """Predict the held-out LR images with ``work/run``'s ``weights`` and score them.
+
+    Parsing maps of the held-out images are given to models whose prediction takes one.
+    """
     from microsr.inference.model_io import load_model_folder
     from microsr.inference.predict import predict_path
+
+    run, pred = work / "run", work / f"pred{suffix}"
+    test_masks = data / "test" / "mask" if load_model_folder(run)[1].needs_mask else None
+    predict_path(run, data / "test" / "lr", pred, masks=test_masks, weights=weights, progress=False)
+    return score(pred, data, work / f"eval{suffix}")
+
+
+def train_microsr(model: str, data: Path, work: Path, b: dict) -> dict:
+    from microsr.engine import make_config, train
     from microsr.models import count_parameters, create_model, get_spec
 
     masks = data / "train" / "mask" if get_spec(model).needs_mask else None
+    options = b["model_options"].get(model, {})
     cfg = make_config({
         "out": str(work / "run"), "scale": 2,
-        "model": {"name": model, "tiny": b["tiny"], "options": b["model_options"].get(model, {})},
+        "model": {"name": model, "tiny": b["tiny"], "options": options},
         "data": {"lr_dir": str(data / "train" / "lr"), "hr_dir": str(data / "train" / "hr"),
-                 "mask_dir": None if masks is None else str(masks), "patch_size": b["patch"], "batch_size": b["batch"], "val_fraction": 0.1, "val_crop": b["val_crop"]},
+                 "mask_dir": None if masks is None else str(masks), "patch_size": b["patch"],
+                 "batch_size": b["batch"], "val_fraction": 0.1, "val_crop": b["val_crop"]},
         "optimizer": {"lr": b["lr"]}, "schedule": {"name": b["schedule"]}, "steps": b["steps"],
         "val_every": max(b["steps"] // 3, 1), "log_every": max(b["steps"] // 20, 1), "monitor": "psnr",
         "seed": 0, "num_threads": b["threads"],
     })
     t0 = time.perf_counter()
-    run = train(cfg, progress=False)
+    train(cfg, progress=False)
     train_s = time.perf_counter() - t0
-    test_masks = data / "test" / "mask" if load_model_folder(run)[1].needs_mask else None
-    predict_path(run, data / "test" / "lr", work / "pred", masks=test_masks, progress=False)
-    params = count_parameters(create_model(model, scale=2, tiny=b["tiny"], **b["model_options"].get(model, {})))
-    return {"params": params, "train_s": train_s, "options": b["model_options"].get(model, {}),
-            **score(work / "pred", data, work / "eval")}
+    params = count_parameters(create_model(model, scale=2, tiny=b["tiny"], **options))
+    return {"params": params, "train_s": train_s, "options": options, **predict_and_score(data, work)}
 
 
 def score_last(data: Path, work: Path) -> dict:
@@ -176,16 +187,10 @@ def score_last(data: Path, work: Path) -> dict:
     The best checkpoint is chosen on the validation image at ``val_every`` steps; CARE's single
     epoch ends with its last weights. Cached in ``result_last.json`` beside ``result.json``.
     """
-    from microsr.inference.model_io import load_model_folder
-    from microsr.inference.predict import predict_path
-
     done = work / "result_last.json"
     if done.exists():
         return json.loads(done.read_text())
-    run = work / "run"
-    test_masks = data / "test" / "mask" if load_model_folder(run)[1].needs_mask else None
-    predict_path(run, data / "test" / "lr", work / "pred_last", masks=test_masks, weights="last", progress=False)
-    s = score(work / "pred_last", data, work / "eval_last")
+    s = predict_and_score(data, work, weights="last", suffix="_last")
     res = {f"{k}_last": s[k] for k in ("psnr", "ssim", "ms_ssim")}
     done.write_text(json.dumps(res))
     return res
