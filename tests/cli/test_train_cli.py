@@ -156,3 +156,39 @@ def test_each_training_file_is_read_once(pairs, tmp_path, monkeypatch):
         monkeypatch.setattr(module, "read_image", lambda p, **kw: seen.append(p.name) or real(p, **kw))
     assert main(_base(pairs, tmp_path / "run", "--steps", "1")) == 0
     assert sorted(seen) == sorted(["p0.tif", "p1.tif", "p2.tif"] * 2)  # LR + HR of 3 pairs, once each
+
+
+def test_separate_validation_folders(pairs, tmp_path, capsys):
+    """--val-lr/--val-hr: every --lr image trains, the others validate; resume keeps them."""
+    lr, hr = pairs
+    rng = np.random.default_rng(1)
+    for name in ("vlr", "vhr"):
+        (tmp_path / name).mkdir()
+    for i in range(3):
+        v = rng.random((32, 32))
+        write_image(tmp_path / "vhr" / f"v{i}.tif", (v * 4000).astype(np.uint16))
+        write_image(tmp_path / "vlr" / f"v{i}.tif", (v.reshape(16, 2, 16, 2).mean(axis=(1, 3)) * 4000).astype(np.uint16))
+    run = tmp_path / "run"
+    args = _base(pairs, run, "--steps", "2", "--val-lr", str(tmp_path / "vlr"), "--val-hr", str(tmp_path / "vhr"))
+    assert main(args) == 0
+    assert "warning: only" not in capsys.readouterr().err  # 3 validation images
+    doc = json.loads((run / "model.json").read_text())
+    assert doc["data"]["train_images"] == 3 and doc["data"]["val_images"] == 3
+    assert doc["data"]["val_source"] == "folders"
+    assert "val_fraction: 0.0" in (run / "config.yaml").read_text()
+    assert main(["train", "--out", str(run), "--resume", "--steps", "3", "--quiet"]) == 0
+    assert json.loads((run / "model.json").read_text())["data"]["val_images"] == 3
+
+
+@pytest.mark.parametrize("extra,message", [
+    (["--val-lr", "{lr}"], "needs both val_lr_dir and val_hr_dir"),
+    (["--val-lr", "{lr}", "--val-hr", "{hr}"], "the validation folder is the training folder"),
+    (["--val-lr", "{tmp}/nope", "--val-hr", "{hr}"], "folder not found"),
+])
+def test_bad_validation_folders(pairs, tmp_path, capsys, extra, message):
+    lr, hr = pairs
+    extra = [e.format(lr=lr, hr=hr, tmp=tmp_path) for e in extra]
+    assert main(_base(pairs, tmp_path / "run", "--steps", "1", *extra)) == 2
+    err = capsys.readouterr().err.strip()
+    assert message in err and len(err.splitlines()) == 1
+    assert not (tmp_path / "run").exists()

@@ -57,3 +57,17 @@ def test_bad_yaml_files(tmp_path):
     bad.write_text("- a list\n")
     with pytest.raises(InputError, match="mapping"):
         load_config(bad)
+
+
+def test_validation_folders_exclude_val_fraction_and_need_masks_on_both_sides():
+    from microsr.engine.config import make_config
+
+    base = {"out": "r", "model": {"name": "vdsr"}}
+    data = {"lr_dir": "a", "hr_dir": "b", "val_lr_dir": "c", "val_hr_dir": "d"}
+    assert make_config({**base, "data": data}).data.val_fraction == 0.0
+    with pytest.raises(ConfigError, match="either val_fraction or validation folders"):
+        make_config({**base, "data": {**data, "val_fraction": 0.2}})
+    with pytest.raises(ConfigError, match="masks for both training and validation"):
+        make_config({**base, "data": {**data, "mask_dir": "m"}})
+    with pytest.raises(ConfigError, match="val_mask_dir needs val_lr_dir"):
+        make_config({**base, "data": {"lr_dir": "a", "hr_dir": "b", "val_mask_dir": "m"}})

@@ -91,3 +91,18 @@ def test_mask_model_from_files(tmp_path):
                        "steps": 2, "device": "cpu", "num_threads": 1})
     run = train(cfg, progress=False)
     assert (run / "weights/best.safetensors").is_file()
+
+
+def test_mask_model_with_separate_validation_folders(tmp_path):
+    lr, hr = make_pairs(tmp_path / "t", n=2, size=32, masks=True)
+    vlr, vhr = make_pairs(tmp_path / "v", n=1, size=32, seed=1, masks=True)
+    cfg = make_config({"out": str(tmp_path / "run"), "model": {"name": "geometry-prior", "tiny": True},
+                       "data": {"lr_dir": str(lr), "hr_dir": str(hr), "mask_dir": str(tmp_path / "t/mask"),
+                                "val_lr_dir": str(vlr), "val_hr_dir": str(vhr),
+                                "val_mask_dir": str(tmp_path / "v/mask"), "patch_size": 8, "batch_size": 2},
+                       "steps": 2, "device": "cpu", "num_threads": 1})
+    data = prepare_data(cfg)
+    assert data.summary["train_images"] == 2 and data.summary["val_images"] == 1
+    assert "mask" in data.val_batches[0] and data.val_batches[0]["mask"] is not None
+    run = train(cfg, progress=False)
+    assert json.loads((run / "model.json").read_text())["validation"]["step"] == 2

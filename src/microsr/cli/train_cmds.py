@@ -19,6 +19,7 @@ from microsr.errors import ConfigError, InputError
 def _overrides(**flags: Any) -> dict[str, Any]:
     """CLI flags as dotted config keys; flags that were not given (None) are left out."""
     keys = {"lr": "data.lr_dir", "hr": "data.hr_dir", "mask": "data.mask_dir", "model": "model.name",
+            "val_lr": "data.val_lr_dir", "val_hr": "data.val_hr_dir", "val_mask": "data.val_mask_dir",
             "batch_size": "data.batch_size", "patch_size": "data.patch_size",
             "learning_rate": "optimizer.lr", "tiny": "model.tiny",
             "bicubic_residual": "model.options.bicubic_residual"}
@@ -45,6 +46,10 @@ def train(
     init_from: Annotated[Optional[Path], typer.Option(
         "--init-from", help="Start from the best weights of this earlier run (fine-tuning).")] = None,
     mask: Annotated[Optional[Path], typer.Option("--mask", help="Folder of parsing masks (geometry prior, SFTGAN).")] = None,
+    val_lr: Annotated[Optional[Path], typer.Option(
+        "--val-lr", help="Folder of LR validation images (with --val-hr; then every --lr image trains).")] = None,
+    val_hr: Annotated[Optional[Path], typer.Option("--val-hr", help="Folder of matching HR validation images.")] = None,
+    val_mask: Annotated[Optional[Path], typer.Option("--val-mask", help="Parsing masks of the validation images.")] = None,
     tiny: Annotated[bool, typer.Option("--tiny", help="Small version of the architecture (tests, CPU demos).")] = False,
     bicubic_residual: Annotated[bool, typer.Option(
         "--bicubic-residual", help="Add the bicubic-upsampled input to the output, so the network learns "
@@ -74,8 +79,9 @@ def train(
     cfg = load_config(config, _overrides(
         out=out, lr=lr, hr=hr, model=model, scale=scale, steps=steps, epochs=epochs,
         batch_size=batch_size, patch_size=patch_size, resume=True if resume else False,
-        init_from=init_from, mask=mask, tiny=True if tiny else None,
-        bicubic_residual=True if bicubic_residual else None, seed=seed, val_every=val_every, checkpoint_every=checkpoint_every,
+        init_from=init_from, mask=mask, val_lr=val_lr, val_hr=val_hr, val_mask=val_mask,
+        tiny=True if tiny else None, bicubic_residual=True if bicubic_residual else None, seed=seed,
+        val_every=val_every, checkpoint_every=checkpoint_every,
         loss=loss, learning_rate=learning_rate, device=device, num_threads=num_threads))
     run = run_train(cfg, progress=not quiet)
     if int(os.environ.get("RANK", os.environ.get("SLURM_PROCID", "0"))) != 0:

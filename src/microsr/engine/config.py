@@ -44,6 +44,27 @@ class DataSection(BaseModel):
     percentile_jitter: bool = False
     foreground_threshold: float | None = Field(0.2, ge=0.0, lt=1.0)
     val_crop: int | None = Field(256, gt=0)
+    val_lr_dir: PathField | None = None
+    val_hr_dir: PathField | None = None
+    val_mask_dir: PathField | None = None
+
+    @model_validator(mode="after")
+    def _validation_folders(self) -> "DataSection":
+        given = self.val_lr_dir is not None, self.val_hr_dir is not None
+        if any(given) and not all(given):
+            raise ValueError("a validation folder needs both val_lr_dir and val_hr_dir")
+        if not any(given):
+            if self.val_mask_dir is not None:
+                raise ValueError("val_mask_dir needs val_lr_dir and val_hr_dir")
+            return self
+        if "val_fraction" in self.model_fields_set and self.val_fraction > 0:
+            raise ValueError("give either val_fraction or validation folders (val_lr_dir, val_hr_dir), "
+                             "not both")
+        if (self.mask_dir is None) != (self.val_mask_dir is None):
+            raise ValueError("give masks for both training and validation images (mask_dir and "
+                             "val_mask_dir) or for neither")
+        self.val_fraction = 0.0  # every training image trains; written so to config.yaml (resume)
+        return self
 
 
 class OptimizerSection(BaseModel):

@@ -1,7 +1,8 @@
 """From the config's folders to what the loop consumes: a patch batcher and validation batches.
 
 Pairs are found (``find_pairs``), split by whole image (``split_by_image``, seeded by
-``config.seed``), normalised (``load_pair_arrays`` with ``data.normalization``; LR and HR of a pair
+``config.seed``) unless separate validation folders are given (``data.val_lr_dir`` /
+``data.val_hr_dir``: then every training image trains), normalised (``load_pair_arrays`` with ``data.normalization``; LR and HR of a pair
 independently) and cut into patches by ``PatchBatcher``, whose ``batch(i)`` is a pure function of
 ``(seed, i)``. Validation images are centre-cropped to ``data.val_crop`` LR px (see
 :mod:`microsr.engine.validate`).
@@ -62,6 +63,21 @@ def epoch_steps(shapes: list[tuple[int, int]], patch: int, batch_size: int) -> i
     return max(1, math.ceil(tiles / batch_size))
 
 
+def _validation_pairs(d, scale: int) -> list:
+    """Pairs of the separate validation folders; never the training files themselves."""
+    from microsr.data.pairs import find_pairs
+
+    for train_dir, val_dir in ((d.lr_dir, d.val_lr_dir), (d.hr_dir, d.val_hr_dir)):
+        if Path(train_dir).resolve() == Path(val_dir).resolve():
+            raise InputError(val_dir, "the validation folder is the training folder: validation images "
+                             "must not train (give other folders, or use val_fraction instead)")
+    pairs = find_pairs(d.val_lr_dir, d.val_hr_dir, scale=scale, mask_dir=d.val_mask_dir, check_shapes=False)
+    if not pairs:
+        raise InputError(d.val_lr_dir, f"no LR/HR validation pairs with matching names in {d.val_lr_dir} "
+                         f"and {d.val_hr_dir}")
+    return pairs
+
+
 def prepare_data(cfg: TrainConfig) -> TrainingData:
     """Read, split and normalise the pairs of ``cfg.data``; build the batcher and validation batches.
 
@@ -86,14 +102,17 @@ def prepare_data(cfg: TrainConfig) -> TrainingData:
     if spec.needs_mask and d.mask_dir is None:
         raise InputError(None, f"model {cfg.model.name!r} needs a parsing mask per image for training: "
                          "give --mask DIR (label images 0 background, 1 cytoplasm, 2 nucleus)")
-    for folder in (d.lr_dir, d.hr_dir, d.mask_dir):
+    for folder in (d.lr_dir, d.hr_dir, d.mask_dir, d.val_lr_dir, d.val_hr_dir, d.val_mask_dir):
         if folder is not None and not Path(folder).is_dir():
             raise InputError(folder, "folder not found")
     # shapes are checked by load_pair_arrays as each pair is read, so each file is read once, not twice
     pairs = find_pairs(d.lr_dir, d.hr_dir, scale=cfg.scale, mask_dir=d.mask_dir, check_shapes=False)
     if not pairs:
         raise InputError(d.lr_dir, f"no LR/HR image pairs with matching names in {d.lr_dir} and {d.hr_dir}")
-    train_pairs, val_pairs = split_by_image(pairs, val_fraction=d.val_fraction, seed=cfg.seed)
+    if d.val_lr_dir is None:
+        train_pairs, val_pairs = split_by_image(pairs, val_fraction=d.val_fraction, seed=cfg.seed)
+    else:
+        train_pairs, val_pairs = pairs, _validation_pairs(d, cfg.scale)
     jitter = np.random.default_rng([cfg.seed, 7]) if d.percentile_jitter else None
     train_items = load_pair_arrays(train_pairs, d.normalization, scale=cfg.scale, percentile_rng=jitter)
     val_items = load_pair_arrays(val_pairs, d.normalization, scale=cfg.scale) if val_pairs else []
@@ -110,6 +129,7 @@ def prepare_data(cfg: TrainConfig) -> TrainingData:
                "patch_size": d.patch_size, "batch_size": d.batch_size,
                "lr_dir": str(Path(d.lr_dir).resolve()), "hr_dir": str(Path(d.hr_dir).resolve()),
                "mask_dir": None if d.mask_dir is None else str(Path(d.mask_dir).resolve()),
-               "val_crop": d.val_crop, "epoch_steps": epoch_steps(shapes, d.patch_size, d.batch_size)}
+               "val_crop": d.val_crop, "val_source": "split" if d.val_lr_dir is None else "folders",
+               "epoch_steps": epoch_steps(shapes, d.patch_size, d.batch_size)}
     return TrainingData(batcher=batcher, val_batches=val_batches, epoch_steps=summary["epoch_steps"],
                         has_masks=d.mask_dir is not None, summary=summary)
