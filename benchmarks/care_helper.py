@@ -10,7 +10,8 @@ Runs inside the CSBDeep virtual environment (never imported by microsr)::
 grid by the caller with microsr's bicubic, so CARE and microsr see the same pairs). Images are
 percentile-normalised (1, 99.8) like CSBDeep's examples; ``--patch`` x ``--patch`` HR-grid patches
 are sampled at random (about ``steps * batch`` of them, so that CARE, like microsr's sampler, sees
-mostly fresh patches; 16 more for validation); the upsampling-free CARE U-Net (depth 2, 32 first filters, kernel 5: the
+mostly fresh patches; 16 more for validation, from ``DATA/val/{up,hr}`` when that exists, else from the
+training images); the upsampling-free CARE U-Net (depth 2, 32 first filters, kernel 5: the
 CSBDeep defaults) trains for ``--steps`` steps of ``--batch`` patches; the held-out images are
 predicted with ``predict(..., n_tiles=(1, 1))`` and written as float32 TIFFs to ``OUT/pred``. A
 JSON line with parameters and training time is printed last.
@@ -54,26 +55,37 @@ def main() -> None:
     from csbdeep.models import CARE, Config
 
     data, out = Path(a.data), Path(a.out)
-    names = sorted(f.name for f in (data / "train" / "up").glob("*.tif"))
-    xs = [percentile_norm(tifffile.imread(data / "train" / "up" / n).astype(np.float32)) for n in names]
-    ys = [percentile_norm(tifffile.imread(data / "train" / "hr" / n).astype(np.float32)) for n in names]
+
+    def load(split):
+        names = sorted(f.name for f in (data / split / "up").glob("*.tif"))
+        return ([percentile_norm(tifffile.imread(data / split / "up" / n).astype(np.float32)) for n in names],
+                [percentile_norm(tifffile.imread(data / split / "hr" / n).astype(np.float32)) for n in names])
+
+    def patches(xs, ys, n, rng):
+        X, Y = [], []
+        for _ in range(n):
+            k = rng.integers(len(xs))
+            h, w = xs[k].shape
+            i, j = rng.integers(0, h - a.patch + 1), rng.integers(0, w - a.patch + 1)
+            X.append(xs[k][i:i + a.patch, j:j + a.patch])
+            Y.append(ys[k][i:i + a.patch, j:j + a.patch])
+        return np.stack(X)[..., None], np.stack(Y)[..., None]
+
     rng = np.random.default_rng(0)
     n_val = max(a.batch, 16)
-    n_patches = max(a.steps * a.batch, 128) + n_val  # about one fresh patch per training sample
-    X, Y = [], []
-    for _ in range(n_patches):
-        k = rng.integers(len(xs))
-        h, w = xs[k].shape
-        i, j = rng.integers(0, h - a.patch + 1), rng.integers(0, w - a.patch + 1)
-        X.append(xs[k][i:i + a.patch, j:j + a.patch])
-        Y.append(ys[k][i:i + a.patch, j:j + a.patch])
-    X, Y = np.stack(X)[..., None], np.stack(Y)[..., None]
+    n_train = max(a.steps * a.batch, 128)  # about one fresh patch per training sample
+    if (data / "val" / "up").is_dir():  # separate validation images: every training image trains
+        X, Y = patches(*load("train"), n_train, rng)
+        X_val, Y_val = patches(*load("val"), n_val, rng)
+    else:  # validation patches drawn from the training images
+        X, Y = patches(*load("train"), n_train + n_val, rng)
+        (X_val, X), (Y_val, Y) = (X[:n_val], X[n_val:]), (Y[:n_val], Y[n_val:])
     config = Config("YXC", n_channel_in=1, n_channel_out=1, train_steps_per_epoch=a.steps, train_epochs=1,
                     train_batch_size=a.batch, train_learning_rate=a.lr, train_tensorboard=False)
     model = CARE(config, "care", basedir=str(out))
     params = int(model.keras_model.count_params())
     t0 = time.perf_counter()
-    model.train(X[n_val:], Y[n_val:], validation_data=(X[:n_val], Y[:n_val]))
+    model.train(X, Y, validation_data=(X_val, Y_val))
     train_s = time.perf_counter() - t0
     (out / "pred").mkdir(parents=True, exist_ok=True)
     t1 = time.perf_counter()
@@ -82,7 +94,7 @@ def main() -> None:
         tifffile.imwrite(out / "pred" / f.name, model.predict(x, "YX", n_tiles=(1, 1)).astype(np.float32))
     print(json.dumps({"params": params, "train_s": train_s, "predict_s": time.perf_counter() - t1,
                       "steps": a.steps, "batch": a.batch, "patch_hr": a.patch,
-                      "lr": a.lr, "train_patches": int(len(X) - n_val)}))
+                      "lr": a.lr, "train_patches": int(len(X)), "val_patches": int(len(X_val))}))
 
 
 if __name__ == "__main__":

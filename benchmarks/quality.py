@@ -46,7 +46,6 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -55,77 +54,17 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import VENVS, machine, print_table, run_child, write_json  # noqa: E402
+from _quality_data import STRUCTURES, make_dataset  # noqa: E402
 
-ROOT = Path(__file__).resolve().parent.parent
-STRUCTURES = ["ccps", "microtubules", "er", "f-actin"]
 BUDGETS = {  # steps, LR patch, batch, learning rate, tiny presets, train/test images, HR size
-    "smoke": dict(steps=10, patch=32, batch=4, lr=1e-3, tiny=True, n_train=4, n_test=1, size=128),
-    "small": dict(steps=300, patch=32, batch=8, lr=1e-3, tiny=True, n_train=12, n_test=3, size=192),
+    "smoke": dict(steps=10, patch=32, batch=4, lr=1e-3, tiny=True, n_train=4, n_val=1, n_test=1, size=128),
+    "small": dict(steps=300, patch=32, batch=8, lr=1e-3, tiny=True, n_train=12, n_val=3, n_test=3, size=192),
     # default-size microsr models next to CARE's default U-Net (0.92 M): same steps, batch, patch,
     # pairs and learning rate (CSBDeep's default Adam 4e-4) for microsr and CARE; sized for ~20 min
     # of 2-core CPU time for two data sets x (srcnn, edsr-baseline, dfcan, CARE)
-    "medium": dict(steps=150, patch=32, batch=8, lr=4e-4, tiny=False, n_train=12, n_test=3, size=192),
-    "full": dict(steps=20000, patch=64, batch=16, lr=1e-4, tiny=False, n_train=60, n_test=10, size=512),
+    "medium": dict(steps=150, patch=32, batch=8, lr=4e-4, tiny=False, n_train=12, n_val=3, n_test=3, size=192),
+    "full": dict(steps=20000, patch=64, batch=16, lr=1e-4, tiny=False, n_train=60, n_val=10, n_test=10, size=512),
 }
-TEST_SEED = 100_000
-
-
-def make_sim(folder: Path, structure: str, photons: float, b: dict) -> None:
-    from microsr.data.simulate import SimConfig, simulate_pair
-    from microsr.io import write_image
-
-    px = SimConfig().hr_pixel_nm / 1000.0
-    for split, n, seed in (("train", b["n_train"], 0), ("test", b["n_test"], TEST_SEED)):
-        for i in range(n):
-            lr, hr = simulate_pair(structure, size=b["size"], scale=2, photons=photons, seed=seed + i)
-            write_image(folder / split / "lr" / f"{i:04d}.tif", lr, "YX", 2 * px, dtype="uint16")
-            write_image(folder / split / "hr" / f"{i:04d}.tif", hr, "YX", px, dtype="uint16")
-
-
-def make_cells(folder: Path, photons: float, b: dict) -> None:
-    from microsr.data.cells import simulate_cell_pair
-    from microsr.io import write_image
-
-    for split, n, seed in (("train", b["n_train"], 0), ("test", b["n_test"], TEST_SEED)):
-        for i in range(n):
-            lr, hr, mask = simulate_cell_pair(size=b["size"], scale=2, photons=photons, seed=seed + i)
-            write_image(folder / split / "lr" / f"{i:04d}.tif", lr, "YX", dtype="uint16")
-            write_image(folder / split / "hr" / f"{i:04d}.tif", hr, "YX", dtype="uint16")
-            write_image(folder / split / "mask" / f"{i:04d}.tif", mask, "YX", dtype="uint8")
-
-
-def make_real(folder: Path) -> None:
-    """128 px crops of tests/data/real, degraded with ``microsr degrade``; crop 0 of each is test."""
-    import tifffile
-
-    from microsr.io import write_image
-
-    hr_only = folder / "hr_only"
-    for name in ("nuclei2d.tif", "celegans_airyscan.tif"):
-        img = tifffile.imread(ROOT / "tests" / "data" / "real" / name).astype(np.float32)
-        for k, (i, j) in enumerate([(0, 0), (0, 128), (128, 0), (128, 128)]):
-            write_image(hr_only / f"{Path(name).stem}_{k}.tif", img[i:i + 128, j:j + 128], "YX", dtype="float32")
-    subprocess.run(["microsr", "degrade", "--hr", str(hr_only), "--scale", "2", "--photons", "200",
-                    "--out", str(folder / "all"), "--quiet"], check=True)
-    for f in sorted((folder / "all" / "lr").glob("*.tif")):
-        split = "test" if f.stem.endswith("_0") else "train"
-        for kind in ("lr", "hr"):
-            (folder / split / kind).mkdir(parents=True, exist_ok=True)
-            shutil.copy(folder / "all" / kind / f.name, folder / split / kind / f.name)
-
-
-def make_dataset(folder: Path, name: str, b: dict) -> None:
-    if (folder / "test" / "hr").exists():
-        return
-    if name == "real":
-        make_real(folder)
-    elif name.startswith("sim-leukocytes-p"):
-        make_cells(folder, float(name[len("sim-leukocytes-p"):]), b)
-    else:
-        structure, photons = name[len("sim-"):name.rindex("-p")], float(name[name.rindex("-p") + 2:])
-        make_sim(folder, structure, photons, b)
-
-
 def resolution_px(pred_dir: Path) -> float | None:
     """Mean decorrelation resolution (HR px) of the images in ``pred_dir``."""
     from microsr.evaluation.resolution import decorrelation
@@ -162,14 +101,19 @@ def train_microsr(model: str, data: Path, work: Path, b: dict) -> dict:
     from microsr.engine import make_config, train
     from microsr.models import count_parameters, create_model, get_spec
 
-    masks = data / "train" / "mask" if get_spec(model).needs_mask else None
+    def folder(split: str, kind: str) -> str | None:
+        return str(data / split / kind) if kind != "mask" or get_spec(model).needs_mask else None
+
     options = b["model_options"].get(model, {})
+    folders = {"lr_dir": folder("train", "lr"), "hr_dir": folder("train", "hr"), "mask_dir": folder("train", "mask")}
+    if (data / "val").is_dir():  # separate validation pairs (--val-split): every training image trains
+        folders.update(val_lr_dir=folder("val", "lr"), val_hr_dir=folder("val", "hr"), val_mask_dir=folder("val", "mask"))
+    else:  # one training image is held out for validation
+        folders["val_fraction"] = 0.1
     cfg = make_config({
         "out": str(work / "run"), "scale": 2,
         "model": {"name": model, "tiny": b["tiny"], "options": options},
-        "data": {"lr_dir": str(data / "train" / "lr"), "hr_dir": str(data / "train" / "hr"),
-                 "mask_dir": None if masks is None else str(masks), "patch_size": b["patch"],
-                 "batch_size": b["batch"], "val_fraction": 0.1, "val_crop": b["val_crop"]},
+        "data": {**folders, "patch_size": b["patch"], "batch_size": b["batch"], "val_crop": b["val_crop"]},
         "optimizer": {"lr": b["lr"]}, "schedule": {"name": b["schedule"]}, "steps": b["steps"],
         "val_every": max(b["steps"] // 3, 1), "log_every": max(b["steps"] // 20, 1), "monitor": "psnr",
         "seed": 0, "num_threads": b["threads"],
@@ -204,11 +148,11 @@ def train_care(data: Path, work: Path, b: dict) -> dict:
     python = VENVS / "csbdeep" / "bin" / "python"
     if not python.exists():
         return {"error": f"{python} missing (see benchmarks/care_helper.py)"}
-    for split in ("train", "test"):
+    for split in ("train", "test", "val"):
         for f in sorted((data / split / "lr").glob("*.tif")):
             up = bicubic_baseline(read_image(f).array.astype(np.float32), 2)
             write_image(work / "data" / split / "up" / f.name, up, "YX", dtype="float32")
-        if split == "train":
+        if split != "test" and (data / split).is_dir():
             shutil.copytree(data / split / "hr", work / "data" / split / "hr", dirs_exist_ok=True)
     res = run_child([str(Path(__file__).parent / "care_helper.py"), "--data", str(work / "data"),
                      "--out", str(work), "--steps", str(b["steps"]), "--batch", str(b["batch"]),
@@ -240,6 +184,11 @@ def main() -> None:
     p.add_argument("--whole-val", action="store_true",
                    help="validate (and pick the best checkpoint) on whole validation images instead of "
                         "a 64 px LR centre crop (own --work subfolder)")
+    p.add_argument("--val-split", action="store_true",
+                   help="separate validation pairs (3 per medium data set): microsr validates on them and "
+                        "trains on every training image, CARE trains on the same images and validates on "
+                        "them (default: microsr holds one training image out, CARE trains on all; own "
+                        "--work subfolder)")
     p.add_argument("--also-last", action="store_true",
                    help="also score microsr's last weights (psnr_last, ...; reuses finished runs)")
     p.add_argument("--out-name", default=None, help="results/<name>.json (default quality_<budget>)")
@@ -262,12 +211,13 @@ def main() -> None:
     datasets = a.datasets or [f"sim-{s}-p{int(ph)}" for ph in a.photons for s in STRUCTURES] + ["real"]
     work = Path(a.work) / (a.budget + (f"-{a.steps}steps" if a.steps else "")
                            + (f"-{a.schedule}" if a.schedule != "cosine" else "")
-                           + ("-bicres" if a.bicubic_residual else "") + ("-wholeval" if a.whole_val else ""))
+                           + ("-bicres" if a.bicubic_residual else "") + ("-wholeval" if a.whole_val else "")
+                           + ("-valsplit" if a.val_split else ""))
     rows = []
     t_start = time.perf_counter()
     for ds in datasets:
         data = work / "data" / ds
-        make_dataset(data, ds, b)
+        make_dataset(data, ds, b, val=a.val_split)
         has_masks = (data / "train" / "mask").is_dir()  # mask-guided models only where there are maps
         entries = [(m, "microsr") for m in models if has_masks or not get_spec(m).needs_mask]
         entries += [("care", "csbdeep")] if a.care else []
