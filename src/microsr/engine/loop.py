@@ -115,7 +115,8 @@ def run_training(cfg: TrainConfig, data: TrainingData, *, progress: bool = True)
     n_val = data.summary.get("val_images", len(data.val_batches))
     if rank0 and 0 < n_val < 3:  # measured: one image picked a worse checkpoint (docs/benchmarks.md)
         warnings.warn(f"only {n_val} validation image(s): the best weights are chosen on very little "
-                      "data; compare with `microsr predict --weights last`", UserWarning, stacklevel=2)
+                      "data; give more (--val-lr/--val-hr, or a larger val_fraction) or compare with "
+                      "`microsr predict --weights last`", UserWarning, stacklevel=2)
     epoch = max(1, math.ceil(data.epoch_steps / fabric.world_size))  # W processes share an epoch
     total = cfg.steps or (cfg.epochs or 10) * epoch
     val_every = min(cfg.val_every or epoch, total)
