@@ -45,13 +45,14 @@ def main() -> None:
     p.add_argument("--patch", type=int, default=64)
     p.add_argument("--lr", type=float, default=4e-4, help="Adam learning rate (CSBDeep's default 4e-4)")
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--seed", type=int, default=0, help="seed of TensorFlow and of the patch draw")
     a = p.parse_args()
 
     import tensorflow as tf
 
     tf.config.threading.set_intra_op_parallelism_threads(a.threads)
     tf.config.threading.set_inter_op_parallelism_threads(1)
-    tf.keras.utils.set_random_seed(0)
+    tf.keras.utils.set_random_seed(a.seed)
     from csbdeep.models import CARE, Config
 
     data, out = Path(a.data), Path(a.out)
@@ -71,7 +72,7 @@ def main() -> None:
             Y.append(ys[k][i:i + a.patch, j:j + a.patch])
         return np.stack(X)[..., None], np.stack(Y)[..., None]
 
-    rng = np.random.default_rng(0)
+    rng = np.random.default_rng(a.seed)
     n_val = max(a.batch, 16)
     n_train = max(a.steps * a.batch, 128)  # about one fresh patch per training sample
     if (data / "val" / "up").is_dir():  # separate validation images: every training image trains
@@ -94,7 +95,7 @@ def main() -> None:
         tifffile.imwrite(out / "pred" / f.name, model.predict(x, "YX", n_tiles=(1, 1)).astype(np.float32))
     print(json.dumps({"params": params, "train_s": train_s, "predict_s": time.perf_counter() - t1,
                       "steps": a.steps, "batch": a.batch, "patch_hr": a.patch,
-                      "lr": a.lr, "train_patches": int(len(X)), "val_patches": int(len(X_val))}))
+                      "lr": a.lr, "seed": a.seed, "train_patches": int(len(X)), "val_patches": int(len(X_val))}))
 
 
 if __name__ == "__main__":

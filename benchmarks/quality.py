@@ -116,7 +116,7 @@ def train_microsr(model: str, data: Path, work: Path, b: dict) -> dict:
         "data": {**folders, "patch_size": b["patch"], "batch_size": b["batch"], "val_crop": b["val_crop"]},
         "optimizer": {"lr": b["lr"]}, "schedule": {"name": b["schedule"]}, "steps": b["steps"],
         "val_every": max(b["steps"] // 3, 1), "log_every": max(b["steps"] // 20, 1), "monitor": "psnr",
-        "seed": 0, "num_threads": b["threads"],
+        "seed": b["seed"], "num_threads": b["threads"],
     })
     t0 = time.perf_counter()
     train(cfg, progress=False)
@@ -157,10 +157,52 @@ def train_care(data: Path, work: Path, b: dict) -> dict:
     res = run_child([str(Path(__file__).parent / "care_helper.py"), "--data", str(work / "data"),
                      "--out", str(work), "--steps", str(b["steps"]), "--batch", str(b["batch"]),
                      "--patch", str(2 * b["patch"]),
-                     "--lr", str(b["lr"]), "--threads", str(b["threads"])], python=str(python), timeout=7200)
+                     "--lr", str(b["lr"]), "--threads", str(b["threads"]), "--seed", str(b["seed"])],
+                    python=str(python), timeout=7200)
     if "error" in res:
         return res
     return {"params": res["params"], "train_s": res["train_s"], **score(work / "pred", data, work / "eval")}
+
+
+def run_one(model: str, impl: str, data: Path, run_dir: Path, b: dict, a: argparse.Namespace) -> dict:
+    """Train and score one (data set, model, seed), or reuse its ``result.json``."""
+    done = run_dir / "result.json"
+    if done.exists() and not a.fresh:  # finished in an earlier, interrupted invocation
+        res = json.loads(done.read_text())
+    elif a.cached_only:
+        return {"error": "not run (--cached-only)"}
+    else:
+        shutil.rmtree(run_dir, ignore_errors=True)
+        try:
+            res = train_care(data, run_dir, b) if impl == "csbdeep" else train_microsr(model, data, run_dir, b)
+            done.write_text(json.dumps(res))
+        except Exception as exc:  # noqa: BLE001 - one failing model must not end the benchmark
+            return {"error": f"{type(exc).__name__}: {str(exc)[:200]}"}
+    if a.also_last and impl == "microsr":
+        res.update(score_last(data, run_dir))
+    return res
+
+
+def seed_summary(rows: list[dict]) -> list[dict]:
+    """Per (data set, model): mean and sample standard deviation of PSNR and SSIM over seeds, and the
+    difference of the means to CARE's on the same data set."""
+    groups: dict[tuple[str, str], list[dict]] = {}
+    for r in rows:
+        if "error" not in r and r["model"] != "bicubic":
+            groups.setdefault((r["dataset"], r["model"]), []).append(r)
+    out = []
+    for (ds, model), rs in groups.items():
+        row = {"dataset": ds, "model": model, "n": len(rs)}
+        for k in ("psnr", "ssim"):
+            v = np.array([r[k] for r in rs])
+            row[f"{k}_mean"], row[f"{k}_sd"] = float(v.mean()), float(v.std(ddof=1)) if len(v) > 1 else None
+        out.append(row)
+    care = {r["dataset"]: r for r in out if r["model"] == "care"}
+    for r in out:
+        if r["dataset"] in care and r["model"] != "care":
+            for k in ("psnr", "ssim"):
+                r[f"{k}_vs_care"] = r[f"{k}_mean"] - care[r["dataset"]][f"{k}_mean"]
+    return out
 
 
 def main() -> None:
@@ -189,6 +231,9 @@ def main() -> None:
                         "trains on every training image, CARE trains on the same images and validates on "
                         "them (default: microsr holds one training image out, CARE trains on all; own "
                         "--work subfolder)")
+    p.add_argument("--seeds", nargs="+", type=int, default=[0],
+                   help="training seeds (microsr: initialisation and patches; CARE: TensorFlow and patch "
+                        "draw); with several, a table of means and standard deviations over seeds follows")
     p.add_argument("--also-last", action="store_true",
                    help="also score microsr's last weights (psnr_last, ...; reuses finished runs)")
     p.add_argument("--out-name", default=None, help="results/<name>.json (default quality_<budget>)")
@@ -222,35 +267,28 @@ def main() -> None:
         entries = [(m, "microsr") for m in models if has_masks or not get_spec(m).needs_mask]
         entries += [("care", "csbdeep")] if a.care else []
         bic = None
-        for model, impl in entries:
-            run_dir = work / "runs" / ds / model
-            done = run_dir / "result.json"
-            t0 = time.perf_counter()
-            if done.exists() and not a.fresh:  # finished in an earlier, interrupted invocation
-                res = json.loads(done.read_text())
-            elif a.cached_only:
-                res = {"error": "not run (--cached-only)"}
-            else:
-                shutil.rmtree(run_dir, ignore_errors=True)
-                try:
-                    res = train_care(data, run_dir, b) if impl == "csbdeep" else train_microsr(model, data, run_dir, b)
-                    done.write_text(json.dumps(res))
-                except Exception as exc:  # noqa: BLE001 - one failing model must not end the benchmark
-                    res = {"error": f"{type(exc).__name__}: {str(exc)[:200]}"}
-            if a.also_last and impl == "microsr" and "error" not in res:
-                res.update(score_last(data, run_dir))
-            bic = res.pop("bicubic", bic)
-            rows.append({"dataset": ds, "model": model, "impl": impl, **res})
-            print(f"  {ds} {model}: {time.perf_counter() - t0:.0f} s {json.dumps(rows[-1])}", file=sys.stderr, flush=True)
+        for seed in a.seeds:
+            for model, impl in entries:
+                run_dir = work / ("runs" if seed == 0 else f"runs-seed{seed}") / ds / model
+                res = run_one(model, impl, data, run_dir, {**b, "seed": seed}, a)
+                bic = res.pop("bicubic", bic)
+                rows.append({"dataset": ds, "model": model, "impl": impl, "seed": seed, **res})
+                print(f"  {ds} {model} seed {seed}: {json.dumps(rows[-1])}", file=sys.stderr, flush=True)
         if bic:
             rows.append({"dataset": ds, "model": "bicubic", "impl": "microsr", "params": 0, **bic})
     total = time.perf_counter() - t_start
     print(f"\nQuality, budget {a.budget} ({b['steps']} steps, LR patch {b['patch']}, batch {b['batch']}, "
           f"{'tiny presets' if b['tiny'] else 'full models'}); affine fit; total {total:.0f} s")
-    print_table(rows, ["dataset", "model", "params", "train_s", "psnr", "ssim", "ms_ssim", "resolution_px"]
+    print_table(rows, ["dataset", "model", "seed", "params", "train_s", "psnr", "ssim", "ms_ssim", "resolution_px"]
                 + (["psnr_last", "ssim_last", "ms_ssim_last"] if a.also_last else []) + ["error"])
+    summary = seed_summary(rows) if len(a.seeds) > 1 else []
+    if summary:
+        print(f"\nMean +- standard deviation over seeds {a.seeds}; 'vs CARE' = model mean - CARE mean")
+        print_table(summary, ["dataset", "model", "n", "psnr_mean", "psnr_sd", "ssim_mean", "ssim_sd",
+                              "psnr_vs_care", "ssim_vs_care"])
     write_json(a.out_name or f"quality_{a.budget}", {"machine": machine(), "budget": a.budget, "settings": b,
-                                       "args": vars(a), "total_seconds": total, "rows": rows})
+                                       "args": vars(a), "total_seconds": total, "rows": rows,
+                                       "seed_summary": summary})
 
 
 if __name__ == "__main__":
