@@ -36,9 +36,10 @@ Usage::
     python benchmarks/quality.py --budget medium --datasets real --models srcnn edsr-baseline dfcan \
         --care --threads 1 --out-name quality_medium_real    # one of two runs in parallel
     # the reference comparison (docs/benchmarks.md): constant learning rate, bicubic residual,
-    # all nine data sets, also scoring the last weights
-    python benchmarks/quality.py --budget medium --schedule none --bicubic-residual --also-last \
-        --models srcnn edsr-baseline dfcan --care --out-name quality_medium_bicres
+    # all nine data sets, separate validation pairs (same training images for microsr and CARE),
+    # three training seeds, then a table of means and standard deviations
+    python benchmarks/quality.py --budget medium --schedule none --bicubic-residual --val-split \
+        --models edsr-baseline dfcan --care --seeds 0 1 2 --out-name quality_medium_seeds
 """
 
 from __future__ import annotations
