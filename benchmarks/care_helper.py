@@ -15,6 +15,10 @@ training images); the upsampling-free CARE U-Net (depth 2, 32 first filters, ker
 CSBDeep defaults) trains for ``--steps`` steps of ``--batch`` patches; the held-out images are
 predicted with ``predict(..., n_tiles=(1, 1))`` and written as float32 TIFFs to ``OUT/pred``. A
 JSON line with parameters and training time is printed last.
+
+``--predict-only`` skips training and predicts with the network already in ``OUT/care`` (its best
+weights); ``--tta`` averages the predictions of the 8 rotations and mirrors of each input (undone
+before averaging), as ``microsr predict --tta`` does, and writes to ``OUT/pred_tta``.
 """
 
 from __future__ import annotations
@@ -36,6 +40,27 @@ def percentile_norm(x, lo=1.0, hi=99.8):
     return ((x - a) / max(b - a, 1e-12)).astype(np.float32)
 
 
+def dihedral(x, k):
+    """Transform ``k`` of 8 (0 = identity): rotate by k % 4 quarter turns, then mirror if k >= 4."""
+    x = np.rot90(x, k % 4)
+    return x[:, ::-1] if k >= 4 else x
+
+
+def undo_dihedral(y, k):
+    y = y[:, ::-1] if k >= 4 else y
+    return np.rot90(y, -(k % 4))
+
+
+def predict_folder(model, src: Path, dst: Path, tta: bool) -> None:
+    """Percentile-normalise each TIFF of ``src``, predict it whole and write float32 to ``dst``."""
+    dst.mkdir(parents=True, exist_ok=True)
+    for f in sorted(src.glob("*.tif")):
+        x = percentile_norm(tifffile.imread(f).astype(np.float32))
+        ks = range(8) if tta else (0,)
+        ys = [undo_dihedral(model.predict(np.ascontiguousarray(dihedral(x, k)), "YX", n_tiles=(1, 1)), k) for k in ks]
+        tifffile.imwrite(dst / f.name, np.mean(ys, axis=0).astype(np.float32))
+
+
 def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("--data", required=True)
@@ -46,6 +71,8 @@ def main() -> None:
     p.add_argument("--lr", type=float, default=4e-4, help="Adam learning rate (CSBDeep's default 4e-4)")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--seed", type=int, default=0, help="seed of TensorFlow and of the patch draw")
+    p.add_argument("--predict-only", action="store_true", help="no training: predict with OUT/care")
+    p.add_argument("--tta", action="store_true", help="average over the 8 rotations/mirrors")
     a = p.parse_args()
 
     import tensorflow as tf
@@ -72,6 +99,14 @@ def main() -> None:
             Y.append(ys[k][i:i + a.patch, j:j + a.patch])
         return np.stack(X)[..., None], np.stack(Y)[..., None]
 
+    if a.predict_only:
+        model = CARE(None, "care", basedir=str(out))
+        t1 = time.perf_counter()
+        predict_folder(model, data / "test" / "up", out / ("pred_tta" if a.tta else "pred"), a.tta)
+        print(json.dumps({"params": int(model.keras_model.count_params()), "predict_s": time.perf_counter() - t1,
+                          "tta": a.tta}))
+        return
+
     rng = np.random.default_rng(a.seed)
     n_val = max(a.batch, 16)
     n_train = max(a.steps * a.batch, 128)  # about one fresh patch per training sample
@@ -88,11 +123,8 @@ def main() -> None:
     t0 = time.perf_counter()
     model.train(X, Y, validation_data=(X_val, Y_val))
     train_s = time.perf_counter() - t0
-    (out / "pred").mkdir(parents=True, exist_ok=True)
     t1 = time.perf_counter()
-    for f in sorted((data / "test" / "up").glob("*.tif")):
-        x = percentile_norm(tifffile.imread(f).astype(np.float32))
-        tifffile.imwrite(out / "pred" / f.name, model.predict(x, "YX", n_tiles=(1, 1)).astype(np.float32))
+    predict_folder(model, data / "test" / "up", out / ("pred_tta" if a.tta else "pred"), a.tta)
     print(json.dumps({"params": params, "train_s": train_s, "predict_s": time.perf_counter() - t1,
                       "steps": a.steps, "batch": a.batch, "patch_hr": a.patch,
                       "lr": a.lr, "seed": a.seed, "train_patches": int(len(X)), "val_patches": int(len(X_val))}))

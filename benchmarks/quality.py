@@ -84,8 +84,8 @@ def score(pred: Path, data: Path, out: Path) -> dict:
             "bicubic": {k: s["baseline"][k] for k in ("psnr", "ssim", "ms_ssim")}}
 
 
-def predict_and_score(data: Path, work: Path, weights: str = "best", suffix: str = "") -> dict:
-    """Predict the held-out LR images with ``work/run``'s ``weights`` and score them.
+def predict_and_score(data: Path, work: Path, weights: str = "best", suffix: str = "", tta: bool = False) -> dict:
+    """Predict the held-out LR images with ``work/run``'s ``weights`` (``tta``: 8-fold) and score them.
 
     Parsing maps of the held-out images are given to models whose prediction takes one.
     """
@@ -94,7 +94,7 @@ def predict_and_score(data: Path, work: Path, weights: str = "best", suffix: str
 
     run, pred = work / "run", work / f"pred{suffix}"
     test_masks = data / "test" / "mask" if load_model_folder(run)[1].needs_mask else None
-    predict_path(run, data / "test" / "lr", pred, masks=test_masks, weights=weights, progress=False)
+    predict_path(run, data / "test" / "lr", pred, masks=test_masks, weights=weights, tta=tta, progress=False)
     return score(pred, data, work / f"eval{suffix}")
 
 
@@ -126,17 +126,26 @@ def train_microsr(model: str, data: Path, work: Path, b: dict) -> dict:
     return {"params": params, "train_s": train_s, "options": options, **predict_and_score(data, work)}
 
 
-def score_last(data: Path, work: Path) -> dict:
-    """Predict with the run's *last* weights (``predict`` uses the best by default) and score them.
-
-    The best checkpoint is chosen on the validation image at ``val_every`` steps; CARE's single
-    epoch ends with its last weights. Cached in ``result_last.json`` beside ``result.json``.
+def score_variant(variant: str, impl: str, data: Path, work: Path, b: dict) -> dict:
+    """Score a finished run predicted another way: ``last`` = microsr's last weights instead of the
+    best checkpoint (CARE's single epoch ends with its last weights); ``tta`` = the 8 rotations and
+    mirrors averaged (microsr ``predict --tta``; CARE via ``care_helper.py --predict-only --tta``).
+    Keys get the suffix ``_<variant>``; cached in ``result_<variant>.json`` beside ``result.json``.
     """
-    done = work / "result_last.json"
+    done = work / f"result_{variant}.json"
     if done.exists():
         return json.loads(done.read_text())
-    s = predict_and_score(data, work, weights="last", suffix="_last")
-    res = {f"{k}_last": s[k] for k in ("psnr", "ssim", "ms_ssim")}
+    if impl == "csbdeep":
+        res = run_child([str(Path(__file__).parent / "care_helper.py"), "--data", str(work / "data"),
+                         "--out", str(work), "--threads", str(b["threads"]), "--predict-only", "--tta"],
+                        python=str(VENVS / "csbdeep" / "bin" / "python"), timeout=3600)
+        if "error" in res:
+            return res
+        s = score(work / "pred_tta", data, work / "eval_tta")
+    else:
+        s = predict_and_score(data, work, weights="last" if variant == "last" else "best",
+                              suffix=f"_{variant}", tta=variant == "tta")
+    res = {f"{k}_{variant}": s[k] for k in ("psnr", "ssim", "ms_ssim")}
     done.write_text(json.dumps(res))
     return res
 
@@ -179,23 +188,24 @@ def run_one(model: str, impl: str, data: Path, run_dir: Path, b: dict, a: argpar
             done.write_text(json.dumps(res))
         except Exception as exc:  # noqa: BLE001 - one failing model must not end the benchmark
             return {"error": f"{type(exc).__name__}: {str(exc)[:200]}"}
-    if a.also_last and impl == "microsr":
-        res.update(score_last(data, run_dir))
+    for variant, wanted in (("last", a.also_last and impl == "microsr"), ("tta", a.tta)):
+        if wanted:
+            res.update(score_variant(variant, impl, data, run_dir, b))
     return res
 
 
-def seed_summary(rows: list[dict]) -> list[dict]:
+def seed_summary(rows: list[dict], suffix: str = "") -> list[dict]:
     """Per (data set, model): mean and sample standard deviation of PSNR and SSIM over seeds, and the
-    difference of the means to CARE's on the same data set."""
+    difference of the means to CARE's on the same data set (``suffix``: of ``psnr_tta`` etc.)."""
     groups: dict[tuple[str, str], list[dict]] = {}
     for r in rows:
-        if "error" not in r and r["model"] != "bicubic":
+        if "error" not in r and r["model"] != "bicubic" and f"psnr{suffix}" in r:
             groups.setdefault((r["dataset"], r["model"]), []).append(r)
     out = []
     for (ds, model), rs in groups.items():
         row = {"dataset": ds, "model": model, "n": len(rs)}
         for k in ("psnr", "ssim"):
-            v = np.array([r[k] for r in rs])
+            v = np.array([r[k + suffix] for r in rs])
             row[f"{k}_mean"], row[f"{k}_sd"] = float(v.mean()), float(v.std(ddof=1)) if len(v) > 1 else None
         out.append(row)
     care = {r["dataset"]: r for r in out if r["model"] == "care"}
@@ -237,6 +247,8 @@ def main() -> None:
                         "draw); with several, a table of means and standard deviations over seeds follows")
     p.add_argument("--also-last", action="store_true",
                    help="also score microsr's last weights (psnr_last, ...; reuses finished runs)")
+    p.add_argument("--tta", action="store_true",
+                   help="also score 8-fold test-time augmentation, microsr and CARE alike (psnr_tta, ...)")
     p.add_argument("--out-name", default=None, help="results/<name>.json (default quality_<budget>)")
     p.add_argument("--fresh", action="store_true", help="retrain even where WORK/.../result.json exists")
     p.add_argument("--threads", type=int, default=2,
@@ -281,15 +293,18 @@ def main() -> None:
     print(f"\nQuality, budget {a.budget} ({b['steps']} steps, LR patch {b['patch']}, batch {b['batch']}, "
           f"{'tiny presets' if b['tiny'] else 'full models'}); affine fit; total {total:.0f} s")
     print_table(rows, ["dataset", "model", "seed", "params", "train_s", "psnr", "ssim", "ms_ssim", "resolution_px"]
-                + (["psnr_last", "ssim_last", "ms_ssim_last"] if a.also_last else []) + ["error"])
+                + (["psnr_last", "ssim_last", "ms_ssim_last"] if a.also_last else [])
+                + (["psnr_tta", "ssim_tta", "ms_ssim_tta"] if a.tta else []) + ["error"])
     summary = seed_summary(rows) if len(a.seeds) > 1 else []
-    if summary:
-        print(f"\nMean +- standard deviation over seeds {a.seeds}; 'vs CARE' = model mean - CARE mean")
-        print_table(summary, ["dataset", "model", "n", "psnr_mean", "psnr_sd", "ssim_mean", "ssim_sd",
-                              "psnr_vs_care", "ssim_vs_care"])
+    summary_tta = seed_summary(rows, "_tta") if len(a.seeds) > 1 and a.tta else []
+    for title, table in (("", summary), (", with TTA on both sides", summary_tta)):
+        if table:
+            print(f"\nMean +- standard deviation over seeds {a.seeds}{title}; 'vs CARE' = model mean - CARE mean")
+            print_table(table, ["dataset", "model", "n", "psnr_mean", "psnr_sd", "ssim_mean", "ssim_sd",
+                                "psnr_vs_care", "ssim_vs_care"])
     write_json(a.out_name or f"quality_{a.budget}", {"machine": machine(), "budget": a.budget, "settings": b,
                                        "args": vars(a), "total_seconds": total, "rows": rows,
-                                       "seed_summary": summary})
+                                       "seed_summary": summary, "seed_summary_tta": summary_tta})
 
 
 if __name__ == "__main__":
