@@ -130,6 +130,15 @@ def test_checkpoint_every_flag(pairs, tmp_path):
     assert "checkpoint_every: 2" in (run / "config.yaml").read_text()
 
 
+def test_ema_flag(pairs, tmp_path, capsys):
+    run = tmp_path / "run"
+    assert main(_base(pairs, run, "--steps", "3", "--ema", "0.99")) == 0
+    assert "ema_decay: 0.99" in (run / "config.yaml").read_text()
+    assert main(_base(pairs, tmp_path / "bad", "--steps", "3", "--ema", "1.5")) == 2
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert "ema_decay" in err and not (tmp_path / "bad" / "weights").exists()
+
+
 def test_one_validation_image_is_warned_about(pairs, tmp_path, capsys):
     assert main(_base(pairs, tmp_path / "run", "--steps", "1")) == 0  # 3 pairs, 10 %: 1 for validation
     err = capsys.readouterr().err

@@ -45,9 +45,10 @@ def test_run_folder_contents(tmp_path):
 
 @pytest.mark.parametrize("extra", [
     {},
+    {"ema_decay": 0.99},
     {"model": {"name": "dfgan", "tiny": True}, "schedule": {"name": "plateau", "patience": 0},
      "adversarial": {"options": {"stem": 4, "widths": [4, 8], "hidden": 8}, "g_steps_per_d_step": 2}},
-], ids=["srcnn", "dfgan-plateau"])
+], ids=["srcnn", "srcnn-ema", "dfgan-plateau"])
 def test_resume_reproduces_uninterrupted_run(tmp_path, extra):
     straight = run_training(tiny_config(tmp_path / "a", steps=12, **extra), tiny_data(), progress=False)
     run_training(tiny_config(tmp_path / "b", steps=6, **extra), tiny_data(), progress=False)

@@ -22,7 +22,7 @@ def _overrides(**flags: Any) -> dict[str, Any]:
             "val_lr": "data.val_lr_dir", "val_hr": "data.val_hr_dir", "val_mask": "data.val_mask_dir",
             "batch_size": "data.batch_size", "patch_size": "data.patch_size",
             "learning_rate": "optimizer.lr", "tiny": "model.tiny",
-            "bicubic_residual": "model.options.bicubic_residual"}
+            "bicubic_residual": "model.options.bicubic_residual", "ema": "ema_decay"}
     out = {}
     for name, value in flags.items():
         if value is None:
@@ -58,6 +58,9 @@ def train(
     val_every: Annotated[Optional[int], typer.Option("--val-every", help="Validate every N steps (default: each epoch).")] = None,
     checkpoint_every: Annotated[Optional[int], typer.Option(
         "--checkpoint-every", help="Also save the resume state every N steps between validations.")] = None,
+    ema: Annotated[Optional[float], typer.Option(
+        "--ema", help="Validate and save an exponential moving average of the weights with this decay "
+                      "(e.g. 0.999; warm-up for short runs, see docs/training.md).")] = None,
     loss: Annotated[Optional[str], typer.Option("--loss", help="Loss, e.g. 'mse+0.1*ssim' (default: the model's).")] = None,
     learning_rate: Annotated[Optional[float], typer.Option("--learning-rate", help="Generator learning rate.")] = None,
     device: Annotated[Optional[str], typer.Option("--device", help="auto, cpu or cuda.")] = None,
@@ -81,7 +84,7 @@ def train(
         batch_size=batch_size, patch_size=patch_size, resume=True if resume else False,
         init_from=init_from, mask=mask, val_lr=val_lr, val_hr=val_hr, val_mask=val_mask,
         tiny=True if tiny else None, bicubic_residual=True if bicubic_residual else None, seed=seed,
-        val_every=val_every, checkpoint_every=checkpoint_every,
+        val_every=val_every, checkpoint_every=checkpoint_every, ema=ema,
         loss=loss, learning_rate=learning_rate, device=device, num_threads=num_threads))
     run = run_train(cfg, progress=not quiet)
     if int(os.environ.get("RANK", os.environ.get("SLURM_PROCID", "0"))) != 0:

@@ -148,7 +148,7 @@ def fingerprint(cfg: TrainConfig) -> str:
     """The settings a resumed run must share with the original (JSON text, compared on resume)."""
     d = cfg.model_dump(mode="json")
     keep = ["model", "scale", "in_channels", "out_channels", "loss", "optimizer", "schedule",
-            "seed", "adversarial", "monitor", "log_every"]
+            "seed", "adversarial", "monitor", "log_every", "ema_decay"]
     out = {k: d[k] for k in keep}
     out["data"] = {k: v for k, v in d["data"].items() if k != "val_crop"}
     for key in ("lr_dir", "hr_dir", "mask_dir"):

@@ -133,6 +133,7 @@ class TrainConfig(BaseModel):
     epochs: int | None = Field(None, gt=0)
     val_every: int | None = Field(None, gt=0)
     checkpoint_every: int | None = Field(None, gt=0)
+    ema_decay: float | None = Field(None, gt=0.0, lt=1.0)  # validate and save an EMA of the weights
     log_every: int = Field(10, gt=0)
     monitor: Literal["val_loss", "psnr", "ssim"] = "val_loss"
     early_stopping: EarlyStoppingSection = Field(default_factory=EarlyStoppingSection)

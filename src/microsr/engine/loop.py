@@ -8,6 +8,8 @@ draws different ones. Every ``val_every`` steps (and at the last step) the loop 
 With ``checkpoint_every`` the resume state (and log.csv) is also written between validations, and
 a Ctrl-C finishes the current step and writes it before stopping (:mod:`microsr.engine.interrupt`).
 The resume state holds the not-yet-logged step losses, so a resumed log equals an uninterrupted one.
+With ``ema_decay`` a moving average of the weights (:mod:`microsr.engine.ema`) is what validation
+sees and the weight files hold; it is part of the resume state.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from microsr.engine.checkpoint import (atomic_write_text, load_checkpoint, rng_s
                                        save_checkpoint, set_rng_state)
 from microsr.engine.config import TrainConfig, dump_config
 from microsr.engine.data import TrainingData
+from microsr.engine.ema import WeightEMA
 from microsr.engine.interrupt import StopRequest
 from microsr.engine.progress import ProgressBar
 from microsr.engine.records import RunLog, plot_loss_curves
@@ -124,6 +127,8 @@ def run_training(cfg: TrainConfig, data: TrainingData, *, progress: bool = True)
     opt = build.make_optimizer(model.parameters(), o.name, o.lr, o.betas, o.weight_decay)
     sched = build.make_scheduler(cfg, opt, total)
     f_model, f_opt = fabric.setup(model, opt)
+    ema = WeightEMA(model, cfg.ema_decay) if cfg.ema_decay else None
+    shown = model if ema is None else ema.module  # what validation sees and the weight files hold
     d_opt = f_disc = f_dopt = None
     if disc is not None:
         d_opt = build.make_optimizer(disc.parameters(), o.name, cfg.adversarial.d_lr, o.betas, o.weight_decay)
@@ -142,6 +147,8 @@ def run_training(cfg: TrainConfig, data: TrainingData, *, progress: bool = True)
         if disc is not None:
             disc.load_state_dict(ckpt["discriminator"])
             d_opt.load_state_dict(ckpt["d_optimizer"])
+        if ema is not None:
+            ema.load_state_dict(ckpt["ema"])
         tracker = build.Tracker(**ckpt["tracker"])
         start = int(ckpt["step"])
     log = RunLog(out / "log.csv", keep_before=start if cfg.resume else None)
@@ -163,6 +170,7 @@ def run_training(cfg: TrainConfig, data: TrainingData, *, progress: bool = True)
             "scheduler": None if sched is None else sched.state_dict(),
             "discriminator": None if disc is None else disc.state_dict(),
             "d_optimizer": None if d_opt is None else d_opt.state_dict(),
+            "ema": None if ema is None else ema.state_dict(),
             "tracker": tracker.state(), "rng": rng_state(), "fingerprint": build.fingerprint(cfg),
             "pending_losses": acc})
         log.flush()
@@ -170,13 +178,13 @@ def run_training(cfg: TrainConfig, data: TrainingData, *, progress: bool = True)
     def save_all(step: int, metrics: dict, improved: bool, stopped: bool, final: bool) -> None:
         if not rank0:
             return
-        save_weights(model, out / "weights" / "last.safetensors")
+        save_weights(shown, out / "weights" / "last.safetensors")
         if improved or not data.val_batches or not (out / "weights" / "best.safetensors").is_file():
-            save_weights(model, out / "weights" / "best.safetensors")
+            save_weights(shown, out / "weights" / "best.safetensors")
         save_resume(step)
         validation = {"step": step, **metrics, "best_step": tracker.best_step, "monitor": cfg.monitor,
                       "best": tracker.best}
-        save_model_folder(out, model, name=cfg.model.name, scale=cfg.scale, in_channels=cfg.in_channels,
+        save_model_folder(out, shown, name=cfg.model.name, scale=cfg.scale, in_channels=cfg.in_channels,
                           out_channels=cfg.out_channels, options=cfg.model.options, tiny=cfg.model.tiny,
                           normalization=cfg.data.normalization.model_dump(mode="json"), data=data.summary,
                           validation={k: (None if isinstance(v, float) and not math.isfinite(v) else v)
@@ -184,6 +192,7 @@ def run_training(cfg: TrainConfig, data: TrainingData, *, progress: bool = True)
                           which=(), extra={"training": {"steps_done": step, "total_steps": total,
                                                         "loss": cfg.loss or spec.default_loss,
                                                         "stopped_early": stopped,
+                                                        "ema_decay": cfg.ema_decay,
                                                         "parameters": count_parameters(model)}})
         if final:  # matplotlib costs seconds: draw the curves once, at the end of the run
             plot_loss_curves(log, out)
@@ -210,6 +219,8 @@ def run_training(cfg: TrainConfig, data: TrainingData, *, progress: bool = True)
             f_opt.zero_grad(set_to_none=True)
             fabric.backward(loss)
             f_opt.step()
+            if ema is not None:
+                ema.update(model)
             if f_disc is not None and s % cfg.adversarial.g_steps_per_d_step == 0:
                 d_loss, d_parts = discriminator_loss(f_disc(batch["hr"]), f_disc(fake.detach()))
                 f_dopt.zero_grad(set_to_none=True)
@@ -232,7 +243,7 @@ def run_training(cfg: TrainConfig, data: TrainingData, *, progress: bool = True)
                         lr=opt.param_groups[0]["lr"], **means)
                 acc = {}
             if is_val:
-                metrics = validate(model, data.val_batches, loss_fn, forward, dev)
+                metrics = validate(shown, data.val_batches, loss_fn, forward, dev)
                 value = metrics[cfg.monitor]
                 improved = tracker.update(value, done, cfg.early_stopping.min_delta) if math.isfinite(value) else False
                 if sched is not None and cfg.schedule.name == "plateau" and math.isfinite(value):
