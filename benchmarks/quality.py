@@ -33,8 +33,6 @@ Usage::
     python benchmarks/quality.py --budget smoke --datasets sim-microtubules-p50 --models srcnn
     python benchmarks/quality.py --budget small --datasets sim-microtubules-p50 real \\
         --models srcnn edsr-baseline rcan dfcan --care       # -> benchmarks/results/quality_small.json
-    python benchmarks/quality.py --budget medium --datasets real --models srcnn edsr-baseline dfcan \
-        --care --threads 1 --out-name quality_medium_real    # one of two runs in parallel
     # the reference comparison (docs/benchmarks.md): constant learning rate, bicubic residual,
     # all nine data sets, separate validation pairs (same training images for microsr and CARE),
     # three training seeds, then a table of means and standard deviations
@@ -117,7 +115,7 @@ def train_microsr(model: str, data: Path, work: Path, b: dict) -> dict:
         "data": {**folders, "patch_size": b["patch"], "batch_size": b["batch"], "val_crop": b["val_crop"]},
         "optimizer": {"lr": b["lr"]}, "schedule": {"name": b["schedule"]}, "steps": b["steps"],
         "val_every": max(b["steps"] // 3, 1), "log_every": max(b["steps"] // 20, 1), "monitor": "psnr",
-        "seed": b["seed"], "num_threads": b["threads"],
+        "seed": b["seed"], "num_threads": b["threads"], "ema_decay": b.get("ema"),
     })
     t0 = time.perf_counter()
     train(cfg, progress=False)
@@ -249,6 +247,9 @@ def main() -> None:
                    help="also score microsr's last weights (psnr_last, ...; reuses finished runs)")
     p.add_argument("--tta", action="store_true",
                    help="also score 8-fold test-time augmentation, microsr and CARE alike (psnr_tta, ...)")
+    p.add_argument("--ema", type=float, default=None,
+                   help="microsr models train with this EMA decay (microsr train --ema); their rows and "
+                        "run folders are named <model>+ema<decay>, CARE's finished runs are reused")
     p.add_argument("--out-name", default=None, help="results/<name>.json (default quality_<budget>)")
     p.add_argument("--fresh", action="store_true", help="retrain even where WORK/.../result.json exists")
     p.add_argument("--threads", type=int, default=2,
@@ -282,10 +283,11 @@ def main() -> None:
         bic = None
         for seed in a.seeds:
             for model, impl in entries:
-                run_dir = work / ("runs" if seed == 0 else f"runs-seed{seed}") / ds / model
-                res = run_one(model, impl, data, run_dir, {**b, "seed": seed}, a)
+                label = f"{model}+ema{a.ema:g}" if a.ema and impl == "microsr" else model
+                run_dir = work / ("runs" if seed == 0 else f"runs-seed{seed}") / ds / label
+                res = run_one(model, impl, data, run_dir, {**b, "seed": seed, "ema": a.ema}, a)
                 bic = res.pop("bicubic", bic)
-                rows.append({"dataset": ds, "model": model, "impl": impl, "seed": seed, **res})
+                rows.append({"dataset": ds, "model": label, "impl": impl, "seed": seed, **res})
                 print(f"  {ds} {model} seed {seed}: {json.dumps(rows[-1])}", file=sys.stderr, flush=True)
         if bic:
             rows.append({"dataset": ds, "model": "bicubic", "impl": "microsr", "params": 0, **bic})
