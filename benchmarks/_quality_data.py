@@ -22,28 +22,30 @@ TEST_SEED = 100_000
 REAL_VAL_CROP = "nuclei2d_1"  # the crop that val_fraction 0.1 with seed 0 holds out of the 6 training crops
 
 
-def _splits(b: dict, val: bool) -> list[tuple[str, int, int]]:
-    out = [("train", b["n_train"], 0), ("test", b["n_test"], TEST_SEED)]
-    return out + ([("val", b["n_val"], VAL_SEED)] if val else [])
+def _splits(b: dict, val: bool, test_only: bool = False) -> list[tuple[str, int, int]]:
+    out = [("test", b["n_test"], TEST_SEED)]
+    if test_only:
+        return out
+    return out + [("train", b["n_train"], 0)] + ([("val", b["n_val"], VAL_SEED)] if val else [])
 
 
-def make_sim(folder: Path, structure: str, photons: float, b: dict, val: bool) -> None:
+def make_sim(folder: Path, structure: str, photons: float, b: dict, val: bool, test_only: bool = False) -> None:
     from microsr.data.simulate import SimConfig, simulate_pair
     from microsr.io import write_image
 
     px = SimConfig().hr_pixel_nm / 1000.0
-    for split, n, seed in _splits(b, val):
+    for split, n, seed in _splits(b, val, test_only):
         for i in range(n):
             lr, hr = simulate_pair(structure, size=b["size"], scale=2, photons=photons, seed=seed + i)
             write_image(folder / split / "lr" / f"{i:04d}.tif", lr, "YX", 2 * px, dtype="uint16")
             write_image(folder / split / "hr" / f"{i:04d}.tif", hr, "YX", px, dtype="uint16")
 
 
-def make_cells(folder: Path, photons: float, b: dict, val: bool) -> None:
+def make_cells(folder: Path, photons: float, b: dict, val: bool, test_only: bool = False) -> None:
     from microsr.data.cells import simulate_cell_pair
     from microsr.io import write_image
 
-    for split, n, seed in _splits(b, val):
+    for split, n, seed in _splits(b, val, test_only):
         for i in range(n):
             lr, hr, mask = simulate_cell_pair(size=b["size"], scale=2, photons=photons, seed=seed + i)
             write_image(folder / split / "lr" / f"{i:04d}.tif", lr, "YX", dtype="uint16")
@@ -71,14 +73,21 @@ def make_real(folder: Path, val: bool) -> None:
             shutil.copy(folder / "all" / kind / f.name, folder / split / kind / f.name)
 
 
-def make_dataset(folder: Path, name: str, b: dict, val: bool = False) -> None:
-    """Write data set ``name`` into ``folder`` unless it is there already."""
+def make_dataset(folder: Path, name: str, b: dict, val: bool = False, test_only: bool = False) -> None:
+    """Write data set ``name`` into ``folder`` unless it is there already.
+
+    ``test_only``: only the held-out ``test`` split, ``b["n_test"]`` images from the same first seed
+    (a larger test set whose first images are the usual ones); not for ``real``, which has no more
+    source images.
+    """
     if (folder / "test" / "hr").exists():
         return
     if name == "real":
+        if test_only:
+            raise ValueError("the real data set has no further images for a larger test set")
         make_real(folder, val)
     elif name.startswith("sim-leukocytes-p"):
-        make_cells(folder, float(name[len("sim-leukocytes-p"):]), b, val)
+        make_cells(folder, float(name[len("sim-leukocytes-p"):]), b, val, test_only)
     else:
         structure, photons = name[len("sim-"):name.rindex("-p")], float(name[name.rindex("-p") + 2:])
-        make_sim(folder, structure, photons, b, val)
+        make_sim(folder, structure, photons, b, val, test_only)

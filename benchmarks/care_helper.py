@@ -16,9 +16,10 @@ CSBDeep defaults) trains for ``--steps`` steps of ``--batch`` patches; the held-
 predicted with ``predict(..., n_tiles=(1, 1))`` and written as float32 TIFFs to ``OUT/pred``. A
 JSON line with parameters and training time is printed last.
 
-``--predict-only`` skips training and predicts with the network already in ``OUT/care`` (its best
-weights); ``--tta`` averages the predictions of the 8 rotations and mirrors of each input (undone
-before averaging), as ``microsr predict --tta`` does, and writes to ``OUT/pred_tta``.
+``--predict-only`` skips training and predicts ``DATA/test/up`` with the network already in
+``OUT/care`` (its best weights); ``--tta`` averages the predictions of the 8 rotations and mirrors
+of each input (undone before averaging), as ``microsr predict --tta`` does, and writes to
+``OUT/pred_tta`` (``--pred-name`` chooses another folder).
 """
 
 from __future__ import annotations
@@ -73,6 +74,7 @@ def main() -> None:
     p.add_argument("--seed", type=int, default=0, help="seed of TensorFlow and of the patch draw")
     p.add_argument("--predict-only", action="store_true", help="no training: predict with OUT/care")
     p.add_argument("--tta", action="store_true", help="average over the 8 rotations/mirrors")
+    p.add_argument("--pred-name", default=None, help="output folder name in OUT (default pred, or pred_tta)")
     a = p.parse_args()
 
     import tensorflow as tf
@@ -99,10 +101,11 @@ def main() -> None:
             Y.append(ys[k][i:i + a.patch, j:j + a.patch])
         return np.stack(X)[..., None], np.stack(Y)[..., None]
 
+    pred_dir = out / (a.pred_name or ("pred_tta" if a.tta else "pred"))
     if a.predict_only:
         model = CARE(None, "care", basedir=str(out))
         t1 = time.perf_counter()
-        predict_folder(model, data / "test" / "up", out / ("pred_tta" if a.tta else "pred"), a.tta)
+        predict_folder(model, data / "test" / "up", pred_dir, a.tta)
         print(json.dumps({"params": int(model.keras_model.count_params()), "predict_s": time.perf_counter() - t1,
                           "tta": a.tta}))
         return
@@ -124,7 +127,7 @@ def main() -> None:
     model.train(X, Y, validation_data=(X_val, Y_val))
     train_s = time.perf_counter() - t0
     t1 = time.perf_counter()
-    predict_folder(model, data / "test" / "up", out / ("pred_tta" if a.tta else "pred"), a.tta)
+    predict_folder(model, data / "test" / "up", pred_dir, a.tta)
     print(json.dumps({"params": params, "train_s": train_s, "predict_s": time.perf_counter() - t1,
                       "steps": a.steps, "batch": a.batch, "patch_hr": a.patch,
                       "lr": a.lr, "seed": a.seed, "train_patches": int(len(X)), "val_patches": int(len(X_val))}))
