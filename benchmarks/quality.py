@@ -21,7 +21,9 @@ data range = per-image HR max - min), which also scores bicubic. Decorrelation r
 CSBDeep's CARE (``benchmarks/care_helper.py`` in ``benchmarks/.venvs/csbdeep``) trains on the same
 pairs, bicubic-upsampled, for the same number of steps and batch size. A finished (data set, model)
 leaves ``result.json`` in its run folder under ``--work`` and is reused by a later invocation
-(``--fresh`` retrains), so an interrupted benchmark can be resumed or extended.
+(``--fresh`` retrains), so an interrupted benchmark can be resumed or extended. Finished runs can
+be scored again another way (``_quality_runs.score_variant``): ``--also-last`` (last weights),
+``--tta`` (8-fold test-time augmentation, CARE too), ``--test-images N`` (a larger held-out set).
 
 Budgets: ``smoke`` (a few steps, to check the script), ``small`` (tiny presets, 300 steps: about a
 minute per model and data set on 2 CPU cores; its microsr models are 25-220x smaller than CARE),
