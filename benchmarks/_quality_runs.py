@@ -17,6 +17,7 @@ import numpy as np
 from _common import VENVS, run_child
 
 CARE_HELPER = Path(__file__).resolve().parent / "care_helper.py"
+CARE_PYTHON = VENVS / "csbdeep" / "bin" / "python"  # CSBDeep's own environment (see care_helper.py)
 
 
 def resolution_px(pred_dir: Path) -> float | None:
@@ -110,7 +111,7 @@ def score_variant(variant: str, impl: str, data: Path, work: Path, b: dict) -> d
         res = run_child([str(CARE_HELPER), "--data", str(care_data), "--out", str(work), "--threads",
                          str(b["threads"]), "--predict-only", "--pred-name", f"pred_{variant}"]
                         + (["--tta"] if variant == "tta" else []),
-                        python=str(VENVS / "csbdeep" / "bin" / "python"), timeout=3600)
+                        python=str(CARE_PYTHON), timeout=3600)
         if "error" in res:
             return res
         s = score(work / f"pred_{variant}", data, work / f"eval_{variant}")
@@ -126,9 +127,8 @@ def score_variant(variant: str, impl: str, data: Path, work: Path, b: dict) -> d
 
 def train_care(data: Path, work: Path, b: dict) -> dict:
     """CARE on bicubic-upsampled LR (microsr's bicubic), same steps/batch, HR-grid patch = 2 x LR patch."""
-    python = VENVS / "csbdeep" / "bin" / "python"
-    if not python.exists():
-        return {"error": f"{python} missing (see benchmarks/care_helper.py)"}
+    if not CARE_PYTHON.exists():
+        return {"error": f"{CARE_PYTHON} missing (see benchmarks/care_helper.py)"}
     for split in ("train", "test", "val"):
         upsample_for_care(data / split / "lr", work / "data" / split / "up")
         if split != "test" and (data / split).is_dir():
@@ -137,7 +137,7 @@ def train_care(data: Path, work: Path, b: dict) -> dict:
                      "--out", str(work), "--steps", str(b["steps"]), "--batch", str(b["batch"]),
                      "--patch", str(2 * b["patch"]),
                      "--lr", str(b["lr"]), "--threads", str(b["threads"]), "--seed", str(b["seed"])],
-                    python=str(python), timeout=7200)
+                    python=str(CARE_PYTHON), timeout=7200)
     if "error" in res:
         return res
     return {"params": res["params"], "train_s": res["train_s"], **score(work / "pred", data, work / "eval")}
@@ -184,5 +184,3 @@ def seed_summary(rows: list[dict], suffix: str = "") -> list[dict]:
             for k in ("psnr", "ssim"):
                 r[f"{k}_vs_care"] = r[f"{k}_mean"] - care[r["dataset"]][f"{k}_mean"]
     return out
-
-
