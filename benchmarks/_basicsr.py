@@ -52,8 +52,12 @@ def _import_archs():
     utils = _stub("basicsr.utils", root / "utils", get_root_logger=lambda *a, **k: None)
     utils.registry = _load("basicsr.utils.registry", root / "utils" / "registry.py")
     _stub("basicsr.ops", root / "ops")
-    _stub("basicsr.ops.dcn", root / "ops" / "dcn", ModulatedDeformConvPack=torch.nn.Module,
-          modulated_deform_conv=None)
+    _stub(
+        "basicsr.ops.dcn",
+        root / "ops" / "dcn",
+        ModulatedDeformConvPack=torch.nn.Module,
+        modulated_deform_conv=None,
+    )
     _stub("basicsr.archs", root / "archs")
     _load("basicsr.archs.arch_util", root / "archs" / "arch_util.py")
     rcan = _load("basicsr.archs.rcan_arch", root / "archs" / "rcan_arch.py")

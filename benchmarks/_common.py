@@ -28,8 +28,9 @@ def peak_rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def run_child(argv: list[str], *, python: str | None = None, timeout: float | None = None,
-              env: dict | None = None) -> dict:
+def run_child(
+    argv: list[str], *, python: str | None = None, timeout: float | None = None, env: dict | None = None
+) -> dict:
     """Run ``python argv...`` and parse the last stdout line starting with ``{`` as JSON.
 
     Returns ``{"error": ...}`` instead of raising when the child fails or times out, so that one
@@ -37,8 +38,9 @@ def run_child(argv: list[str], *, python: str | None = None, timeout: float | No
     """
     cmd = [python or sys.executable, *argv]
     try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
-                              env={**os.environ, **(env or {})})
+        proc = subprocess.run(
+            cmd, capture_output=True, text=True, timeout=timeout, env={**os.environ, **(env or {})}
+        )
     except subprocess.TimeoutExpired:
         return {"error": f"timed out after {timeout:.0f} s"}
     lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
@@ -97,8 +99,9 @@ def flops_of(model, x) -> int:
     return int(counter.get_total_flops())
 
 
-def time_partial_tiled(model, image, scale: int, *, tile: int, overlap: int,
-                       max_tiles: int | None = None, cond=None) -> dict:
+def time_partial_tiled(
+    model, image, scale: int, *, tile: int, overlap: int, max_tiles: int | None = None, cond=None
+) -> dict:
     """Time ``predict_tiled`` on the first ``max_tiles`` tiles (all when ``None``/0).
 
     Returns ``tiles_run``, ``tiles_total``, ``complete``, ``measured_s`` and ``seconds`` (the
@@ -123,8 +126,13 @@ def time_partial_tiled(model, image, scale: int, *, tile: int, overlap: int,
     except _Stop:
         complete = False
     measured = time.perf_counter() - t0
-    return {"tiles_run": seen["done"], "tiles_total": seen["total"], "complete": complete,
-            "measured_s": measured, "seconds": measured / seen["done"] * seen["total"]}
+    return {
+        "tiles_run": seen["done"],
+        "tiles_total": seen["total"],
+        "complete": complete,
+        "measured_s": measured,
+        "seconds": measured / seen["done"] * seen["total"],
+    }
 
 
 def machine() -> dict:
@@ -140,14 +148,20 @@ def machine() -> dict:
     except OSError:
         pass
     mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    return {"cpu": model, "logical_cpus": os.cpu_count(), "memory_gib": round(mem, 1),
-            "torch": torch.__version__, "python": platform.python_version(),
-            "loadavg_1_5_15_min_when_written": [round(v, 2) for v in os.getloadavg()],
-            "date_utc": time.strftime("%Y-%m-%d %H:%M", time.gmtime())}
+    return {
+        "cpu": model,
+        "logical_cpus": os.cpu_count(),
+        "memory_gib": round(mem, 1),
+        "torch": torch.__version__,
+        "python": platform.python_version(),
+        "loadavg_1_5_15_min_when_written": [round(v, 2) for v in os.getloadavg()],
+        "date_utc": time.strftime("%Y-%m-%d %H:%M", time.gmtime()),
+    }
 
 
 def print_table(rows: list[dict], columns: list[str]) -> None:
     """Print ``rows`` as a Markdown table with the given columns (missing values as '-')."""
+
     def fmt(v):
         if v is None:
             return "-"

@@ -29,7 +29,9 @@ def _splits(b: dict, val: bool, test_only: bool = False) -> list[tuple[str, int,
     return out + [("train", b["n_train"], 0)] + ([("val", b["n_val"], VAL_SEED)] if val else [])
 
 
-def make_sim(folder: Path, structure: str, photons: float, b: dict, val: bool, test_only: bool = False) -> None:
+def make_sim(
+    folder: Path, structure: str, photons: float, b: dict, val: bool, test_only: bool = False
+) -> None:
     from microsr.data.simulate import SimConfig, simulate_pair
     from microsr.io import write_image
 
@@ -63,9 +65,25 @@ def make_real(folder: Path, val: bool) -> None:
     for name in ("nuclei2d.tif", "celegans_airyscan.tif"):
         img = tifffile.imread(ROOT / "tests" / "data" / "real" / name).astype(np.float32)
         for k, (i, j) in enumerate([(0, 0), (0, 128), (128, 0), (128, 128)]):
-            write_image(hr_only / f"{Path(name).stem}_{k}.tif", img[i:i + 128, j:j + 128], "YX", dtype="float32")
-    subprocess.run(["microsr", "degrade", "--hr", str(hr_only), "--scale", "2", "--photons", "200",
-                    "--out", str(folder / "all"), "--quiet"], check=True)
+            write_image(
+                hr_only / f"{Path(name).stem}_{k}.tif", img[i : i + 128, j : j + 128], "YX", dtype="float32"
+            )
+    subprocess.run(
+        [
+            "microsr",
+            "degrade",
+            "--hr",
+            str(hr_only),
+            "--scale",
+            "2",
+            "--photons",
+            "200",
+            "--out",
+            str(folder / "all"),
+            "--quiet",
+        ],
+        check=True,
+    )
     for f in sorted((folder / "all" / "lr").glob("*.tif")):
         split = "test" if f.stem.endswith("_0") else "val" if val and f.stem == REAL_VAL_CROP else "train"
         for kind in ("lr", "hr"):
@@ -87,7 +105,7 @@ def make_dataset(folder: Path, name: str, b: dict, val: bool = False, test_only:
             raise ValueError("the real data set has no further images for a larger test set")
         make_real(folder, val)
     elif name.startswith("sim-leukocytes-p"):
-        make_cells(folder, float(name[len("sim-leukocytes-p"):]), b, val, test_only)
+        make_cells(folder, float(name[len("sim-leukocytes-p") :]), b, val, test_only)
     else:
-        structure, photons = name[len("sim-"):name.rindex("-p")], float(name[name.rindex("-p") + 2:])
+        structure, photons = name[len("sim-") : name.rindex("-p")], float(name[name.rindex("-p") + 2 :])
         make_sim(folder, structure, photons, b, val, test_only)

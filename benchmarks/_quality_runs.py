@@ -13,7 +13,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-
 from _common import VENVS, run_child
 
 CARE_HELPER = Path(__file__).resolve().parent / "care_helper.py"
@@ -25,7 +24,10 @@ def resolution_px(pred_dir: Path) -> float | None:
     from microsr.evaluation.resolution import decorrelation
     from microsr.io import read_image
 
-    vals = [decorrelation(read_image(f).array.astype(np.float64)).resolution_px for f in sorted(pred_dir.glob("*.tif"))]
+    vals = [
+        decorrelation(read_image(f).array.astype(np.float64)).resolution_px
+        for f in sorted(pred_dir.glob("*.tif"))
+    ]
     vals = [v for v in vals if np.isfinite(v)]
     return float(np.mean(vals)) if vals else None
 
@@ -34,11 +36,18 @@ def score(pred: Path, data: Path, out: Path) -> dict:
     from microsr.evaluation.evaluate import evaluate_folders
 
     s = evaluate_folders(pred, data / "test" / "hr", out, lr_dir=data / "test" / "lr", fit="affine")
-    return {"psnr": s["psnr"], "ssim": s["ssim"], "ms_ssim": s["ms_ssim"], "resolution_px": resolution_px(pred),
-            "bicubic": {k: s["baseline"][k] for k in ("psnr", "ssim", "ms_ssim")}}
+    return {
+        "psnr": s["psnr"],
+        "ssim": s["ssim"],
+        "ms_ssim": s["ms_ssim"],
+        "resolution_px": resolution_px(pred),
+        "bicubic": {k: s["baseline"][k] for k in ("psnr", "ssim", "ms_ssim")},
+    }
 
 
-def predict_and_score(data: Path, work: Path, weights: str = "best", suffix: str = "", tta: bool = False) -> dict:
+def predict_and_score(
+    data: Path, work: Path, weights: str = "best", suffix: str = "", tta: bool = False
+) -> dict:
     """Predict the held-out LR images with ``work/run``'s ``weights`` (``tta``: 8-fold) and score them.
 
     Parsing maps of the held-out images are given to models whose prediction takes one.
@@ -60,19 +69,39 @@ def train_microsr(model: str, data: Path, work: Path, b: dict) -> dict:
         return str(data / split / kind) if kind != "mask" or get_spec(model).needs_mask else None
 
     options = b["model_options"].get(model, {})
-    folders = {"lr_dir": folder("train", "lr"), "hr_dir": folder("train", "hr"), "mask_dir": folder("train", "mask")}
+    folders = {
+        "lr_dir": folder("train", "lr"),
+        "hr_dir": folder("train", "hr"),
+        "mask_dir": folder("train", "mask"),
+    }
     if (data / "val").is_dir():  # separate validation pairs (--val-split): every training image trains
-        folders.update(val_lr_dir=folder("val", "lr"), val_hr_dir=folder("val", "hr"), val_mask_dir=folder("val", "mask"))
+        folders.update(
+            val_lr_dir=folder("val", "lr"), val_hr_dir=folder("val", "hr"), val_mask_dir=folder("val", "mask")
+        )
     else:  # one training image is held out for validation
         folders["val_fraction"] = 0.1
-    cfg = make_config({
-        "out": str(work / "run"), "scale": 2,
-        "model": {"name": model, "tiny": b["tiny"], "options": options},
-        "data": {**folders, "patch_size": b["patch"], "batch_size": b["batch"], "val_crop": b["val_crop"]},
-        "optimizer": {"lr": b["lr"]}, "schedule": {"name": b["schedule"]}, "steps": b["steps"],
-        "val_every": max(b["steps"] // 3, 1), "log_every": max(b["steps"] // 20, 1), "monitor": "psnr",
-        "seed": b["seed"], "num_threads": b["threads"], "ema_decay": b.get("ema"),
-    })
+    cfg = make_config(
+        {
+            "out": str(work / "run"),
+            "scale": 2,
+            "model": {"name": model, "tiny": b["tiny"], "options": options},
+            "data": {
+                **folders,
+                "patch_size": b["patch"],
+                "batch_size": b["batch"],
+                "val_crop": b["val_crop"],
+            },
+            "optimizer": {"lr": b["lr"]},
+            "schedule": {"name": b["schedule"]},
+            "steps": b["steps"],
+            "val_every": max(b["steps"] // 3, 1),
+            "log_every": max(b["steps"] // 20, 1),
+            "monitor": "psnr",
+            "seed": b["seed"],
+            "num_threads": b["threads"],
+            "ema_decay": b.get("ema"),
+        }
+    )
     t0 = time.perf_counter()
     train(cfg, progress=False)
     train_s = time.perf_counter() - t0
@@ -108,16 +137,34 @@ def score_variant(variant: str, impl: str, data: Path, work: Path, b: dict) -> d
         care_data = work / (f"data_{variant}" if bigger else "data")
         if bigger:
             upsample_for_care(data / "test" / "lr", care_data / "test" / "up")
-        res = run_child([str(CARE_HELPER), "--data", str(care_data), "--out", str(work), "--threads",
-                         str(b["threads"]), "--predict-only", "--pred-name", f"pred_{variant}"]
-                        + (["--tta"] if variant == "tta" else []),
-                        python=str(CARE_PYTHON), timeout=3600)
+        res = run_child(
+            [
+                str(CARE_HELPER),
+                "--data",
+                str(care_data),
+                "--out",
+                str(work),
+                "--threads",
+                str(b["threads"]),
+                "--predict-only",
+                "--pred-name",
+                f"pred_{variant}",
+            ]
+            + (["--tta"] if variant == "tta" else []),
+            python=str(CARE_PYTHON),
+            timeout=3600,
+        )
         if "error" in res:
             return res
         s = score(work / f"pred_{variant}", data, work / f"eval_{variant}")
     else:
-        s = predict_and_score(data, work, weights="last" if variant == "last" else "best",
-                              suffix=f"_{variant}", tta=variant == "tta")
+        s = predict_and_score(
+            data,
+            work,
+            weights="last" if variant == "last" else "best",
+            suffix=f"_{variant}",
+            tta=variant == "tta",
+        )
     res = {f"{k}_{variant}": s[k] for k in ("psnr", "ssim", "ms_ssim")}
     if bigger:
         res[f"bicubic_{variant}"] = s["bicubic"]
@@ -133,11 +180,29 @@ def train_care(data: Path, work: Path, b: dict) -> dict:
         upsample_for_care(data / split / "lr", work / "data" / split / "up")
         if split != "test" and (data / split).is_dir():
             shutil.copytree(data / split / "hr", work / "data" / split / "hr", dirs_exist_ok=True)
-    res = run_child([str(CARE_HELPER), "--data", str(work / "data"),
-                     "--out", str(work), "--steps", str(b["steps"]), "--batch", str(b["batch"]),
-                     "--patch", str(2 * b["patch"]),
-                     "--lr", str(b["lr"]), "--threads", str(b["threads"]), "--seed", str(b["seed"])],
-                    python=str(CARE_PYTHON), timeout=7200)
+    res = run_child(
+        [
+            str(CARE_HELPER),
+            "--data",
+            str(work / "data"),
+            "--out",
+            str(work),
+            "--steps",
+            str(b["steps"]),
+            "--batch",
+            str(b["batch"]),
+            "--patch",
+            str(2 * b["patch"]),
+            "--lr",
+            str(b["lr"]),
+            "--threads",
+            str(b["threads"]),
+            "--seed",
+            str(b["seed"]),
+        ],
+        python=str(CARE_PYTHON),
+        timeout=7200,
+    )
     if "error" in res:
         return res
     return {"params": res["params"], "train_s": res["train_s"], **score(work / "pred", data, work / "eval")}
@@ -153,12 +218,17 @@ def run_one(model: str, impl: str, data: Path, run_dir: Path, b: dict, a: argpar
     else:
         shutil.rmtree(run_dir, ignore_errors=True)
         try:
-            res = train_care(data, run_dir, b) if impl == "csbdeep" else train_microsr(model, data, run_dir, b)
+            res = (
+                train_care(data, run_dir, b) if impl == "csbdeep" else train_microsr(model, data, run_dir, b)
+            )
             done.write_text(json.dumps(res))
         except Exception as exc:  # noqa: BLE001 - one failing model must not end the benchmark
             return {"error": f"{type(exc).__name__}: {str(exc)[:200]}"}
-    for variant, wanted in (("last", a.also_last and impl == "microsr"), ("tta", a.tta),
-                            (f"test{a.test_images}", a.test_images and "test_data" in b)):
+    for variant, wanted in (
+        ("last", a.also_last and impl == "microsr"),
+        ("tta", a.tta),
+        (f"test{a.test_images}", a.test_images and "test_data" in b),
+    ):
         if wanted:
             res.update(score_variant(variant, impl, data, run_dir, b))
     return res

@@ -35,8 +35,8 @@ def main() -> None:
     a = p.parse_args()
 
     import torch
-
     from _basicsr import create_basicsr
+
     from microsr.models import create_model
 
     torch.set_num_threads(a.threads)
@@ -79,13 +79,23 @@ def main() -> None:
         first, second = (ours, theirs) if i % 2 == 0 else (theirs, ours)  # alternate who goes first
         t1, t2 = first(), second()
         t_ours, t_theirs = (t1, t2) if i % 2 == 0 else (t2, t1)
-        rows.append({"round": i, "microsr_s": t_ours, "basicsr_s": t_theirs, "ratio_basicsr_over_microsr": t_theirs / t_ours})
+        rows.append(
+            {
+                "round": i,
+                "microsr_s": t_ours,
+                "basicsr_s": t_theirs,
+                "ratio_basicsr_over_microsr": t_theirs / t_ours,
+            }
+        )
     med = statistics.median(r["ratio_basicsr_over_microsr"] for r in rows)
     what = "training step" if a.mode == "train" else f"inference ({a.tile} px tile, channels-last)"
     print(f"\n{a.model}: {what} seconds, interleaved (ratio > 1: microsr faster)")
     print_table(rows, ["round", "microsr_s", "basicsr_s", "ratio_basicsr_over_microsr"])
     print(f"median ratio basicsr_s / microsr_s = {med:.3f}")
-    write_json(f"ab_{a.mode}_{a.model}" if a.mode == "infer" else f"ab_train_{a.model}", {"machine": machine(), "args": vars(a), "rows": rows, "median_ratio": med})
+    write_json(
+        f"ab_{a.mode}_{a.model}" if a.mode == "infer" else f"ab_train_{a.model}",
+        {"machine": machine(), "args": vars(a), "rows": rows, "median_ratio": med},
+    )
 
 
 if __name__ == "__main__":

@@ -51,32 +51,104 @@ from _common import RESULTS, machine, print_table  # noqa: E402
 TEST_SEED = 100_000
 BUDGETS = {  # per part: steps, LR patch, batch, learning rate, tiny presets, images, HR size, photons
     "smoke": {
-        "mhtcun": dict(steps=4, patch=16, batch=2, lr=1e-3, tiny=True, n_train=3, n_test=1, size=64,
-                       scale=2, structure="microtubules", photons=200.0),
-        "prior": dict(steps=4, patch=8, batch=2, lr=1e-3, tiny=True, n_train=3, n_test=1, size=64,
-                      scale=4, structure="leukocytes", photons=1000.0),
+        "mhtcun": dict(
+            steps=4,
+            patch=16,
+            batch=2,
+            lr=1e-3,
+            tiny=True,
+            n_train=3,
+            n_test=1,
+            size=64,
+            scale=2,
+            structure="microtubules",
+            photons=200.0,
+        ),
+        "prior": dict(
+            steps=4,
+            patch=8,
+            batch=2,
+            lr=1e-3,
+            tiny=True,
+            n_train=3,
+            n_test=1,
+            size=64,
+            scale=4,
+            structure="leukocytes",
+            photons=1000.0,
+        ),
     },
     "small": {
-        "mhtcun": dict(steps=500, patch=16, batch=8, lr=1e-3, tiny=True, n_train=8, n_test=4, size=128,
-                       scale=2, structure="microtubules", photons=200.0),
-        "prior": dict(steps=1000, patch=16, batch=8, lr=1e-3, tiny=True, n_train=16, n_test=6, size=128,
-                      scale=4, structure="leukocytes", photons=1000.0),
+        "mhtcun": dict(
+            steps=500,
+            patch=16,
+            batch=8,
+            lr=1e-3,
+            tiny=True,
+            n_train=8,
+            n_test=4,
+            size=128,
+            scale=2,
+            structure="microtubules",
+            photons=200.0,
+        ),
+        "prior": dict(
+            steps=1000,
+            patch=16,
+            batch=8,
+            lr=1e-3,
+            tiny=True,
+            n_train=16,
+            n_test=6,
+            size=128,
+            scale=4,
+            structure="leukocytes",
+            photons=1000.0,
+        ),
     },
     "full": {
-        "mhtcun": dict(steps=20000, patch=64, batch=16, lr=1e-4, tiny=False, n_train=60, n_test=10,
-                       size=512, scale=2, structure="microtubules", photons=200.0),
-        "prior": dict(steps=20000, patch=56, batch=8, lr=1e-4, tiny=False, n_train=200, n_test=20,
-                      size=224, scale=4, structure="leukocytes", photons=1000.0),
+        "mhtcun": dict(
+            steps=20000,
+            patch=64,
+            batch=16,
+            lr=1e-4,
+            tiny=False,
+            n_train=60,
+            n_test=10,
+            size=512,
+            scale=2,
+            structure="microtubules",
+            photons=200.0,
+        ),
+        "prior": dict(
+            steps=20000,
+            patch=56,
+            batch=8,
+            lr=1e-4,
+            tiny=False,
+            n_train=200,
+            n_test=20,
+            size=224,
+            scale=4,
+            structure="leukocytes",
+            photons=1000.0,
+        ),
     },
 }
 VARIANTS = {  # part -> [(row name, registry name, options, uses the GT mask at prediction)]
     "mhtcun": [(f"mhtcun stages={s}", "mhtcun", {"stages": s}, False) for s in (1, 2, 3)],
-    "prior": [("geometry-prior-noprior", "geometry-prior-noprior", {}, False),
-              ("geometry-prior-noprior, width 16", "geometry-prior-noprior", {"width": 16}, False),
-              ("geometry-prior-full", "geometry-prior-full", {}, False),
-              ("geometry-prior-full, prior U-Net 8/3", "geometry-prior-full",
-               {"prior_width": 8, "prior_depth": 3}, False),
-              ("geometry-prior + GT map", "geometry-prior", {}, True)],
+    "prior": [
+        ("geometry-prior-noprior", "geometry-prior-noprior", {}, False),
+        ("geometry-prior-noprior, width 16", "geometry-prior-noprior", {"width": 16}, False),
+        ("geometry-prior-full", "geometry-prior-full", {}, False),
+        (
+            "geometry-prior-full, prior U-Net 8/3",
+            "geometry-prior-full",
+            {"prior_width": 8, "prior_depth": 3},
+            False,
+        ),
+        ("geometry-prior + GT map", "geometry-prior", {}, True),
+    ],
 }
 
 
@@ -87,12 +159,20 @@ def make_data(folder: Path, b: dict) -> None:
     for split, n, seed in (("train", b["n_train"], 0), ("test", b["n_test"], TEST_SEED)):
         if not (folder / split / "hr").is_dir():
             shutil.rmtree(folder / split, ignore_errors=True)
-            write_simulated(folder / split, structure=b["structure"], count=n, size=b["size"],
-                            scale=b["scale"], seed=seed, photons=b["photons"])
+            write_simulated(
+                folder / split,
+                structure=b["structure"],
+                count=n,
+                size=b["size"],
+                scale=b["scale"],
+                seed=seed,
+                photons=b["photons"],
+            )
 
 
-def train_variant(model: str, options: dict, gt_mask: bool, data: Path, work: Path, b: dict,
-                  threads: int) -> dict:
+def train_variant(
+    model: str, options: dict, gt_mask: bool, data: Path, work: Path, b: dict, threads: int
+) -> dict:
     """Train one variant, predict the test images, score them; returns the result row."""
     from microsr.engine import make_config, train
     from microsr.evaluation.evaluate import evaluate_folders
@@ -100,26 +180,52 @@ def train_variant(model: str, options: dict, gt_mask: bool, data: Path, work: Pa
     from microsr.models import count_parameters, create_model, get_spec
 
     masks = data / "train" / "mask" if get_spec(model).needs_mask else None
-    cfg = make_config({
-        "out": str(work / "run"), "model": {"name": model, "tiny": b["tiny"], "options": options},
-        "scale": b["scale"],
-        "data": {"lr_dir": str(data / "train" / "lr"), "hr_dir": str(data / "train" / "hr"),
-                 "mask_dir": None if masks is None else str(masks), "patch_size": b["patch"],
-                 "batch_size": b["batch"], "val_fraction": 0.15, "val_crop": 64},
-        "optimizer": {"lr": b["lr"]}, "schedule": {"name": "cosine"}, "steps": b["steps"],
-        "val_every": max(b["steps"] // 2, 1), "log_every": max(b["steps"] // 10, 1), "monitor": "psnr",
-        "seed": 0, "num_threads": threads,
-    })
+    cfg = make_config(
+        {
+            "out": str(work / "run"),
+            "model": {"name": model, "tiny": b["tiny"], "options": options},
+            "scale": b["scale"],
+            "data": {
+                "lr_dir": str(data / "train" / "lr"),
+                "hr_dir": str(data / "train" / "hr"),
+                "mask_dir": None if masks is None else str(masks),
+                "patch_size": b["patch"],
+                "batch_size": b["batch"],
+                "val_fraction": 0.15,
+                "val_crop": 64,
+            },
+            "optimizer": {"lr": b["lr"]},
+            "schedule": {"name": "cosine"},
+            "steps": b["steps"],
+            "val_every": max(b["steps"] // 2, 1),
+            "log_every": max(b["steps"] // 10, 1),
+            "monitor": "psnr",
+            "seed": 0,
+            "num_threads": threads,
+        }
+    )
     t0 = time.perf_counter()
     run = train(cfg, progress=False)
     train_s = time.perf_counter() - t0
-    predict_path(run, data / "test" / "lr", work / "pred", progress=False,
-                 masks=data / "test" / "mask" if gt_mask else None)
-    s = evaluate_folders(work / "pred", data / "test" / "hr", work / "eval", lr_dir=data / "test" / "lr",
-                         fit="affine")
+    predict_path(
+        run,
+        data / "test" / "lr",
+        work / "pred",
+        progress=False,
+        masks=data / "test" / "mask" if gt_mask else None,
+    )
+    s = evaluate_folders(
+        work / "pred", data / "test" / "hr", work / "eval", lr_dir=data / "test" / "lr", fit="affine"
+    )
     params = count_parameters(create_model(model, scale=b["scale"], tiny=b["tiny"], **options))
-    return {"params": params, "train_s": round(train_s, 1), "psnr": s["psnr"], "ssim": s["ssim"],
-            "bicubic_psnr": s["baseline"]["psnr"], "bicubic_ssim": s["baseline"]["ssim"]}
+    return {
+        "params": params,
+        "train_s": round(train_s, 1),
+        "psnr": s["psnr"],
+        "ssim": s["ssim"],
+        "bicubic_psnr": s["baseline"]["psnr"],
+        "bicubic_ssim": s["baseline"]["ssim"],
+    }
 
 
 def parsing_scores(run: Path, data: Path) -> dict:
@@ -151,10 +257,13 @@ def parsing_scores(run: Path, data: Path) -> dict:
         union += int(((pred == 2) | (gt == 2)).sum())
         cell_inter += int(((pred > 0) & (gt > 0)).sum())
         cell_union += int(((pred > 0) | (gt > 0)).sum())
-    return {"parsing_accuracy": correct / total, "cell_iou": cell_inter / max(cell_union, 1),
-            "nucleus_iou": inter / max(union, 1),
-            "p_nucleus_in_nucleus": float(np.concatenate(p_nuc[2]).mean()),
-            "p_nucleus_in_cytoplasm": float(np.concatenate(p_nuc[1]).mean())}
+    return {
+        "parsing_accuracy": correct / total,
+        "cell_iou": cell_inter / max(cell_union, 1),
+        "nucleus_iou": inter / max(union, 1),
+        "p_nucleus_in_nucleus": float(np.concatenate(p_nuc[2]).mean()),
+        "p_nucleus_in_cytoplasm": float(np.concatenate(p_nuc[1]).mean()),
+    }
 
 
 def run_part(part: str, budget: str, work: Path, fresh: bool, threads: int) -> dict:
@@ -185,18 +294,32 @@ def run_part(part: str, budget: str, work: Path, fresh: bool, threads: int) -> d
             done.write_text(json.dumps({**res, "settings": b}))
         res.pop("settings", None)
         rows.append({"variant": label, "model": model, "options": options, **res})
-        print(f"  {part} {label}: {time.perf_counter() - t0:.0f} s {json.dumps(rows[-1])}",
-              file=sys.stderr, flush=True)
+        print(
+            f"  {part} {label}: {time.perf_counter() - t0:.0f} s {json.dumps(rows[-1])}",
+            file=sys.stderr,
+            flush=True,
+        )
     bic = next((r for r in rows if "bicubic_psnr" in r), None)
     if bic:
-        rows.append({"variant": "bicubic", "model": "bicubic", "params": 0,
-                     "psnr": bic["bicubic_psnr"], "ssim": bic["bicubic_ssim"]})
+        rows.append(
+            {
+                "variant": "bicubic",
+                "model": "bicubic",
+                "params": 0,
+                "psnr": bic["bicubic_psnr"],
+                "ssim": bic["bicubic_ssim"],
+            }
+        )
     for r in rows:
         if "psnr" in r and bic:
             r["gain_vs_bicubic_db"] = r["psnr"] - bic["bicubic_psnr"]
     train_sum = sum(r.get("train_s", 0) for r in rows)
-    return {"settings": b, "seconds_this_invocation": time.perf_counter() - t_part,
-            "train_seconds_sum": train_sum, "rows": rows}
+    return {
+        "settings": b,
+        "seconds_this_invocation": time.perf_counter() - t_part,
+        "train_seconds_sum": train_sum,
+        "rows": rows,
+    }
 
 
 def main() -> None:
@@ -205,9 +328,13 @@ def main() -> None:
     p.add_argument("--part", choices=["mhtcun", "prior", "both"], default="both")
     p.add_argument("--work", default="/tmp/microsr-ablations", help="data, runs and predictions go here")
     p.add_argument("--fresh", action="store_true", help="retrain even where result.json exists")
-    p.add_argument("--threads", type=int, default=1,
-                   help="torch threads for training (1: on a loaded 2-core machine, 2 threads ran the "
-                        "tiny MHTCUN 10x slower than 1)")
+    p.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="torch threads for training (1: on a loaded 2-core machine, 2 threads ran the "
+        "tiny MHTCUN 10x slower than 1)",
+    )
     a = p.parse_args()
     parts = ["mhtcun", "prior"] if a.part == "both" else [a.part]
     work = Path(a.work) / a.budget
@@ -215,14 +342,30 @@ def main() -> None:
     for part in parts:
         block = run_part(part, a.budget, work, a.fresh, a.threads)
         b = block["settings"]
-        print(f"\n{part} ablation, budget {a.budget}: {b['steps']} steps, LR patch {b['patch']}, batch "
-              f"{b['batch']}, lr {b['lr']}, {'tiny presets' if b['tiny'] else 'full-size models'}, "
-              f"{b['structure']} x{b['scale']}, {b['n_train']} train / {b['n_test']} test images of "
-              f"{b['size']} HR px; affine fit; {block['seconds_this_invocation']:.0f} s now, "
-              f"{block['train_seconds_sum']:.0f} s of training in all")
-        print_table(block["rows"], ["variant", "params", "train_s", "psnr", "ssim", "gain_vs_bicubic_db",
-                                    "parsing_accuracy", "cell_iou", "nucleus_iou", "p_nucleus_in_nucleus",
-                                    "p_nucleus_in_cytoplasm", "error"])
+        print(
+            f"\n{part} ablation, budget {a.budget}: {b['steps']} steps, LR patch {b['patch']}, batch "
+            f"{b['batch']}, lr {b['lr']}, {'tiny presets' if b['tiny'] else 'full-size models'}, "
+            f"{b['structure']} x{b['scale']}, {b['n_train']} train / {b['n_test']} test images of "
+            f"{b['size']} HR px; affine fit; {block['seconds_this_invocation']:.0f} s now, "
+            f"{block['train_seconds_sum']:.0f} s of training in all"
+        )
+        print_table(
+            block["rows"],
+            [
+                "variant",
+                "params",
+                "train_s",
+                "psnr",
+                "ssim",
+                "gain_vs_bicubic_db",
+                "parsing_accuracy",
+                "cell_iou",
+                "nucleus_iou",
+                "p_nucleus_in_nucleus",
+                "p_nucleus_in_cytoplasm",
+                "error",
+            ],
+        )
         block["machine"] = machine()
         block["command"] = f"python benchmarks/ablations.py --budget {a.budget} --part {part}"
         payload = json.loads(out_path.read_text()) if out_path.exists() else {}  # merge, re-read now

@@ -58,7 +58,10 @@ def predict_folder(model, src: Path, dst: Path, tta: bool) -> None:
     for f in sorted(src.glob("*.tif")):
         x = percentile_norm(tifffile.imread(f).astype(np.float32))
         ks = range(8) if tta else (0,)
-        ys = [undo_dihedral(model.predict(np.ascontiguousarray(dihedral(x, k)), "YX", n_tiles=(1, 1)), k) for k in ks]
+        ys = [
+            undo_dihedral(model.predict(np.ascontiguousarray(dihedral(x, k)), "YX", n_tiles=(1, 1)), k)
+            for k in ks
+        ]
         tifffile.imwrite(dst / f.name, np.mean(ys, axis=0).astype(np.float32))
 
 
@@ -88,8 +91,10 @@ def main() -> None:
 
     def load(split):
         names = sorted(f.name for f in (data / split / "up").glob("*.tif"))
-        return ([percentile_norm(tifffile.imread(data / split / "up" / n).astype(np.float32)) for n in names],
-                [percentile_norm(tifffile.imread(data / split / "hr" / n).astype(np.float32)) for n in names])
+        return (
+            [percentile_norm(tifffile.imread(data / split / "up" / n).astype(np.float32)) for n in names],
+            [percentile_norm(tifffile.imread(data / split / "hr" / n).astype(np.float32)) for n in names],
+        )
 
     def patches(xs, ys, n, rng):
         X, Y = [], []
@@ -97,8 +102,8 @@ def main() -> None:
             k = rng.integers(len(xs))
             h, w = xs[k].shape
             i, j = rng.integers(0, h - a.patch + 1), rng.integers(0, w - a.patch + 1)
-            X.append(xs[k][i:i + a.patch, j:j + a.patch])
-            Y.append(ys[k][i:i + a.patch, j:j + a.patch])
+            X.append(xs[k][i : i + a.patch, j : j + a.patch])
+            Y.append(ys[k][i : i + a.patch, j : j + a.patch])
         return np.stack(X)[..., None], np.stack(Y)[..., None]
 
     pred_dir = out / (a.pred_name or ("pred_tta" if a.tta else "pred"))
@@ -106,8 +111,15 @@ def main() -> None:
         model = CARE(None, "care", basedir=str(out))
         t1 = time.perf_counter()
         predict_folder(model, data / "test" / "up", pred_dir, a.tta)
-        print(json.dumps({"params": int(model.keras_model.count_params()), "predict_s": time.perf_counter() - t1,
-                          "tta": a.tta}))
+        print(
+            json.dumps(
+                {
+                    "params": int(model.keras_model.count_params()),
+                    "predict_s": time.perf_counter() - t1,
+                    "tta": a.tta,
+                }
+            )
+        )
         return
 
     rng = np.random.default_rng(a.seed)
@@ -119,8 +131,16 @@ def main() -> None:
     else:  # validation patches drawn from the training images
         X, Y = patches(*load("train"), n_train + n_val, rng)
         (X_val, X), (Y_val, Y) = (X[:n_val], X[n_val:]), (Y[:n_val], Y[n_val:])
-    config = Config("YXC", n_channel_in=1, n_channel_out=1, train_steps_per_epoch=a.steps, train_epochs=1,
-                    train_batch_size=a.batch, train_learning_rate=a.lr, train_tensorboard=False)
+    config = Config(
+        "YXC",
+        n_channel_in=1,
+        n_channel_out=1,
+        train_steps_per_epoch=a.steps,
+        train_epochs=1,
+        train_batch_size=a.batch,
+        train_learning_rate=a.lr,
+        train_tensorboard=False,
+    )
     model = CARE(config, "care", basedir=str(out))
     params = int(model.keras_model.count_params())
     t0 = time.perf_counter()
@@ -128,9 +148,22 @@ def main() -> None:
     train_s = time.perf_counter() - t0
     t1 = time.perf_counter()
     predict_folder(model, data / "test" / "up", pred_dir, a.tta)
-    print(json.dumps({"params": params, "train_s": train_s, "predict_s": time.perf_counter() - t1,
-                      "steps": a.steps, "batch": a.batch, "patch_hr": a.patch,
-                      "lr": a.lr, "seed": a.seed, "train_patches": int(len(X)), "val_patches": int(len(X_val))}))
+    print(
+        json.dumps(
+            {
+                "params": params,
+                "train_s": train_s,
+                "predict_s": time.perf_counter() - t1,
+                "steps": a.steps,
+                "batch": a.batch,
+                "patch_hr": a.patch,
+                "lr": a.lr,
+                "seed": a.seed,
+                "train_patches": int(len(X)),
+                "val_patches": int(len(X_val)),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -44,8 +44,11 @@ def main() -> None:
     import csbdeep.internals.predict as cp
     from csbdeep.models import CARE, Config
 
-    model = CARE(Config("YXC", n_channel_in=1, n_channel_out=1, unet_n_first=a.n_first), "care_large",
-                 basedir=a.basedir)
+    model = CARE(
+        Config("YXC", n_channel_in=1, n_channel_out=1, unet_n_first=a.n_first),
+        "care_large",
+        basedir=a.basedir,
+    )
     x = np.random.default_rng(0).random((a.size, a.size), dtype=np.float32)
     model.keras_model.predict(x[None, :64, :64, None], verbose=0)  # warm-up
     n = max(1, a.size // a.tile)
@@ -71,11 +74,23 @@ def main() -> None:
     measured, setup = end - t0, seen["first"] - t0
     total = n * n
     per_tile = (end - seen["first"]) / seen["n"]
-    print(json.dumps({"params": int(model.keras_model.count_params()), "size_hr": a.size, "n_tiles": [n, n],
-                      "tiles_run": seen["n"], "tiles_total": total, "complete": complete,
-                      "measured_s": measured, "setup_s": setup, "per_tile_s": per_tile,
-                      "seconds": measured if complete else setup + per_tile * total,
-                      "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+    print(
+        json.dumps(
+            {
+                "params": int(model.keras_model.count_params()),
+                "size_hr": a.size,
+                "n_tiles": [n, n],
+                "tiles_run": seen["n"],
+                "tiles_total": total,
+                "complete": complete,
+                "measured_s": measured,
+                "setup_s": setup,
+                "per_tile_s": per_tile,
+                "seconds": measured if complete else setup + per_tile * total,
+                "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -33,11 +33,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import (  # noqa: E402
-    VENVS, machine, peak_rss_mib, print_table, run_child, time_partial_tiled, write_json,
+    VENVS,
+    machine,
+    peak_rss_mib,
+    print_table,
+    run_child,
+    time_partial_tiled,
+    write_json,
 )
 
 CHECK_SIZE = {"dfcan": 256, "rcan": 192}  # whole-image check size per model (LR px)
-
 
 
 def child_tiled(a) -> dict:
@@ -78,9 +83,15 @@ def child_check(a) -> dict:
     diff = np.abs(tiled - whole)
     m = 2 * a.overlap
     rng = float(whole.max() - whole.min())
-    return {"max_abs_diff": float(diff.max()), "max_abs_diff_interior": float(diff[m:-m, m:-m].max()),
-            "output_range": rng, "max_rel_diff": float(diff.max()) / rng, "tiled_s": t_tiled, "whole_s": t_whole,
-            "peak_rss_mib": peak_rss_mib()}
+    return {
+        "max_abs_diff": float(diff.max()),
+        "max_abs_diff_interior": float(diff[m:-m, m:-m].max()),
+        "output_range": rng,
+        "max_rel_diff": float(diff.max()) / rng,
+        "tiled_s": t_tiled,
+        "whole_s": t_whole,
+        "peak_rss_mib": peak_rss_mib(),
+    }
 
 
 def main() -> None:
@@ -91,7 +102,9 @@ def main() -> None:
     p.add_argument("--overlap", type=int, default=32)
     p.add_argument("--max-tiles", type=int, default=2, help="0 = all tiles")
     p.add_argument("--threads", type=int, default=2)
-    p.add_argument("--check-size", type=int, default=None, help="whole-vs-tiled image size (default per model)")
+    p.add_argument(
+        "--check-size", type=int, default=None, help="whole-vs-tiled image size (default per model)"
+    )
     p.add_argument("--check-tile", type=int, default=128)
     p.add_argument("--no-check", action="store_true")
     p.add_argument("--no-care", action="store_true")
@@ -108,15 +121,43 @@ def main() -> None:
     rows, checks = [], []
     for model in a.models:
         for size in a.sizes:
-            res = run_child([__file__, "--child", "tiled", "--model", model, "--size", str(size), "--tile",
-                             str(a.tile), "--max-tiles", str(a.max_tiles), *common])
+            res = run_child(
+                [
+                    __file__,
+                    "--child",
+                    "tiled",
+                    "--model",
+                    model,
+                    "--size",
+                    str(size),
+                    "--tile",
+                    str(a.tile),
+                    "--max-tiles",
+                    str(a.max_tiles),
+                    *common,
+                ]
+            )
             rows.append({"case": f"microsr {model}", "lr_size": size, **res})
             print(f"  {rows[-1]}", file=sys.stderr, flush=True)
         if not a.no_check:
             size = a.check_size or CHECK_SIZE.get(model, 256)
-            res = run_child([__file__, "--child", "check", "--model", model, "--size", str(size), "--tile",
-                             str(a.check_tile), *common])
-            checks.append({"model": model, "lr_size": size, "tile": a.check_tile, "overlap": a.overlap, **res})
+            res = run_child(
+                [
+                    __file__,
+                    "--child",
+                    "check",
+                    "--model",
+                    model,
+                    "--size",
+                    str(size),
+                    "--tile",
+                    str(a.check_tile),
+                    *common,
+                ]
+            )
+            checks.append(
+                {"model": model, "lr_size": size, "tile": a.check_tile, "overlap": a.overlap, **res}
+            )
             print(f"  {checks[-1]}", file=sys.stderr, flush=True)
     care_py = VENVS / "csbdeep" / "bin" / "python"
     if not a.no_care and care_py.exists():
@@ -125,19 +166,59 @@ def main() -> None:
             # tile more than a row so that the peak memory includes it
             per_row = size // a.tile
             tiles = 0 if not a.max_tiles else max(a.max_tiles, per_row + 1)
-            res = run_child([str(Path(__file__).parent / "care_large.py"), "--size", str(2 * size),
-                             "--tile", str(2 * a.tile), "--max-tiles", str(tiles),
-                             "--threads", str(a.threads)], python=str(care_py))
+            res = run_child(
+                [
+                    str(Path(__file__).parent / "care_large.py"),
+                    "--size",
+                    str(2 * size),
+                    "--tile",
+                    str(2 * a.tile),
+                    "--max-tiles",
+                    str(tiles),
+                    "--threads",
+                    str(a.threads),
+                ],
+                python=str(care_py),
+            )
             rows.append({"case": "CSBDeep CARE (HR-grid input)", "lr_size": size, **res})
             print(f"  {rows[-1]}", file=sys.stderr, flush=True)
-    print(f"\nTiled prediction, x2, LR tile {a.tile} px, overlap {a.overlap}, {a.threads} threads "
-          f"(seconds extrapolated from the tiles run when complete is False)")
-    print_table(rows, ["case", "lr_size", "params", "tiles_run", "tiles_total", "complete", "measured_s",
-                       "seconds", "peak_rss_mib", "error"])
+    print(
+        f"\nTiled prediction, x2, LR tile {a.tile} px, overlap {a.overlap}, {a.threads} threads "
+        f"(seconds extrapolated from the tiles run when complete is False)"
+    )
+    print_table(
+        rows,
+        [
+            "case",
+            "lr_size",
+            "params",
+            "tiles_run",
+            "tiles_total",
+            "complete",
+            "measured_s",
+            "seconds",
+            "peak_rss_mib",
+            "error",
+        ],
+    )
     if checks:
         print("\nTiled vs whole-image prediction (same random weights and image)")
-        print_table(checks, ["model", "lr_size", "tile", "overlap", "max_abs_diff", "max_abs_diff_interior",
-                             "max_rel_diff", "tiled_s", "whole_s", "peak_rss_mib", "error"])
+        print_table(
+            checks,
+            [
+                "model",
+                "lr_size",
+                "tile",
+                "overlap",
+                "max_abs_diff",
+                "max_abs_diff_interior",
+                "max_rel_diff",
+                "tiled_s",
+                "whole_s",
+                "peak_rss_mib",
+                "error",
+            ],
+        )
     write_json(a.out, {"machine": machine(), "args": vars(a), "rows": rows, "checks": checks})
 
 

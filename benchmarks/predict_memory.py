@@ -62,8 +62,16 @@ def child(args: argparse.Namespace) -> dict:
             print(f"  {done}/{total} tiles, {now - t0:.0f} s, eta {eta:.0f} s", file=sys.stderr, flush=True)
 
     try:
-        out = predict_tiled(model, x, args.scale, tile=args.tile, overlap=args.overlap,
-                            batch_size=args.batch, channels_last=not args.contiguous, on_tile=on_tile)
+        out = predict_tiled(
+            model,
+            x,
+            args.scale,
+            tile=args.tile,
+            overlap=args.overlap,
+            batch_size=args.batch,
+            channels_last=not args.contiguous,
+            on_tile=on_tile,
+        )
         assert out.shape == (args.scale * args.size, args.scale * args.size)
         assert np.isfinite(out).all()
         complete = True
@@ -72,12 +80,22 @@ def child(args: argparse.Namespace) -> dict:
     measured = time.perf_counter() - t0
     seconds = measured if complete else measured / seen["done"] * seen["total"]
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB -> MiB on Linux
-    return {"model": args.model, "size": args.size, "tile": args.tile, "overlap": args.overlap,
-            "threads": args.threads, "channels_last": not args.contiguous,
-            "complete": complete, "tiles_run": seen["done"], "tiles_total": seen["total"],
-            "measured_seconds": round(measured, 1), "seconds": round(seconds, 1), "peak_rss_mib": round(peak, 1),
-            "rss_before_prediction_mib": round(rss_before, 1),
-            "lr_megapixels_per_s": round(args.size**2 / 1e6 / seconds, 4)}
+    return {
+        "model": args.model,
+        "size": args.size,
+        "tile": args.tile,
+        "overlap": args.overlap,
+        "threads": args.threads,
+        "channels_last": not args.contiguous,
+        "complete": complete,
+        "tiles_run": seen["done"],
+        "tiles_total": seen["total"],
+        "measured_seconds": round(measured, 1),
+        "seconds": round(seconds, 1),
+        "peak_rss_mib": round(peak, 1),
+        "rss_before_prediction_mib": round(rss_before, 1),
+        "lr_megapixels_per_s": round(args.size**2 / 1e6 / seconds, 4),
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -89,8 +107,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--overlap", type=int, default=32)
     p.add_argument("--batch", type=int, default=1)
     p.add_argument("--threads", type=int, default=2)
-    p.add_argument("--max-tiles", type=int, default=0,
-                   help="stop after this many tiles and extrapolate the time (0: run all)")
+    p.add_argument(
+        "--max-tiles",
+        type=int,
+        default=0,
+        help="stop after this many tiles and extrapolate the time (0: run all)",
+    )
     p.add_argument("--contiguous", action="store_true", help="disable channels-last")
     p.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
@@ -100,15 +122,21 @@ def main(argv: list[str] | None = None) -> int:
     cmd = [sys.executable, __file__, "--child"] + [a for a in (argv or sys.argv[1:]) if a != "--child"]
     res = subprocess.run(cmd, stdout=subprocess.PIPE, text=True, check=True)
     m = json.loads(res.stdout.strip().splitlines()[-1])
-    print(f"{m['model']} {m['size']}x{m['size']} x{args.scale}, tile {m['tile']} overlap {m['overlap']}, "
-          f"{m['threads']} threads, channels_last={m['channels_last']}")
+    print(
+        f"{m['model']} {m['size']}x{m['size']} x{args.scale}, tile {m['tile']} overlap {m['overlap']}, "
+        f"{m['threads']} threads, channels_last={m['channels_last']}"
+    )
     if m["complete"]:
         print(f"  time            {m['seconds']:.1f} s ({m['tiles_total']} tiles)")
     else:
-        print(f"  time            {m['measured_seconds']:.1f} s for {m['tiles_run']} of "
-              f"{m['tiles_total']} tiles; whole image extrapolated: {m['seconds']:.0f} s")
+        print(
+            f"  time            {m['measured_seconds']:.1f} s for {m['tiles_run']} of "
+            f"{m['tiles_total']} tiles; whole image extrapolated: {m['seconds']:.0f} s"
+        )
     print(f"  throughput      {m['lr_megapixels_per_s']:.4f} LR megapixels/s")
-    print(f"  peak RSS        {m['peak_rss_mib']:.0f} MiB (before prediction {m['rss_before_prediction_mib']:.0f} MiB)")
+    print(
+        f"  peak RSS        {m['peak_rss_mib']:.0f} MiB (before prediction {m['rss_before_prediction_mib']:.0f} MiB)"
+    )
     print(f"  target < 3 GB:  {'met' if m['peak_rss_mib'] < 3072 else 'NOT met'}")
     print(json.dumps(m))
     return 0

@@ -39,7 +39,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import (  # noqa: E402
-    VENVS, flops_of, machine, peak_rss_mib, print_table, run_child, time_partial_tiled, write_json,
+    VENVS,
+    flops_of,
+    machine,
+    peak_rss_mib,
+    print_table,
+    run_child,
+    time_partial_tiled,
+    write_json,
 )
 
 BASICSR_PYTHON = VENVS / "basicsr" / "bin" / "python"
@@ -83,7 +90,6 @@ def child_infer(a) -> dict:
     import numpy as np
     import torch
 
-
     torch.set_num_threads(a.threads)
     model, needs_mask = build(a.impl, a.model, a.scale)
     model.eval()
@@ -96,18 +102,25 @@ def child_infer(a) -> dict:
     if needs_mask:
         lab = np.random.default_rng(1).integers(0, 3, (a.scale * a.size,) * 2)
         cond = np.eye(3, dtype=np.float32)[lab].transpose(2, 0, 1)
-    timing = time_partial_tiled(model, image, a.scale, tile=a.tile, overlap=a.overlap,
-                                max_tiles=a.max_tiles, cond=cond)
+    timing = time_partial_tiled(
+        model, image, a.scale, tile=a.tile, overlap=a.overlap, max_tiles=a.max_tiles, cond=cond
+    )
     seconds, measured = timing["seconds"], timing["measured_s"]
     from microsr.inference.tiling import choose_tile
 
     tile = min(choose_tile(a.tile), a.size)
     gflops = per_px * tile**2 * timing["tiles_run"] / measured / 1e9
-    return {"flops_per_px": per_px, "params": sum(p.numel() for p in model.parameters()),
-            "tiles_run": timing["tiles_run"], "tiles_total": timing["tiles_total"],
-            "complete": timing["complete"],
-            "seconds": seconds, "mp_per_s": a.size**2 / 1e6 / seconds, "gflop_per_s": gflops,
-            "peak_rss_mib": peak_rss_mib()}
+    return {
+        "flops_per_px": per_px,
+        "params": sum(p.numel() for p in model.parameters()),
+        "tiles_run": timing["tiles_run"],
+        "tiles_total": timing["tiles_total"],
+        "complete": timing["complete"],
+        "seconds": seconds,
+        "mp_per_s": a.size**2 / 1e6 / seconds,
+        "gflop_per_s": gflops,
+        "peak_rss_mib": peak_rss_mib(),
+    }
 
 
 def child_train(a) -> dict:
@@ -201,8 +214,19 @@ def child_variants(a) -> dict:
 # ----------------------------------------------------------------------------- parent side
 def child_argv(a, what: str, impl: str, model: str) -> list[str]:
     argv = [__file__, "--child", what, "--impl", impl, "--models", model]
-    for k in ("size", "tile", "overlap", "max_tiles", "threads", "scale", "batch", "patch",
-              "train_steps", "variant_tile", "repeats"):
+    for k in (
+        "size",
+        "tile",
+        "overlap",
+        "max_tiles",
+        "threads",
+        "scale",
+        "batch",
+        "patch",
+        "train_steps",
+        "variant_tile",
+        "repeats",
+    ):
         argv += [f"--{k.replace('_', '-')}", str(getattr(a, k))]
     return argv + (["--compile"] if a.compile else [])
 
@@ -236,17 +260,26 @@ def main() -> None:
         print(json.dumps(fn(argparse.Namespace(**{**vars(a), "model": a.models[0]}))))
         return
 
-    from microsr.models import list_models
     from _basicsr import EQUIVALENT
+
+    from microsr.models import list_models
 
     models = a.models or list_models()
     basicsr_ok = not a.no_basicsr and BASICSR_PYTHON.exists()
-    peak = run_child(["-c", f"import sys; sys.path.insert(0, {str(Path(__file__).parent)!r}); import json; "
-                      f"from _common import matmul_peak, conv_peak; print(json.dumps({{'gflops': matmul_peak({a.threads}), "
-                      f"'conv_gflops': conv_peak({a.threads})}}))"])
+    peak = run_child(
+        [
+            "-c",
+            f"import sys; sys.path.insert(0, {str(Path(__file__).parent)!r}); import json; "
+            f"from _common import matmul_peak, conv_peak; print(json.dumps({{'gflops': matmul_peak({a.threads}), "
+            f"'conv_gflops': conv_peak({a.threads})}}))",
+        ]
+    )
     peak_gflops, conv_gflops = peak.get("gflops"), peak.get("conv_gflops")
-    print(f"float32 matmul peak ({a.threads} threads): {peak_gflops:.1f} GFLOP/s; "
-          f"3x3 conv 256->256 on 128 px: {conv_gflops:.1f} GFLOP/s", flush=True)
+    print(
+        f"float32 matmul peak ({a.threads} threads): {peak_gflops:.1f} GFLOP/s; "
+        f"3x3 conv 256->256 on 128 px: {conv_gflops:.1f} GFLOP/s",
+        flush=True,
+    )
     rows = []
     for name in models:
         impls = ["microsr"] + (["basicsr"] if basicsr_ok and name in EQUIVALENT else [])
@@ -257,7 +290,11 @@ def main() -> None:
                 t0 = time.perf_counter()
                 res = run_child(child_argv(a, what, impl, name), python=py, timeout=a.timeout)
                 row.update(res if "error" not in res else {f"{what}_error": res["error"]})
-                print(f"  {name} [{impl}] {what}: {time.perf_counter() - t0:.0f} s {res}", file=sys.stderr, flush=True)
+                print(
+                    f"  {name} [{impl}] {what}: {time.perf_counter() - t0:.0f} s {res}",
+                    file=sys.stderr,
+                    flush=True,
+                )
             if row.get("gflop_per_s") and peak_gflops:
                 row["fraction_of_peak"] = row["gflop_per_s"] / peak_gflops
             if row.get("flops_per_px") is not None:
@@ -271,11 +308,27 @@ def main() -> None:
             variants.append({"model": name, "impl": impl, **res})
             print(f"  {name} [{impl}] variants: {res}", file=sys.stderr, flush=True)
 
-    print(f"\nInference: {a.size}x{a.size} LR, x{a.scale}, tiled (tile {a.tile}, overlap {a.overlap}), "
-          f"{a.threads} threads; matmul peak {peak_gflops:.1f} GFLOP/s")
-    print_table(rows, ["model", "impl", "params", "mflops_per_px", "mp_per_s", "gflop_per_s",
-                       "fraction_of_peak", "tiles_run", "tiles_total", "peak_rss_mib",
-                       "train_steps_per_s", "train_peak_rss_mib"])
+    print(
+        f"\nInference: {a.size}x{a.size} LR, x{a.scale}, tiled (tile {a.tile}, overlap {a.overlap}), "
+        f"{a.threads} threads; matmul peak {peak_gflops:.1f} GFLOP/s"
+    )
+    print_table(
+        rows,
+        [
+            "model",
+            "impl",
+            "params",
+            "mflops_per_px",
+            "mp_per_s",
+            "gflop_per_s",
+            "fraction_of_peak",
+            "tiles_run",
+            "tiles_total",
+            "peak_rss_mib",
+            "train_steps_per_s",
+            "train_peak_rss_mib",
+        ],
+    )
     ratios = []
     for r in rows:
         if r["impl"] != "basicsr":
@@ -291,10 +344,22 @@ def main() -> None:
         print_table(ratios, ["model", "mp_per_s", "train_steps_per_s"])
     if variants:
         keys = [k for k in variants[0] if k not in ("model", "impl", "variant_tile")]
-        print(f"\nInference variants: seconds per (1,1,{a.variant_tile},{a.variant_tile}) forward (best of {a.repeats})")
+        print(
+            f"\nInference variants: seconds per (1,1,{a.variant_tile},{a.variant_tile}) forward (best of {a.repeats})"
+        )
         print_table(variants, ["model", "impl", *keys])
-    write_json(a.out, {"machine": machine(), "args": {k: v for k, v in vars(a).items() if k not in ("child", "impl")},
-                       "matmul_peak_gflops": peak_gflops, "conv_peak_gflops": conv_gflops, "rows": rows, "ratios": ratios, "variants": variants})
+    write_json(
+        a.out,
+        {
+            "machine": machine(),
+            "args": {k: v for k, v in vars(a).items() if k not in ("child", "impl")},
+            "matmul_peak_gflops": peak_gflops,
+            "conv_peak_gflops": conv_gflops,
+            "rows": rows,
+            "ratios": ratios,
+            "variants": variants,
+        },
+    )
 
 
 if __name__ == "__main__":

@@ -17,7 +17,12 @@ DATA_DIR = Path(__file__).parent / "data" / "real"
 _CATALOGUE = {
     "nuclei2d": ("nuclei2d.tif", "YX", "uint16", "fluorescent nuclei, 2018 Data Science Bowl (stardist)"),
     "nuclei2d_u8": ("nuclei2d_u8.png", "YX", "uint8", "same crop as nuclei2d as an 8-bit PNG"),
-    "celegans": ("celegans_airyscan.tif", "YX", "float32", "C. elegans intestine, Airyscan (sdeconv), 0.0426 um/px"),
+    "celegans": (
+        "celegans_airyscan.tif",
+        "YX",
+        "float32",
+        "C. elegans intestine, Airyscan (sdeconv), 0.0426 um/px",
+    ),
     "neuron3d": ("neuron3d.tif", "ZYX", "float32", "Purkinje neuron widefield z-stack (flowdec)"),
     "histo_rgb": ("histo_rgb.png", "YXC", "uint8", "H&E RGB crop (stardist)"),
     "histo_jpeg": ("histo.jpg", "YXC", "uint8", "H&E RGB JPEG, unmodified (stardist)"),

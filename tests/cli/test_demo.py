@@ -10,13 +10,21 @@ from microsr.io import read_image
 
 def test_demo_pipeline_tiny_budget(tmp_path, capsys):
     out = tmp_path / "demo"
-    code = main(["demo", "--out", str(out), "--steps", "12", "--count", "4", "--test-count", "2",
-                 "--size", "96"])
+    code = main(
+        ["demo", "--out", str(out), "--steps", "12", "--count", "4", "--test-count", "2", "--size", "96"]
+    )
     assert code == 0
     text = capsys.readouterr().out
     assert "DFCAN    PSNR" in text and "bicubic  PSNR" in text and "demo_figure.png" in text
-    for rel in ("demo_figure.png", "loss_curves.png", "evaluation/metrics.csv", "evaluation/summary.json",
-                "run/model.json", "run/weights/best.safetensors", "demo_summary.json"):
+    for rel in (
+        "demo_figure.png",
+        "loss_curves.png",
+        "evaluation/metrics.csv",
+        "evaluation/summary.json",
+        "run/model.json",
+        "run/weights/best.safetensors",
+        "demo_summary.json",
+    ):
         assert (out / rel).is_file(), rel
     preds = sorted((out / "predictions").glob("*.tif"))
     assert len(preds) == 2

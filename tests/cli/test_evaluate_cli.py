@@ -19,13 +19,24 @@ from tests.real_images import load_real, real_path
 def folders(tmp_path):
     gt = load_real("nuclei2d")
     write_image(tmp_path / "gt" / "cells.tif", gt)
-    write_image(tmp_path / "lr" / "cells.tif", gt.astype(np.float32).reshape(128, 2, 128, 2).mean(axis=(1, 3)))
+    write_image(
+        tmp_path / "lr" / "cells.tif", gt.astype(np.float32).reshape(128, 2, 128, 2).mean(axis=(1, 3))
+    )
     write_image(tmp_path / "pred" / "cells.tif", gaussian_filter(gt.astype(np.float32), 0.8))
     return tmp_path
 
 
 def _args(root, *extra):
-    return ["evaluate", "--pred", str(root / "pred"), "--gt", str(root / "gt"), "--out", str(root / "out"), *extra]
+    return [
+        "evaluate",
+        "--pred",
+        str(root / "pred"),
+        "--gt",
+        str(root / "gt"),
+        "--out",
+        str(root / "out"),
+        *extra,
+    ]
 
 
 def test_evaluate_writes_summary_matching_scikit_image(folders, capsys):
@@ -37,8 +48,9 @@ def test_evaluate_writes_summary_matching_scikit_image(folders, capsys):
     pred = gaussian_filter(gt.astype(np.float32), 0.8).astype(np.float64)
     dr = gt.max() - gt.min()
     assert summary["psnr"] == pytest.approx(peak_signal_noise_ratio(gt, pred, data_range=dr), abs=1e-4)
-    ref_ssim = structural_similarity(gt, pred, data_range=dr, gaussian_weights=True, sigma=1.5,
-                                     use_sample_covariance=False)
+    ref_ssim = structural_similarity(
+        gt, pred, data_range=dr, gaussian_weights=True, sigma=1.5, use_sample_covariance=False
+    )
     assert summary["ssim"] == pytest.approx(ref_ssim, abs=1e-4)
     assert summary["baseline"]["psnr"] < summary["psnr"]
 

@@ -15,8 +15,14 @@ from microsr.models import create_model
 @pytest.fixture
 def setup(tmp_path, rng):
     torch.manual_seed(0)
-    save_model_folder(tmp_path / "run", create_model("srcnn", tiny=True), name="srcnn", scale=2,
-                      tiny=True, normalization={"kind": "percentile"})
+    save_model_folder(
+        tmp_path / "run",
+        create_model("srcnn", tiny=True),
+        name="srcnn",
+        scale=2,
+        tiny=True,
+        normalization={"kind": "percentile"},
+    )
     write_image(tmp_path / "lr" / "a.tif", rng.integers(0, 60000, (20, 24), dtype=np.uint16), "YX", 0.08)
     write_image(tmp_path / "lr" / "b.tif", rng.integers(0, 60000, (2, 20, 24), dtype=np.uint16), "ZYX", 0.08)
     return tmp_path
@@ -24,8 +30,24 @@ def setup(tmp_path, rng):
 
 def test_predict_folder_keep_range(setup, capsys):
     t = setup
-    code = main(["predict", "--model", str(t / "run"), "--input", str(t / "lr"), "--output", str(t / "sr"),
-                 "--tile", "16", "--overlap", "8", "--keep-range", "--weights", "last"])
+    code = main(
+        [
+            "predict",
+            "--model",
+            str(t / "run"),
+            "--input",
+            str(t / "lr"),
+            "--output",
+            str(t / "sr"),
+            "--tile",
+            "16",
+            "--overlap",
+            "8",
+            "--keep-range",
+            "--weights",
+            "last",
+        ]
+    )
     assert code == 0
     assert "wrote 2 image(s)" in capsys.readouterr().out
     a, b = read_image(t / "sr" / "a.tif"), read_image(t / "sr" / "b.tif")
@@ -36,8 +58,21 @@ def test_predict_folder_keep_range(setup, capsys):
 
 def test_predict_single_file_tta_float32(setup):
     t = setup
-    assert main(["predict", "--model", str(t / "run"), "--input", str(t / "lr" / "a.tif"),
-                 "--output", str(t / "sr"), "--tta"]) == 0
+    assert (
+        main(
+            [
+                "predict",
+                "--model",
+                str(t / "run"),
+                "--input",
+                str(t / "lr" / "a.tif"),
+                "--output",
+                str(t / "sr"),
+                "--tta",
+            ]
+        )
+        == 0
+    )
     assert read_image(t / "sr" / "a.tif").array.dtype == np.float32
     assert not (t / "sr" / "b.tif").exists()
 

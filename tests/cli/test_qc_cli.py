@@ -26,8 +26,20 @@ def test_resolution_two_images_and_given_pixel_size(tmp_path, capsys):
     clean = gaussian_filter(load_real("celegans").astype(np.float32), 1.5)
     for name in ("a.tif", "b.tif"):
         write_image(tmp_path / name, rng.poisson(clean / 10).astype(np.float32))
-    assert main(["resolution", "--input", str(tmp_path / "a.tif"), "--second", str(tmp_path / "b.tif"),
-                 "--pixel-size", "40"]) == 0
+    assert (
+        main(
+            [
+                "resolution",
+                "--input",
+                str(tmp_path / "a.tif"),
+                "--second",
+                str(tmp_path / "b.tif"),
+                "--pixel-size",
+                "40",
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     assert "(given)" in out and "FRC (two images, threshold 1/7):" in out
     frc_nm = float(out.split("FRC (two images, threshold 1/7):")[1].split("nm")[0])
@@ -64,12 +76,27 @@ def folders(tmp_path_factory):
 @pytest.mark.parametrize("case", ["line_outside", "line_garbled", "run_missing"])
 def test_evaluate_qc_options_bad_input_nothing_written(folders, tmp_path, capsys, case):
     out = tmp_path / "out"
-    argv = ["evaluate", "--pred", str(folders["sharp"]), "--pred", str(folders["blurry"]),
-            "--gt", str(folders["gt"]), "--out", str(out)]
-    argv += {"line_outside": ["--line", "0,0,100,10"], "line_garbled": ["--line", "1,2,x,4"],
-             "run_missing": ["--run", str(tmp_path / "norun")]}[case]
-    named = {"line_outside": "cell00.tif: --line: line end (100, 10) is outside the 64x64",
-             "line_garbled": "--line must be four numbers", "run_missing": "norun: run folder not found"}[case]
+    argv = [
+        "evaluate",
+        "--pred",
+        str(folders["sharp"]),
+        "--pred",
+        str(folders["blurry"]),
+        "--gt",
+        str(folders["gt"]),
+        "--out",
+        str(out),
+    ]
+    argv += {
+        "line_outside": ["--line", "0,0,100,10"],
+        "line_garbled": ["--line", "1,2,x,4"],
+        "run_missing": ["--run", str(tmp_path / "norun")],
+    }[case]
+    named = {
+        "line_outside": "cell00.tif: --line: line end (100, 10) is outside the 64x64",
+        "line_garbled": "--line must be four numbers",
+        "run_missing": "norun: run folder not found",
+    }[case]
     assert main(argv) == 2
     err = capsys.readouterr().err.strip()
     assert named in err and "\n" not in err
@@ -80,8 +107,22 @@ def test_single_pred_keeps_summary_form_and_writes_report(folders, tmp_path, cap
     import json
 
     out = tmp_path / "out"
-    assert main(["evaluate", "--pred", str(folders["sharp"]), "--gt", str(folders["gt"]), "--out", str(out),
-                 "--pixel-size", "50"]) == 0
+    assert (
+        main(
+            [
+                "evaluate",
+                "--pred",
+                str(folders["sharp"]),
+                "--gt",
+                str(folders["gt"]),
+                "--out",
+                str(out),
+                "--pixel-size",
+                "50",
+            ]
+        )
+        == 0
+    )
     summary = json.loads((out / "summary.json").read_text())
     assert "models" not in summary and not (out / "comparison.csv").exists()
     html = (out / "report.html").read_text()
@@ -97,8 +138,17 @@ def test_stacks_without_pixel_size_use_middle_plane_and_pixels(tmp_path, capsys)
         write_image(tmp_path / "lr" / f"s{i}.tif", gt.reshape(3, 32, 2, 32, 2).mean(axis=(2, 4)), axes="ZYX")
         write_image(tmp_path / "a" / f"s{i}.tif", gaussian_filter(gt, (0, 1, 1)), axes="ZYX")
         write_image(tmp_path / "b" / f"s{i}.tif", gt + 0.01, axes="ZYX")
-    base = ["evaluate", "--pred", str(tmp_path / "a"), "--pred", str(tmp_path / "b"), "--gt", str(tmp_path / "gt"),
-            "--lr", str(tmp_path / "lr")]
+    base = [
+        "evaluate",
+        "--pred",
+        str(tmp_path / "a"),
+        "--pred",
+        str(tmp_path / "b"),
+        "--gt",
+        str(tmp_path / "gt"),
+        "--lr",
+        str(tmp_path / "lr"),
+    ]
     assert main(base + ["--out", str(tmp_path / "out"), "--line", "5,5,50,40"]) == 0
     html = (tmp_path / "out" / "report.html").read_text()
     assert "decorrelation resolution (px)" in html and "pixel size unknown" in html

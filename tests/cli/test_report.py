@@ -36,8 +36,20 @@ def report(tmp_path_factory):
             w.writerow([step, 0, "train", 1e-4, 1.0 / step, "", "", ""])
             if step % 50 == 0:
                 w.writerow([step, 0, "val", "", "", 1.3 / step, 30, 0.8])
-    argv = ["evaluate", *sum((["--pred", str(dirs[m])] for m in MODELS), []), "--gt", str(dirs["gt"]),
-            "--lr", str(dirs["lr"]), "--out", str(root / "out"), "--run", str(run), "--line", "10,20,110,90"]
+    argv = [
+        "evaluate",
+        *sum((["--pred", str(dirs[m])] for m in MODELS), []),
+        "--gt",
+        str(dirs["gt"]),
+        "--lr",
+        str(dirs["lr"]),
+        "--out",
+        str(root / "out"),
+        "--run",
+        str(run),
+        "--line",
+        "10,20,110,90",
+    ]
     assert main(argv) == 0
     return root / "out"
 
@@ -66,7 +78,10 @@ def test_comparison_csv_and_summary_models(report):
     other = json.loads((report / summary["models"]["pred_blurry"]["summary"]).read_text())
     assert other["psnr"] == summary["models"]["pred_blurry"]["psnr"]
     per_image = list(csv.DictReader(open(report / "per_image.csv")))
-    assert len(per_image) == 6 * 4 and {r["model"] for r in per_image} == {*(f"pred_{m}" for m in MODELS), "bicubic"}
+    assert len(per_image) == 6 * 4 and {r["model"] for r in per_image} == {
+        *(f"pred_{m}" for m in MODELS),
+        "bicubic",
+    }
     assert all(float(r["resolution_px"]) > 2 for r in per_image)
     rows = list(csv.DictReader(open(report / "comparison.csv")))
     psnr = {(r["model_a"], r["model_b"]): r for r in rows if r["metric"] == "psnr"}
@@ -79,16 +94,29 @@ def test_comparison_csv_and_summary_models(report):
 @pytest.mark.skipif(not CHROMIUM.exists(), reason="needs /usr/bin/chromium (apt-get install chromium)")
 def test_report_renders_in_headless_chromium(report, tmp_path):
     url = (report / "report.html").resolve().as_uri()
-    common = [str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-              "--disable-background-networking", "--disable-component-update", "--disable-sync",
-              f"--user-data-dir={tmp_path / 'profile'}"]
+    common = [
+        str(CHROMIUM),
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={tmp_path / 'profile'}",
+    ]
     dom = subprocess.run(common + ["--dump-dom", url], capture_output=True, text=True, timeout=60).stdout
     for sec in SECTIONS:
         assert f'id="{sec}"' in dom
     assert 'id="image-select"' in dom and dom.count('class="panel"') == 6
     shot = tmp_path / "shot.png"
-    subprocess.run(common + [f"--screenshot={shot}", "--window-size=1200,2000", url],
-                   capture_output=True, timeout=60, check=True)
+    subprocess.run(
+        common + [f"--screenshot={shot}", "--window-size=1200,2000", url],
+        capture_output=True,
+        timeout=60,
+        check=True,
+    )
     img = np.asarray(Image.open(shot).convert("L"), dtype=float)
     assert img.shape == (2000, 1200)
     assert img.std() > 20  # not a blank page

@@ -27,9 +27,30 @@ def pairs(tmp_path):
 
 def _base(pairs, out, *extra):
     lr, hr = pairs
-    return ["train", "--lr", str(lr), "--hr", str(hr), "--model", "srcnn", "--tiny", "--scale", "2",
-            "--out", str(out), "--patch-size", "8", "--batch-size", "2", "--num-threads", "1",
-            "--quiet", "--device", "cpu", *extra]
+    return [
+        "train",
+        "--lr",
+        str(lr),
+        "--hr",
+        str(hr),
+        "--model",
+        "srcnn",
+        "--tiny",
+        "--scale",
+        "2",
+        "--out",
+        str(out),
+        "--patch-size",
+        "8",
+        "--batch-size",
+        "2",
+        "--num-threads",
+        "1",
+        "--quiet",
+        "--device",
+        "cpu",
+        *extra,
+    ]
 
 
 def test_train_then_resume_from_run_folder(pairs, tmp_path, capsys):
@@ -47,25 +68,30 @@ def test_train_then_resume_from_run_folder(pairs, tmp_path, capsys):
 def test_yaml_config_with_flag_override(pairs, tmp_path):
     lr, hr = pairs
     yaml_file = tmp_path / "t.yaml"
-    yaml_file.write_text(f"model: {{name: vdsr, tiny: true}}\nscale: 2\nepochs: 5\n"
-                         f"data: {{lr_dir: {lr}, hr_dir: {hr}, patch_size: 8, batch_size: 2}}\n"
-                         "device: cpu\nnum_threads: 1\n")
+    yaml_file.write_text(
+        f"model: {{name: vdsr, tiny: true}}\nscale: 2\nepochs: 5\n"
+        f"data: {{lr_dir: {lr}, hr_dir: {hr}, patch_size: 8, batch_size: 2}}\n"
+        "device: cpu\nnum_threads: 1\n"
+    )
     run = tmp_path / "run"
     assert main(["train", "--config", str(yaml_file), "--out", str(run), "--steps", "1", "--quiet"]) == 0
     doc = json.loads((run / "model.json").read_text())
     assert doc["architecture"]["name"] == "vdsr" and doc["training"]["total_steps"] == 1
 
 
-@pytest.mark.parametrize("args,message", [
-    (["--steps", "2", "--epochs", "1"], "mutually exclusive"),
-    (["--steps", "2", "--patch-size", "64"], "patch size"),
-    (["--steps", "2", "--resume"], "no checkpoint to resume from"),
-])
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (["--steps", "2", "--epochs", "1"], "mutually exclusive"),
+        (["--steps", "2", "--patch-size", "64"], "patch size"),
+        (["--steps", "2", "--resume"], "no checkpoint to resume from"),
+    ],
+)
 def test_bad_input_one_line_exit_2(pairs, tmp_path, capsys, args, message):
     base = _base(pairs, tmp_path / "run")
     if "--patch-size" in args:
         i = base.index("--patch-size")
-        del base[i:i + 2]
+        del base[i : i + 2]
     assert main(base + args) == 2
     err = capsys.readouterr().err.strip()
     assert message in err and len(err.splitlines()) == 1 and err.startswith("error:")
@@ -73,11 +99,45 @@ def test_bad_input_one_line_exit_2(pairs, tmp_path, capsys, args, message):
 
 def test_unknown_model_and_missing_folder(pairs, tmp_path, capsys):
     lr, hr = pairs
-    assert main(["train", "--lr", str(lr), "--hr", str(hr), "--model", "nosuchnet", "--out",
-                 str(tmp_path / "r1"), "--steps", "1", "--quiet"]) == 2
+    assert (
+        main(
+            [
+                "train",
+                "--lr",
+                str(lr),
+                "--hr",
+                str(hr),
+                "--model",
+                "nosuchnet",
+                "--out",
+                str(tmp_path / "r1"),
+                "--steps",
+                "1",
+                "--quiet",
+            ]
+        )
+        == 2
+    )
     assert "known models" in capsys.readouterr().err
-    assert main(["train", "--lr", str(tmp_path / "missing"), "--hr", str(hr), "--model", "srcnn",
-                 "--out", str(tmp_path / "r2"), "--steps", "1", "--quiet"]) == 2
+    assert (
+        main(
+            [
+                "train",
+                "--lr",
+                str(tmp_path / "missing"),
+                "--hr",
+                str(hr),
+                "--model",
+                "srcnn",
+                "--out",
+                str(tmp_path / "r2"),
+                "--steps",
+                "1",
+                "--quiet",
+            ]
+        )
+        == 2
+    )
     assert "folder not found" in capsys.readouterr().err
     assert main(["train", "--out", str(tmp_path / "r3"), "--steps", "1"]) == 2
     assert "give --lr, --hr, --model" in capsys.readouterr().err
@@ -101,7 +161,9 @@ def test_bicubic_residual_flag_is_stored_and_predicts(pairs, tmp_path, capsys):
     assert main(base) == 0
     doc = json.loads((run / "model.json").read_text())
     assert doc["architecture"]["options"] == {"bicubic_residual": True}
-    assert main(["predict", "--model", str(run), "--input", str(pairs[0]), "--output", str(tmp_path / "p")]) == 0
+    assert (
+        main(["predict", "--model", str(run), "--input", str(pairs[0]), "--output", str(tmp_path / "p")]) == 0
+    )
     assert len(list((tmp_path / "p").glob("*.tif"))) == 3
 
 
@@ -119,8 +181,10 @@ def test_unpaired_files_are_reported_as_one_warning_line(pairs, tmp_path, capsys
     write_image(lr / "extra.tif", np.ones((16, 16), np.uint16))
     assert main(_base(pairs, tmp_path / "run", "--steps", "1")) == 0
     err = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
-    assert any(line.startswith("warning: unpaired files skipped; LR without HR in") and "extra" in line
-               for line in err), err
+    assert any(
+        line.startswith("warning: unpaired files skipped; LR without HR in") and "extra" in line
+        for line in err
+    ), err
     assert not any("UserWarning" in line for line in err)
 
 
@@ -150,8 +214,10 @@ def test_shape_mismatch_names_both_files_and_writes_nothing(pairs, tmp_path, cap
     write_image(hr / "p1.tif", np.ones((30, 30), np.uint16))
     assert main(_base(pairs, tmp_path / "run", "--steps", "1")) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert err == ["error: " + str(hr / "p1.tif") + ": p1.tif (LR) and p1.tif (HR): HR is 30x30 px but LR "
-                   "16x16 px at x2 needs HR 32x32 px"]
+    assert err == [
+        "error: " + str(hr / "p1.tif") + ": p1.tif (LR) and p1.tif (HR): HR is 30x30 px but LR "
+        "16x16 px at x2 needs HR 32x32 px"
+    ]
     assert not (tmp_path / "run").exists()
 
 
@@ -176,9 +242,14 @@ def test_separate_validation_folders(pairs, tmp_path, capsys):
     for i in range(3):
         v = rng.random((32, 32))
         write_image(tmp_path / "vhr" / f"v{i}.tif", (v * 4000).astype(np.uint16))
-        write_image(tmp_path / "vlr" / f"v{i}.tif", (v.reshape(16, 2, 16, 2).mean(axis=(1, 3)) * 4000).astype(np.uint16))
+        write_image(
+            tmp_path / "vlr" / f"v{i}.tif",
+            (v.reshape(16, 2, 16, 2).mean(axis=(1, 3)) * 4000).astype(np.uint16),
+        )
     run = tmp_path / "run"
-    args = _base(pairs, run, "--steps", "2", "--val-lr", str(tmp_path / "vlr"), "--val-hr", str(tmp_path / "vhr"))
+    args = _base(
+        pairs, run, "--steps", "2", "--val-lr", str(tmp_path / "vlr"), "--val-hr", str(tmp_path / "vhr")
+    )
     assert main(args) == 0
     assert "warning: only" not in capsys.readouterr().err  # 3 validation images
     doc = json.loads((run / "model.json").read_text())
@@ -189,11 +260,14 @@ def test_separate_validation_folders(pairs, tmp_path, capsys):
     assert json.loads((run / "model.json").read_text())["data"]["val_images"] == 3
 
 
-@pytest.mark.parametrize("extra,message", [
-    (["--val-lr", "{lr}"], "needs both val_lr_dir and val_hr_dir"),
-    (["--val-lr", "{lr}", "--val-hr", "{hr}"], "the validation folder is the training folder"),
-    (["--val-lr", "{tmp}/nope", "--val-hr", "{hr}"], "folder not found"),
-])
+@pytest.mark.parametrize(
+    "extra,message",
+    [
+        (["--val-lr", "{lr}"], "needs both val_lr_dir and val_hr_dir"),
+        (["--val-lr", "{lr}", "--val-hr", "{hr}"], "the validation folder is the training folder"),
+        (["--val-lr", "{tmp}/nope", "--val-hr", "{hr}"], "folder not found"),
+    ],
+)
 def test_bad_validation_folders(pairs, tmp_path, capsys, extra, message):
     lr, hr = pairs
     extra = [e.format(lr=lr, hr=hr, tmp=tmp_path) for e in extra]

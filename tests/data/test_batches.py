@@ -53,10 +53,14 @@ def test_foreground_rejection_in_batches():
     lr = np.zeros((64, 64), np.float32)
     lr[48:60, 48:60] = 1
     item = PairArrays(name="sparse", lr=lr, hr=np.kron(lr, np.ones((2, 2), np.float32)))
-    on = PatchBatcher([item], patch_size=8, scale=2, batch_size=32, seed=0,
-                      foreground=Foreground(threshold=0.3, retries=30)).batch(0)
+    on = PatchBatcher(
+        [item], patch_size=8, scale=2, batch_size=32, seed=0, foreground=Foreground(threshold=0.3, retries=30)
+    ).batch(0)
     off = PatchBatcher([item], patch_size=8, scale=2, batch_size=32, seed=0, foreground=None).batch(0)
-    frac = lambda b: float((b["lr"].amax(dim=(1, 2, 3)) > 0).float().mean())
+
+    def frac(b):
+        return float((b["lr"].amax(dim=(1, 2, 3)) > 0).float().mean())
+
     assert frac(on) > 0.9 and frac(off) < 0.5
 
 

@@ -22,8 +22,7 @@ def test_shapes_dtypes_and_labels(size, scale):
 
 
 def test_every_class_present_over_a_few_images():
-    counts = sum(np.bincount(simulate_cell_pair(size=96, seed=s)[2].ravel(), minlength=3)
-                 for s in range(4))
+    counts = sum(np.bincount(simulate_cell_pair(size=96, seed=s)[2].ravel(), minlength=3) for s in range(4))
     assert np.all(counts > 0)
     assert counts[2] > 0.02 * counts.sum()  # nuclei are not specks
 
@@ -50,6 +49,7 @@ def test_intensity_follows_the_mask():
 
 def test_lr_is_blurrier_and_noisier_than_hr():
     """LR = wider PSF than HR (less fine detail on the same grid) plus photon noise."""
+
     def detail(im):  # mean absolute horizontal difference relative to the image's spread
         return np.abs(np.diff(im, axis=1)).mean() / im.std()
 
@@ -70,8 +70,27 @@ def test_bad_arguments():
 
 def test_cli_writes_lr_hr_mask(tmp_path):
     out = tmp_path / "cells"
-    assert main(["simulate", "--structure", "leukocytes", "--count", "2", "--size", "64", "--scale", "4",
-                 "--seed", "7", "--out", str(out), "--quiet"]) == 0
+    assert (
+        main(
+            [
+                "simulate",
+                "--structure",
+                "leukocytes",
+                "--count",
+                "2",
+                "--size",
+                "64",
+                "--scale",
+                "4",
+                "--seed",
+                "7",
+                "--out",
+                str(out),
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     names = ["leukocytes_0000.tif", "leukocytes_0001.tif"]
     for sub in ("lr", "hr", "mask"):
         assert sorted(p.name for p in (out / sub).iterdir()) == names
@@ -89,6 +108,23 @@ def test_cli_writes_lr_hr_mask(tmp_path):
 
 
 def test_cli_refuses_too_small_leukocyte_images(tmp_path, capsys):
-    assert main(["simulate", "--structure", "leukocytes", "--count", "1", "--size", "8", "--scale", "2",
-                 "--out", str(tmp_path / "x"), "--quiet"]) == 2
+    assert (
+        main(
+            [
+                "simulate",
+                "--structure",
+                "leukocytes",
+                "--count",
+                "1",
+                "--size",
+                "8",
+                "--scale",
+                "2",
+                "--out",
+                str(tmp_path / "x"),
+                "--quiet",
+            ]
+        )
+        == 2
+    )
     assert "16" in capsys.readouterr().err

@@ -12,8 +12,9 @@ from microsr.data.color import YCBCR_MATRIX, rgb_to_ycbcr, super_resolve_rgb, yc
 
 def test_matrix_is_matlab_rgb2ycbcr():
     # MATLAB rgb2ycbcr documentation (ITU-R BT.601, 8-bit studio range), divided by 255.
-    expected = np.array([[65.481, 128.553, 24.966], [-37.797, -74.203, 112.0],
-                         [112.0, -93.786, -18.214]]) / 255
+    expected = (
+        np.array([[65.481, 128.553, 24.966], [-37.797, -74.203, 112.0], [112.0, -93.786, -18.214]]) / 255
+    )
     np.testing.assert_array_equal(YCBCR_MATRIX, expected)
 
 
@@ -22,8 +23,7 @@ def test_known_values():
     ycc = rgb_to_ycbcr(rgb)
     np.testing.assert_allclose(ycc[0], [235 / 255, 128 / 255, 128 / 255], atol=1e-12)
     np.testing.assert_allclose(ycc[1], [16 / 255, 128 / 255, 128 / 255], atol=1e-12)
-    np.testing.assert_allclose(ycc[2], [(16 + 65.481) / 255, (128 - 37.797) / 255, 240 / 255],
-                               atol=1e-12)
+    np.testing.assert_allclose(ycc[2], [(16 + 65.481) / 255, (128 - 37.797) / 255, 240 / 255], atol=1e-12)
 
 
 def test_matches_skimage(rng):
@@ -72,8 +72,12 @@ def test_super_resolve_rgb_runs_y_fn_on_luminance_only(rng):
     assert out.shape == (12, 16, 3) and out.dtype == np.float32
     np.testing.assert_allclose(seen["y"], rgb_to_ycbcr(rgb)[..., 0], atol=1e-7)
     ycc = rgb_to_ycbcr(out)
-    chroma = F.interpolate(torch.from_numpy(np.moveaxis(rgb_to_ycbcr(rgb)[..., 1:], -1, 0)[None].copy()),
-                           scale_factor=2, mode="bicubic", align_corners=False)[0].numpy()
+    chroma = F.interpolate(
+        torch.from_numpy(np.moveaxis(rgb_to_ycbcr(rgb)[..., 1:], -1, 0)[None].copy()),
+        scale_factor=2,
+        mode="bicubic",
+        align_corners=False,
+    )[0].numpy()
     np.testing.assert_allclose(np.moveaxis(ycc[..., 1:], -1, 0), chroma, atol=1e-5)
     np.testing.assert_allclose(ycc[..., 0], np.kron(seen["y"], np.ones((2, 2))) + 0.1, atol=1e-5)
     clipped = super_resolve_rgb(y_fn, rgb, 2, clip=True)

@@ -15,19 +15,66 @@ def _files(d):
 
 def test_simulate_uint16_and_float32(tmp_path):
     out = tmp_path / "sim"
-    assert main(["simulate", "--structure", "er", "--count", "2", "--size", "48", "--scale", "3",
-                 "--out", str(out), "--seed", "4", "--quiet"]) == 0
-    assert _files(out) == ["hr/er_0000.tif", "hr/er_0001.tif", "lr/er_0000.tif", "lr/er_0001.tif",
-                           "simulation.json"]
+    assert (
+        main(
+            [
+                "simulate",
+                "--structure",
+                "er",
+                "--count",
+                "2",
+                "--size",
+                "48",
+                "--scale",
+                "3",
+                "--out",
+                str(out),
+                "--seed",
+                "4",
+                "--quiet",
+            ]
+        )
+        == 0
+    )
+    assert _files(out) == [
+        "hr/er_0000.tif",
+        "hr/er_0001.tif",
+        "lr/er_0000.tif",
+        "lr/er_0001.tif",
+        "simulation.json",
+    ]
     lr, hr = read_image(out / "lr" / "er_0001.tif"), read_image(out / "hr" / "er_0001.tif")
     assert lr.array.dtype == hr.array.dtype == np.uint16
     assert hr.shape == (48, 48) and lr.shape == (16, 16)
-    assert hr.pixel_size == pytest.approx(0.0313, rel=1e-3) and lr.pixel_size == pytest.approx(0.0939, rel=1e-3)
+    assert hr.pixel_size == pytest.approx(0.0313, rel=1e-3) and lr.pixel_size == pytest.approx(
+        0.0939, rel=1e-3
+    )
     rec = json.loads((out / "simulation.json").read_text())
     assert rec["scale"] == 3 and rec["hr_size_px"] == 48 and rec["seed"] == 4 and rec["dtype"] == "uint16"
     out2 = tmp_path / "simf"
-    assert main(["simulate", "--structure", "er", "--count", "2", "--size", "48", "--scale", "3",
-                 "--out", str(out2), "--seed", "4", "--dtype", "float32", "--quiet"]) == 0
+    assert (
+        main(
+            [
+                "simulate",
+                "--structure",
+                "er",
+                "--count",
+                "2",
+                "--size",
+                "48",
+                "--scale",
+                "3",
+                "--out",
+                str(out2),
+                "--seed",
+                "4",
+                "--dtype",
+                "float32",
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     f = read_image(out2 / "hr" / "er_0001.tif").array
     assert f.dtype == np.float32 and np.array_equal(np.rint(f).astype(np.uint16), hr.array)
 
@@ -62,10 +109,34 @@ def hr_dir(tmp_path, rng):
 
 def test_degrade_keeps_bit_depth_and_crops(tmp_path, hr_dir):
     out = tmp_path / "deg"
-    assert main(["degrade", "--hr", str(hr_dir), "--scale", "4", "--out", str(out), "--photons", "50",
-                 "--seed", "1", "--quiet"]) == 0
-    assert _files(out) == ["degradation.json", "hr/a.tif", "hr/b.tif", "hr/c.tif",
-                           "lr/a.tif", "lr/b.tif", "lr/c.tif"]
+    assert (
+        main(
+            [
+                "degrade",
+                "--hr",
+                str(hr_dir),
+                "--scale",
+                "4",
+                "--out",
+                str(out),
+                "--photons",
+                "50",
+                "--seed",
+                "1",
+                "--quiet",
+            ]
+        )
+        == 0
+    )
+    assert _files(out) == [
+        "degradation.json",
+        "hr/a.tif",
+        "hr/b.tif",
+        "hr/c.tif",
+        "lr/a.tif",
+        "lr/b.tif",
+        "lr/c.tif",
+    ]
     a_hr, a_lr = read_image(out / "hr" / "a.tif"), read_image(out / "lr" / "a.tif")
     assert a_hr.shape == (68, 64) and a_lr.shape == (17, 16)
     assert a_hr.array.dtype == a_lr.array.dtype == np.uint16
@@ -76,8 +147,25 @@ def test_degrade_keeps_bit_depth_and_crops(tmp_path, hr_dir):
     assert c.axes == "ZYX" and c.shape == (2, 4, 4) and c.array.dtype == np.float32
     # same seed, same noise; LR is ~ the block mean of the blurred HR
     out2 = tmp_path / "deg2"
-    assert main(["degrade", "--hr", str(hr_dir), "--scale", "4", "--out", str(out2), "--photons", "50",
-                 "--seed", "1", "--quiet"]) == 0
+    assert (
+        main(
+            [
+                "degrade",
+                "--hr",
+                str(hr_dir),
+                "--scale",
+                "4",
+                "--out",
+                str(out2),
+                "--photons",
+                "50",
+                "--seed",
+                "1",
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     assert np.array_equal(read_image(out2 / "lr" / "a.tif").array, a_lr.array)
     assert abs(float(a_lr.array.mean()) - float(a_hr.array.mean())) < 0.05 * float(a_hr.array.mean())
 
@@ -85,11 +173,43 @@ def test_degrade_keeps_bit_depth_and_crops(tmp_path, hr_dir):
 def test_degrade_airy_pixel_size(tmp_path, hr_dir, capsys):
     ok = tmp_path / "ok"
     # a.tif records 30 nm pixels, b.png none -> needs --pixel-size
-    assert main(["degrade", "--hr", str(hr_dir), "--out", str(tmp_path / "bad"), "--na", "1.4",
-                 "--wavelength", "520", "--quiet"]) == 2
+    assert (
+        main(
+            [
+                "degrade",
+                "--hr",
+                str(hr_dir),
+                "--out",
+                str(tmp_path / "bad"),
+                "--na",
+                "1.4",
+                "--wavelength",
+                "520",
+                "--quiet",
+            ]
+        )
+        == 2
+    )
     assert "b.png" in capsys.readouterr().err and not (tmp_path / "bad").exists()
-    assert main(["degrade", "--hr", str(hr_dir), "--out", str(ok), "--na", "1.4", "--wavelength", "520",
-                 "--pixel-size", "30", "--quiet"]) == 0
+    assert (
+        main(
+            [
+                "degrade",
+                "--hr",
+                str(hr_dir),
+                "--out",
+                str(ok),
+                "--na",
+                "1.4",
+                "--wavelength",
+                "520",
+                "--pixel-size",
+                "30",
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     rec = json.loads((ok / "degradation.json").read_text())
     assert "AiryPSF" in rec["images"][0]["psf"]
 

@@ -89,4 +89,6 @@ def test_fft_convolution_matches_scipy_signal():
 
     rng = np.random.default_rng(3)
     img, k = rng.random((37, 29)), rng.random((9, 7))
-    np.testing.assert_allclose(fft_convolve_valid(img, k), signal.fftconvolve(img, k, mode="valid"), atol=1e-10)
+    np.testing.assert_allclose(
+        fft_convolve_valid(img, k), signal.fftconvolve(img, k, mode="valid"), atol=1e-10
+    )

@@ -7,7 +7,7 @@ from microsr.io import write_image
 
 
 def _write(path, shape, dtype=np.uint16):
-    write_image(path, np.ones(shape, dtype), axes="ZYX"[3 - len(shape):])
+    write_image(path, np.ones(shape, dtype), axes="ZYX"[3 - len(shape) :])
 
 
 def test_pairs_by_stem_with_different_extensions(tmp_path):

@@ -42,8 +42,7 @@ def test_background_rejection(rng):
     fg = Foreground(threshold=0.3, retries=50)
     level = foreground_level(hr, fg)
     hits = sum(
-        sample_patch(lr, hr, patch=8, scale=2, rng=rng, level=level, fg=fg)[0].max() > 0
-        for _ in range(50)
+        sample_patch(lr, hr, patch=8, scale=2, rng=rng, level=level, fg=fg)[0].max() > 0 for _ in range(50)
     )
     unfiltered = sum(sample_patch(lr, hr, patch=8, scale=2, rng=rng)[0].max() > 0 for _ in range(200))
     assert hits >= 45 and unfiltered < 100

@@ -23,6 +23,7 @@ def test_pair_shapes_units_determinism(structure):
 
 def test_lr_is_blurrier_and_noisier_than_hr():
     lr, hr, gt = simulate_pair("microtubules", size=128, scale=2, seed=1, photons=1e6, return_gt=True)
+
     # relative high-frequency energy: GT > HR (SIM PSF) > LR (widefield PSF)
     def hf(x):
         f = np.abs(np.fft.fft2(x - x.mean())) ** 2
@@ -35,7 +36,9 @@ def test_lr_is_blurrier_and_noisier_than_hr():
     # with very many photons the LR is close to the noise-free widefield image: correlation with HR
     assert np.corrcoef(hr_small.ravel(), lr.ravel())[0, 1] > 0.8
     noisy, _ = simulate_pair("microtubules", size=128, scale=2, seed=1, photons=20)
-    assert np.corrcoef(hr_small.ravel(), noisy.ravel())[0, 1] < np.corrcoef(hr_small.ravel(), lr.ravel())[0, 1]
+    assert (
+        np.corrcoef(hr_small.ravel(), noisy.ravel())[0, 1] < np.corrcoef(hr_small.ravel(), lr.ravel())[0, 1]
+    )
 
 
 def test_bad_arguments():

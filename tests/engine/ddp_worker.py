@@ -15,6 +15,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from engine.helpers import TinyBatcher, tiny_config, tiny_data  # noqa: E402
+
 from microsr.engine.loop import run_training  # noqa: E402
 
 
@@ -35,8 +36,9 @@ def main(out: str) -> None:
     cfg = tiny_config(out, steps=4, val_every=2)
     run_training(cfg, data, progress=False)
     rank = int(os.environ["RANK"])
-    Path(f"{out}.rank{rank}.json").write_text(json.dumps({"drawn": data.batcher.drawn,
-                                                          "world": int(os.environ["WORLD_SIZE"])}))
+    Path(f"{out}.rank{rank}.json").write_text(
+        json.dumps({"drawn": data.batcher.drawn, "world": int(os.environ["WORLD_SIZE"])})
+    )
 
 
 if __name__ == "__main__":

@@ -43,15 +43,27 @@ def tiny_data(seed: int = 0, n_val: int = 2, masks: bool = False, epoch_steps: i
             labels = (hr[:, 0] > 0.5).long()
             b["mask"] = F.one_hot(labels, 3).permute(0, 3, 1, 2).float()
         val.append(b)
-    return TrainingData(batcher=TinyBatcher(seed, masks=masks), val_batches=val, epoch_steps=epoch_steps,
-                        has_masks=masks, summary={"train_images": 3, "val_images": n_val})
+    return TrainingData(
+        batcher=TinyBatcher(seed, masks=masks),
+        val_batches=val,
+        epoch_steps=epoch_steps,
+        has_masks=masks,
+        summary={"train_images": 3, "val_images": n_val},
+    )
 
 
 def tiny_config(out, **over):
-    base = {"out": str(out), "model": {"name": "srcnn", "tiny": True},
-            "data": {"lr_dir": "unused-lr", "hr_dir": "unused-hr", "patch_size": 8, "batch_size": 2},
-            "steps": 12, "val_every": 6, "log_every": 1, "device": "cpu",
-            "optimizer": {"lr": 1e-3}, "num_threads": 1}
+    base = {
+        "out": str(out),
+        "model": {"name": "srcnn", "tiny": True},
+        "data": {"lr_dir": "unused-lr", "hr_dir": "unused-hr", "patch_size": 8, "batch_size": 2},
+        "steps": 12,
+        "val_every": 6,
+        "log_every": 1,
+        "device": "cpu",
+        "optimizer": {"lr": 1e-3},
+        "num_threads": 1,
+    }
     for key, value in over.items():
         if isinstance(value, dict) and isinstance(base.get(key), dict):
             base[key] = {**base[key], **value}

@@ -21,8 +21,13 @@ def _train_rows(run):
 
 
 def test_dfgan_updates_discriminator_every_third_step(tmp_path):
-    cfg = tiny_config(tmp_path / "gan", model={"name": "dfgan", "tiny": True}, steps=6, val_every=6,
-                      adversarial={"options": SMALL_D})
+    cfg = tiny_config(
+        tmp_path / "gan",
+        model={"name": "dfgan", "tiny": True},
+        steps=6,
+        val_every=6,
+        adversarial={"options": SMALL_D},
+    )
     run = run_training(cfg, tiny_data(), progress=False)
     rows = _train_rows(run)
     d_steps = [r["step"] for r in rows if r.get("d_loss")]
@@ -33,15 +38,25 @@ def test_dfgan_updates_discriminator_every_third_step(tmp_path):
 
 
 def test_adversarial_can_be_switched_off(tmp_path):
-    cfg = tiny_config(tmp_path / "nogan", model={"name": "dfgan", "tiny": True}, steps=2, val_every=2,
-                      adversarial={"enabled": False})
+    cfg = tiny_config(
+        tmp_path / "nogan",
+        model={"name": "dfgan", "tiny": True},
+        steps=2,
+        val_every=2,
+        adversarial={"enabled": False},
+    )
     rows = _train_rows(run_training(cfg, tiny_data(), progress=False))
     assert "loss_g_adv" not in rows[0] and rows[0]["loss_mse"]
 
 
 def test_sftgan_gets_mask_and_srgan_discriminator_sized_to_patch(tmp_path):
-    cfg = tiny_config(tmp_path / "sft", model={"name": "sftgan", "tiny": True}, steps=2, val_every=2,
-                      adversarial={"options": {"n_feats": 4, "dense": 8}})
+    cfg = tiny_config(
+        tmp_path / "sft",
+        model={"name": "sftgan", "tiny": True},
+        steps=2,
+        val_every=2,
+        adversarial={"options": {"n_feats": 4, "dense": 8}},
+    )
     run = run_training(cfg, tiny_data(masks=True), progress=False)
     assert (run / "weights/best.safetensors").is_file()
 
@@ -53,8 +68,9 @@ def test_mask_model_without_masks_is_refused(tmp_path):
 
 
 def test_geometry_prior_full_trains_with_its_loss(tmp_path):
-    cfg = tiny_config(tmp_path / "gp", model={"name": "geometry-prior-full", "tiny": True}, steps=2,
-                      val_every=2)
+    cfg = tiny_config(
+        tmp_path / "gp", model={"name": "geometry-prior-full", "tiny": True}, steps=2, val_every=2
+    )
     run = run_training(cfg, tiny_data(masks=True), progress=False)
     rows = _train_rows(run)
     assert torch.isfinite(torch.tensor(float(rows[-1]["loss"])))

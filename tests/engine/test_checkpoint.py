@@ -18,8 +18,13 @@ class Payload:
 
 def test_round_trip_and_no_temp_files(tmp_path):
     path = tmp_path / "ck" / "last.pt"
-    state = {"step": 7, "model": {"w": torch.arange(3.0)}, "tracker": {"best": float("inf")},
-             "rng": rng_state(), "fingerprint": "{}"}
+    state = {
+        "step": 7,
+        "model": {"w": torch.arange(3.0)},
+        "tracker": {"best": float("inf")},
+        "rng": rng_state(),
+        "fingerprint": "{}",
+    }
     save_checkpoint(path, state)
     doc = load_checkpoint(path)
     assert doc["step"] == 7 and torch.equal(doc["model"]["w"], torch.arange(3.0))

@@ -26,22 +26,29 @@ def test_yaml_round_trip_and_overrides(tmp_path):
     path.write_text(dump_config(cfg))
     again = load_config(path)
     assert again == cfg
-    over = load_config(path, {"steps": 50, "data.batch_size": 16, "optimizer": {"name": "adamw"},
-                              "seed": None})
+    over = load_config(
+        path, {"steps": 50, "data.batch_size": 16, "optimizer": {"name": "adamw"}, "seed": None}
+    )
     assert over.steps == 50 and over.epochs is None  # --steps replaces the file's epochs
     assert over.data.batch_size == 16 and over.optimizer.name == "adamw" and over.optimizer.lr == 5e-4
     assert over.seed == 0
 
 
-@pytest.mark.parametrize("change,message", [
-    ({"steps": 10, "epochs": 2}, "either steps or epochs"),
-    ({"data": {"lr_dir": "lr", "hr_dir": "hr", "patch_size": 0}}, "data.patch_size: Input should be greater than 0"),
-    ({"unknown_key": 1}, "unknown_key: Extra inputs are not permitted"),
-    ({"steps": "10"}, "steps: Input should be a valid integer"),
-    ({"precision": "16"}, "precision: Input should be"),
-    ({"schedule": {"name": "exponential"}}, "schedule.name"),
-    ({"data": {"lr_dir": "lr", "hr_dir": "hr", "normalization": {"kind": "fixed"}}}, "vmin and vmax"),
-])
+@pytest.mark.parametrize(
+    "change,message",
+    [
+        ({"steps": 10, "epochs": 2}, "either steps or epochs"),
+        (
+            {"data": {"lr_dir": "lr", "hr_dir": "hr", "patch_size": 0}},
+            "data.patch_size: Input should be greater than 0",
+        ),
+        ({"unknown_key": 1}, "unknown_key: Extra inputs are not permitted"),
+        ({"steps": "10"}, "steps: Input should be a valid integer"),
+        ({"precision": "16"}, "precision: Input should be"),
+        ({"schedule": {"name": "exponential"}}, "schedule.name"),
+        ({"data": {"lr_dir": "lr", "hr_dir": "hr", "normalization": {"kind": "fixed"}}}, "vmin and vmax"),
+    ],
+)
 def test_validation_errors(change, message):
     with pytest.raises(ConfigError, match=message):
         make_config({**MINIMAL, **change})

@@ -61,7 +61,9 @@ def test_state_round_trip():
     b = WeightEMA(nn.Linear(2, 2), decay=0.5)
     b.load_state_dict(a.state_dict())
     assert b.updates == 1 and b.decay == 0.99
-    assert all(torch.equal(x, y) for x, y in zip(a.module.state_dict().values(), b.module.state_dict().values()))
+    assert all(
+        torch.equal(x, y) for x, y in zip(a.module.state_dict().values(), b.module.state_dict().values())
+    )
 
 
 def test_training_saves_and_validates_the_average(tmp_path):
@@ -84,8 +86,9 @@ def test_training_saves_and_validates_the_average(tmp_path):
 def test_resume_refuses_a_changed_decay(tmp_path):
     run_training(tiny_config(tmp_path / "r", steps=6, ema_decay=0.9), tiny_data(), progress=False)
     with pytest.raises(ConfigError, match="ema_decay"):
-        run_training(tiny_config(tmp_path / "r", steps=12, ema_decay=0.99, resume=True), tiny_data(),
-                     progress=False)
+        run_training(
+            tiny_config(tmp_path / "r", steps=12, ema_decay=0.99, resume=True), tiny_data(), progress=False
+        )
 
 
 @pytest.mark.parametrize("decay", [0.0, 1.0, -0.5])

@@ -35,10 +35,22 @@ def make_pairs(root, n=4, size=64, seed=0, masks=False):
 
 
 def _cfg(tmp_path, lr, hr, **over):
-    return make_config({"out": str(tmp_path / "run"), "model": {"name": "vdsr", "tiny": True},
-                        "data": {"lr_dir": str(lr), "hr_dir": str(hr), "patch_size": 16, "batch_size": 8,
-                                 "val_fraction": 0.25},
-                        "device": "cpu", "num_threads": 1, **over})
+    return make_config(
+        {
+            "out": str(tmp_path / "run"),
+            "model": {"name": "vdsr", "tiny": True},
+            "data": {
+                "lr_dir": str(lr),
+                "hr_dir": str(hr),
+                "patch_size": 16,
+                "batch_size": 8,
+                "val_fraction": 0.25,
+            },
+            "device": "cpu",
+            "num_threads": 1,
+            **over,
+        }
+    )
 
 
 def test_training_beats_bicubic_on_its_patches(tmp_path):
@@ -75,20 +87,46 @@ def test_bad_inputs(tmp_path):
     with pytest.raises(InputError, match="folder not found"):
         prepare_data(_cfg(tmp_path, tmp_path / "nope", hr, steps=1))
     with pytest.raises(InputError, match="patch size"):
-        prepare_data(_cfg(tmp_path, lr, hr, steps=1, data={"lr_dir": str(lr), "hr_dir": str(hr),
-                                                          "patch_size": 64, "val_fraction": 0.5}))
-    cfg = make_config({"out": str(tmp_path / "m"), "model": {"name": "geometry-prior", "tiny": True},
-                       "data": {"lr_dir": str(lr), "hr_dir": str(hr)}, "steps": 1})
+        prepare_data(
+            _cfg(
+                tmp_path,
+                lr,
+                hr,
+                steps=1,
+                data={"lr_dir": str(lr), "hr_dir": str(hr), "patch_size": 64, "val_fraction": 0.5},
+            )
+        )
+    cfg = make_config(
+        {
+            "out": str(tmp_path / "m"),
+            "model": {"name": "geometry-prior", "tiny": True},
+            "data": {"lr_dir": str(lr), "hr_dir": str(hr)},
+            "steps": 1,
+        }
+    )
     with pytest.raises(InputError, match="geometry-prior.*mask"):
         prepare_data(cfg)
 
 
 def test_mask_model_from_files(tmp_path):
     lr, hr = make_pairs(tmp_path, n=2, size=32, masks=True)
-    cfg = make_config({"out": str(tmp_path / "run"), "model": {"name": "geometry-prior", "tiny": True},
-                       "data": {"lr_dir": str(lr), "hr_dir": str(hr), "mask_dir": str(tmp_path / "mask"),
-                                "patch_size": 8, "batch_size": 2, "val_fraction": 0.5},
-                       "steps": 2, "device": "cpu", "num_threads": 1})
+    cfg = make_config(
+        {
+            "out": str(tmp_path / "run"),
+            "model": {"name": "geometry-prior", "tiny": True},
+            "data": {
+                "lr_dir": str(lr),
+                "hr_dir": str(hr),
+                "mask_dir": str(tmp_path / "mask"),
+                "patch_size": 8,
+                "batch_size": 2,
+                "val_fraction": 0.5,
+            },
+            "steps": 2,
+            "device": "cpu",
+            "num_threads": 1,
+        }
+    )
     run = train(cfg, progress=False)
     assert (run / "weights/best.safetensors").is_file()
 
@@ -96,11 +134,25 @@ def test_mask_model_from_files(tmp_path):
 def test_mask_model_with_separate_validation_folders(tmp_path):
     lr, hr = make_pairs(tmp_path / "t", n=2, size=32, masks=True)
     vlr, vhr = make_pairs(tmp_path / "v", n=1, size=32, seed=1, masks=True)
-    cfg = make_config({"out": str(tmp_path / "run"), "model": {"name": "geometry-prior", "tiny": True},
-                       "data": {"lr_dir": str(lr), "hr_dir": str(hr), "mask_dir": str(tmp_path / "t/mask"),
-                                "val_lr_dir": str(vlr), "val_hr_dir": str(vhr),
-                                "val_mask_dir": str(tmp_path / "v/mask"), "patch_size": 8, "batch_size": 2},
-                       "steps": 2, "device": "cpu", "num_threads": 1})
+    cfg = make_config(
+        {
+            "out": str(tmp_path / "run"),
+            "model": {"name": "geometry-prior", "tiny": True},
+            "data": {
+                "lr_dir": str(lr),
+                "hr_dir": str(hr),
+                "mask_dir": str(tmp_path / "t/mask"),
+                "val_lr_dir": str(vlr),
+                "val_hr_dir": str(vhr),
+                "val_mask_dir": str(tmp_path / "v/mask"),
+                "patch_size": 8,
+                "batch_size": 2,
+            },
+            "steps": 2,
+            "device": "cpu",
+            "num_threads": 1,
+        }
+    )
     data = prepare_data(cfg)
     assert data.summary["train_images"] == 2 and data.summary["val_images"] == 1
     assert "mask" in data.val_batches[0] and data.val_batches[0]["mask"] is not None

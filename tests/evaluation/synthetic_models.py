@@ -59,11 +59,17 @@ def make_folders(root: Path, *, n: int = 6, size: int = 128, seed: int = 0) -> d
         spread = float(gt.std())
         write_image(dirs["gt"] / name, gt, pixel_size=CELEGANS_PIXEL_SIZE_UM)
         lr = gt.reshape(size // 2, 2, size // 2, 2).mean(axis=(1, 3))
-        write_image(dirs["lr"] / name, (lr + rng.normal(0, 0.05 * spread, lr.shape)).astype(np.float32),
-                    pixel_size=2 * CELEGANS_PIXEL_SIZE_UM)
-        noise = lambda: rng.normal(0, 0.03 * spread, gt.shape)  # noqa: E731
-        preds = {"sharp": gaussian_filter(gt, 0.6) + noise(), "blurry": gaussian_filter(gt, 1.6) + noise(),
-                 "inventive": gaussian_filter(gt, 0.6) + noise() + _filaments(gt.shape, rng, 1.5 * spread)}
+        write_image(
+            dirs["lr"] / name,
+            (lr + rng.normal(0, 0.05 * spread, lr.shape)).astype(np.float32),
+            pixel_size=2 * CELEGANS_PIXEL_SIZE_UM,
+        )
+        noise = lambda gt=gt, spread=spread: rng.normal(0, 0.03 * spread, gt.shape)  # noqa: E731
+        preds = {
+            "sharp": gaussian_filter(gt, 0.6) + noise(),
+            "blurry": gaussian_filter(gt, 1.6) + noise(),
+            "inventive": gaussian_filter(gt, 0.6) + noise() + _filaments(gt.shape, rng, 1.5 * spread),
+        }
         for m, p in preds.items():
             write_image(dirs[m] / name, p.astype(np.float32), pixel_size=CELEGANS_PIXEL_SIZE_UM)
     return dirs

@@ -44,11 +44,24 @@ def test_paired_test_uses_only_common_images_and_handles_ties():
 
 
 def test_rows_from_summaries_include_bicubic_and_all_pairs_are_tested():
-    per = [{"name": f"im{i}", "psnr": 30.0 + i, "ssim": 0.8, "ms_ssim": None, "nrmse": 0.1,
-            "baseline_psnr": 28.0 + i, "baseline_ssim": 0.7, "baseline_ms_ssim": None, "baseline_nrmse": 0.2}
-           for i in range(4)]
-    summaries = {"m1": {"per_image": per, "baseline": {}},
-                 "m2": {"per_image": [dict(r, psnr=r["psnr"] - 1) for r in per]}}
+    per = [
+        {
+            "name": f"im{i}",
+            "psnr": 30.0 + i,
+            "ssim": 0.8,
+            "ms_ssim": None,
+            "nrmse": 0.1,
+            "baseline_psnr": 28.0 + i,
+            "baseline_ssim": 0.7,
+            "baseline_ms_ssim": None,
+            "baseline_nrmse": 0.2,
+        }
+        for i in range(4)
+    ]
+    summaries = {
+        "m1": {"per_image": per, "baseline": {}},
+        "m2": {"per_image": [dict(r, psnr=r["psnr"] - 1) for r in per]},
+    }
     rows = compare.per_image_rows(summaries)
     assert compare.models_of(rows) == ["m1", "m2", "bicubic"]
     assert compare.metrics_of(rows) == ["psnr", "ssim", "nrmse"]  # MS-SSIM empty everywhere
@@ -72,8 +85,13 @@ def test_box_plot_whiskers_follow_tukey_rule():
     ax = fig.axes[0]
     q1, q3 = np.percentile(values, [25, 75])
     inside = [v for v in values if v <= q3 + 1.5 * (q3 - q1)]
-    whisker_tops = [max(line.get_ydata()) for line in ax.lines if len(line.get_ydata()) == 2
-                    and line.get_ydata()[0] != line.get_ydata()[1] and min(line.get_ydata()) >= q3]
+    whisker_tops = [
+        max(line.get_ydata())
+        for line in ax.lines
+        if len(line.get_ydata()) == 2
+        and line.get_ydata()[0] != line.get_ydata()[1]
+        and min(line.get_ydata()) >= q3
+    ]
     assert max(inside) in whisker_tops
     fliers = [line for line in ax.lines if line.get_marker() == "x"]
     assert any(20.0 in line.get_ydata() for line in fliers)

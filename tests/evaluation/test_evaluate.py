@@ -49,8 +49,9 @@ def test_matches_scikit_image_and_torch_bicubic(tmp_path):
         dr = gt.max() - gt.min()  # per-image ground-truth range, not the dtype's
         p = skm.peak_signal_noise_ratio(gt, pred, data_range=dr)
         s = skm.structural_similarity(gt, pred, data_range=dr, **SK_SSIM)
-        up = F.interpolate(torch.from_numpy(lr)[None, None], scale_factor=2, mode="bicubic",
-                           align_corners=False)[0, 0].numpy()
+        up = F.interpolate(
+            torch.from_numpy(lr)[None, None], scale_factor=2, mode="bicubic", align_corners=False
+        )[0, 0].numpy()
         b = skm.peak_signal_noise_ratio(gt, up, data_range=dr)
         assert float(rows[name]["psnr"]) == pytest.approx(p, abs=1e-4)
         assert float(rows[name]["ssim"]) == pytest.approx(s, abs=1e-4)
@@ -102,7 +103,9 @@ def test_small_images_give_empty_ms_ssim_with_note(tmp_path):
     assert _rows(tmp_path / "out")["n"]["ms_ssim"] == ""
 
 
-@pytest.mark.parametrize("problem", ["no_pairs", "missing_pred", "shape", "lr_scale", "constant", "ambiguous"])
+@pytest.mark.parametrize(
+    "problem", ["no_pairs", "missing_pred", "shape", "lr_scale", "constant", "ambiguous"]
+)
 def test_bad_inputs_name_the_file_and_write_nothing(tmp_path, problem):
     _make_set(tmp_path)
     out = tmp_path / "out"

@@ -15,8 +15,9 @@ def test_ssim_map_matches_skimage_gaussian_convention(celegans):
     pred = gaussian_filter(gt, 1.0)
     dr = float(gt.max() - gt.min())
     mean, smap = ssim_map(gt, pred, data_range=dr)
-    ref_mean, ref_map = structural_similarity(gt, pred, data_range=dr, gaussian_weights=True, sigma=1.5,
-                                              use_sample_covariance=False, full=True)
+    ref_mean, ref_map = structural_similarity(
+        gt, pred, data_range=dr, gaussian_weights=True, sigma=1.5, use_sample_covariance=False, full=True
+    )
     assert mean == pytest.approx(ref_mean, abs=1e-12)
     np.testing.assert_allclose(smap, ref_map, atol=1e-12)
     assert smap.shape == gt.shape and smap.max() <= 1 + 1e-12
@@ -32,7 +33,9 @@ def test_abs_error_map_ignores_gain_and_offset():
 @pytest.mark.parametrize("sigma", [1.2, 1.6])
 def test_squirrel_matches_nanopyx_same_grid(celegans, nanopyx_squirrel, sigma):
     rng = np.random.default_rng(0)
-    ref = (gaussian_filter(celegans, sigma) * 0.5 + 100 + rng.normal(0, 20, celegans.shape)).astype(np.float32)
+    ref = (gaussian_filter(celegans, sigma) * 0.5 + 100 + rng.normal(0, 20, celegans.shape)).astype(
+        np.float32
+    )
     mine = squirrel(ref, celegans)
     emap, rse, rsp = nanopyx_squirrel.calculate_error_map(ref, celegans)
     assert mine.sigma == pytest.approx(sigma, rel=0.02)
@@ -54,7 +57,9 @@ def test_squirrel_fit_is_never_worse_than_nanopyx(celegans, nanopyx_squirrel):
 
 def test_squirrel_against_lr_reference_recovers_blur_gain_and_noise(celegans, nanopyx_squirrel):
     rng = np.random.default_rng(0)
-    lr = (gaussian_filter(celegans, 2.0)[::2, ::2] * 0.3 + 50 + rng.normal(0, 5, (128, 128))).astype(np.float32)
+    lr = (gaussian_filter(celegans, 2.0)[::2, ::2] * 0.3 + 50 + rng.normal(0, 5, (128, 128))).astype(
+        np.float32
+    )
     mine = squirrel(lr, celegans)
     assert mine.sigma == pytest.approx(2.0, rel=0.02)
     assert mine.alpha == pytest.approx(0.3, rel=0.02)

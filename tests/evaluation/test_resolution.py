@@ -52,8 +52,10 @@ def test_gaussian_blur_sets_decorrelation_scale():
     # white-noise-free random texture blurred by sigma: the spectrum ends near 1/(pi*sigma) c/px
     rng = np.random.default_rng(3)
     tex = rng.random((256, 256))
-    res = [decorrelation(gaussian_filter(tex, s) + rng.normal(0, 1e-3, tex.shape)).resolution_px
-           for s in (1.5, 3.0)]
+    res = [
+        decorrelation(gaussian_filter(tex, s) + rng.normal(0, 1e-3, tex.shape)).resolution_px
+        for s in (1.5, 3.0)
+    ]
     assert res[1] / res[0] == pytest.approx(2.0, rel=0.25)
 
 

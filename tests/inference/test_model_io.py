@@ -17,9 +17,15 @@ from microsr.models import create_model
 def folder(tmp_path):
     torch.manual_seed(0)
     model = create_model("edsr-baseline", tiny=True)
-    save_model_folder(tmp_path / "run", model, name="edsr-baseline", scale=2, tiny=True,
-                      normalization={"kind": "percentile", "low": 1.0, "high": 99.5},
-                      validation={"psnr": 30.0})
+    save_model_folder(
+        tmp_path / "run",
+        model,
+        name="edsr-baseline",
+        scale=2,
+        tiny=True,
+        normalization={"kind": "percentile", "low": 1.0, "high": 99.5},
+        validation={"psnr": 30.0},
+    )
     return tmp_path / "run", model
 
 
@@ -57,14 +63,20 @@ def test_missing_folder_and_files(tmp_path, folder):
         load_model_folder(path)
 
 
-@pytest.mark.parametrize("text,match", [
-    ("{not json", "not readable JSON"),
-    ('{"format": "csbdeep/0.6"}', "unknown model format 'csbdeep/0.6'"),
-    ('["microsr-model/1"]', "unknown model format"),
-    ('{"format": "microsr-model/1"}', "no architecture name"),
-    ('{"format": "microsr-model/1", "architecture": {"name": "dfcan", "scale": "x"}}', "invalid scale"),
-    ('{"format": "microsr-model/1", "architecture": {"name": "no-such-net", "scale": 2}}', "unknown model"),
-])
+@pytest.mark.parametrize(
+    "text,match",
+    [
+        ("{not json", "not readable JSON"),
+        ('{"format": "csbdeep/0.6"}', "unknown model format 'csbdeep/0.6'"),
+        ('["microsr-model/1"]', "unknown model format"),
+        ('{"format": "microsr-model/1"}', "no architecture name"),
+        ('{"format": "microsr-model/1", "architecture": {"name": "dfcan", "scale": "x"}}', "invalid scale"),
+        (
+            '{"format": "microsr-model/1", "architecture": {"name": "no-such-net", "scale": 2}}',
+            "unknown model",
+        ),
+    ],
+)
 def test_bad_model_json(folder, text, match):
     path, _ = folder
     (path / "model.json").write_text(text)
@@ -99,8 +111,10 @@ def test_bad_options_and_weights_choice(folder):
         load_model_folder(path, weights="newest")  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize("name,needs", [("geometry-prior", True), ("sftgan", True),
-                                        ("geometry-prior-full", False), ("srcnn", False)])
+@pytest.mark.parametrize(
+    "name,needs",
+    [("geometry-prior", True), ("sftgan", True), ("geometry-prior-full", False), ("srcnn", False)],
+)
 def test_needs_mask_only_when_forward_takes_one(tmp_path, name, needs):
     save_model_folder(tmp_path / name, create_model(name, tiny=True), name=name, scale=2, tiny=True)
     assert load_model_folder(tmp_path / name, device="cpu")[1].needs_mask is needs

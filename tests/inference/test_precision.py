@@ -15,8 +15,9 @@ from microsr.inference.tiling import predict_tiled
 from microsr.io import read_image
 from microsr.models import create_model, get_spec, list_models
 
-native = pytest.mark.skipif(not prec.bf16_supported(torch.device("cpu")),
-                            reason="this CPU has no native bfloat16 (AVX512-BF16/AMX)")
+native = pytest.mark.skipif(
+    not prec.bf16_supported(torch.device("cpu")), reason="this CPU has no native bfloat16 (AVX512-BF16/AMX)"
+)
 MODELS = [m for m in list_models() if get_spec(m).trainable and not get_spec(m).needs_mask]
 
 
@@ -46,8 +47,14 @@ def test_bf16_refused_without_native_support(monkeypatch, tmp_path, rng):
     with pytest.raises(ValueError, match="bf16 needs native bfloat16 support.*CPU lacks"):
         prec.check_precision("bf16", torch.device("cpu"))
     run = tmp_path / "run"
-    save_model_folder(run, create_model("srcnn", tiny=True), name="srcnn", scale=2, tiny=True,
-                      normalization={"kind": "percentile", "low": 2.0, "high": 99.8})
+    save_model_folder(
+        run,
+        create_model("srcnn", tiny=True),
+        name="srcnn",
+        scale=2,
+        tiny=True,
+        normalization={"kind": "percentile", "low": 2.0, "high": 99.8},
+    )
     tifffile.imwrite(tmp_path / "a.tif", rng.random((20, 20), dtype=np.float32))
     with pytest.raises(InputError, match="--precision: bf16 needs native"):
         predict_path(run, tmp_path / "a.tif", tmp_path / "out", precision="bf16", progress=False)
@@ -62,10 +69,28 @@ def test_cli_precision_flag_is_recorded(tmp_path, rng):
 
     run = tmp_path / "run"
     torch.manual_seed(0)
-    save_model_folder(run, create_model("edsr-baseline", tiny=True), name="edsr-baseline", scale=2,
-                      tiny=True, normalization={"kind": "percentile", "low": 2.0, "high": 99.8})
+    save_model_folder(
+        run,
+        create_model("edsr-baseline", tiny=True),
+        name="edsr-baseline",
+        scale=2,
+        tiny=True,
+        normalization={"kind": "percentile", "low": 2.0, "high": 99.8},
+    )
     tifffile.imwrite(tmp_path / "a.tif", rng.random((40, 40), dtype=np.float32))
-    res = CliRunner().invoke(app, ["predict", "--model", str(run), "--input", str(tmp_path / "a.tif"),
-                                   "--output", str(tmp_path / "out"), "--precision", "bf16"])
+    res = CliRunner().invoke(
+        app,
+        [
+            "predict",
+            "--model",
+            str(run),
+            "--input",
+            str(tmp_path / "a.tif"),
+            "--output",
+            str(tmp_path / "out"),
+            "--precision",
+            "bf16",
+        ],
+    )
     assert res.exit_code == 0, res.output
     assert read_image(tmp_path / "out" / "a.tif").metadata["microsr"]["precision"] == "bf16"

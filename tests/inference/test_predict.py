@@ -62,8 +62,9 @@ def test_stack_is_predicted_slice_by_slice(tmp_path, run, rng):
 def test_folder_with_stack_and_rgb(tmp_path, run, rng):
     write_image(tmp_path / "in" / "z.tif", rng.integers(0, 4000, (2, 20, 18), dtype=np.uint16), "ZYX", 0.1)
     write_image(tmp_path / "in" / "rgb.png", rng.integers(0, 255, (20, 22, 3), dtype=np.uint8), "YXC")
-    outs = predict_path(run, tmp_path / "in", tmp_path / "out", keep_range=True, tile=16, overlap=8,
-                        progress=False)
+    outs = predict_path(
+        run, tmp_path / "in", tmp_path / "out", keep_range=True, tile=16, overlap=8, progress=False
+    )
     assert [p.name for p in outs] == ["rgb.tif", "z.tif"]
     rgb, z = read_image(outs[0]), read_image(outs[1])
     assert rgb.array.shape == (40, 44, 3) and rgb.array.dtype == np.uint8
@@ -105,8 +106,9 @@ def test_mask_models_need_masks(tmp_path, rng):
         predict_path(run, tmp_path / "in", tmp_path / "out", progress=False)
     labels = rng.integers(0, 3, (32, 32)).astype(np.uint8)
     write_image(tmp_path / "masks" / "c1.png", labels)
-    (out,) = predict_path(run, tmp_path / "in", tmp_path / "out", masks=tmp_path / "masks",
-                          tile=16, overlap=4, progress=False)
+    (out,) = predict_path(
+        run, tmp_path / "in", tmp_path / "out", masks=tmp_path / "masks", tile=16, overlap=4, progress=False
+    )
     assert read_image(out).array.shape == (32, 32)
     plain = _run_folder(tmp_path / "plain")
     with pytest.raises(InputError, match="does not use parsing maps"):

@@ -25,8 +25,16 @@ KW = dict(tile=16, overlap=8)
 def _run_folder(path, name="srcnn", channels=1):
     torch.manual_seed(0)
     model = create_model(name, in_channels=channels, out_channels=channels, tiny=True)
-    save_model_folder(path, model, name=name, scale=2, in_channels=channels, out_channels=channels,
-                      tiny=True, normalization=NORM)
+    save_model_folder(
+        path,
+        model,
+        name=name,
+        scale=2,
+        in_channels=channels,
+        out_channels=channels,
+        tiny=True,
+        normalization=NORM,
+    )
     return path
 
 
@@ -49,10 +57,13 @@ def _whole_array_file(run, src, dst, keep_range):
     return write_image(dst, out, image.axes, image.pixel_size / 2, metadata=meta)
 
 
-@pytest.mark.parametrize("axes, shape, dtype, keep_range", [
-    ("ZYX", (3, 20, 18), np.float32, False),
-    ("TZYX", (2, 3, 20, 18), np.uint16, True),
-])
+@pytest.mark.parametrize(
+    "axes, shape, dtype, keep_range",
+    [
+        ("ZYX", (3, 20, 18), np.float32, False),
+        ("TZYX", (2, 3, 20, 18), np.uint16, True),
+    ],
+)
 def test_streamed_stack_equals_whole_array_output(tmp_path, run, rng, axes, shape, dtype, keep_range):
     lr = (rng.random(shape) * 3000 + 100).astype(dtype)
     src = write_image(tmp_path / "in" / "s.tif", lr, axes, pixel_size=0.1)
@@ -102,8 +113,7 @@ def test_multichannel_model_takes_c_whole(tmp_path, rng):
 
 
 def test_error_on_a_plane_leaves_no_file(tmp_path, run, rng, monkeypatch):
-    src = write_image(tmp_path / "in" / "s.tif", rng.integers(0, 999, (5, 20, 18), dtype=np.uint16),
-                      "ZYX")
+    src = write_image(tmp_path / "in" / "s.tif", rng.integers(0, 999, (5, 20, 18), dtype=np.uint16), "ZYX")
     calls = []
 
     def failing(*args, **kwargs):
@@ -123,8 +133,7 @@ def test_peak_memory_does_not_grow_with_the_number_of_planes(tmp_path, run, rng)
     h = w = 128  # LR plane; the x2 float32 output plane is 256 KiB, the uint16 input plane 32 KiB
     out_plane, in_plane = 4 * (2 * h) * (2 * w), 2 * h * w
     for n in (2, 8):
-        write_image(tmp_path / f"in{n}" / "s.tif", rng.integers(0, 4000, (n, h, w), dtype=np.uint16),
-                    "ZYX")
+        write_image(tmp_path / f"in{n}" / "s.tif", rng.integers(0, 4000, (n, h, w), dtype=np.uint16), "ZYX")
     predict_path(run, tmp_path / "in2", tmp_path / "warm", progress=False)  # lazy imports, caches
     peaks = {}
     for n in (2, 8):

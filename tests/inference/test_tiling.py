@@ -10,8 +10,14 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from microsr.inference.tiling import (choose_tile, edge_weight, fft_friendly, is_oom, predict_tiled,
-                                      tile_starts)
+from microsr.inference.tiling import (
+    choose_tile,
+    edge_weight,
+    fft_friendly,
+    is_oom,
+    predict_tiled,
+    tile_starts,
+)
 from microsr.models import SROutput, create_model
 
 
@@ -84,7 +90,7 @@ def test_blend_weights_positive_where_needed():
         total = np.zeros(length)
         starts = tile_starts(length, 32, 16)
         for i, s in enumerate(starts):
-            total[s:s + 32] += edge_weight(32, i > 0, i < len(starts) - 1, 16)
+            total[s : s + 32] += edge_weight(32, i > 0, i < len(starts) - 1, 16)
         assert total.min() > 0.1
 
 
@@ -183,8 +189,15 @@ def test_tta_on_generic_model_differs_with_right_shape(rng):
 def test_tiles_are_processed_in_small_batches(rng):
     model = OOMAbove(10_000)
     calls = []
-    out = predict_tiled(model, rng.random((100, 100), dtype=np.float32), 2, tile=32, overlap=8,
-                        batch_size=2, on_tile=lambda done, total: calls.append((done, total)))
+    out = predict_tiled(
+        model,
+        rng.random((100, 100), dtype=np.float32),
+        2,
+        tile=32,
+        overlap=8,
+        batch_size=2,
+        on_tile=lambda done, total: calls.append((done, total)),
+    )
     assert out.shape == (200, 200)
     assert max(s[0] for s in model.sizes) <= 2 and all(s[-2:] == (32, 32) for s in model.sizes)
     n_tiles = len(tile_starts(100, 32, 8)) ** 2

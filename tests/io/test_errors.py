@@ -114,12 +114,15 @@ def test_list_images(tmp_path):
     shutil.rmtree(tmp_path / "sub.tif")
 
 
-@pytest.mark.parametrize("message, corrupt", [
-    ("<tifffile.read_tags> coercing invalid ASCII to bytes", False),  # vendor metadata only
-    ("invalid LSM ScanInfo structure", False),
-    ("<tifffile.TiffPages @8> invalid page offset 12688", True),
-    ("failed to read 8192 bytes, got 4744. Missing data are zeroed", True),
-])
+@pytest.mark.parametrize(
+    "message, corrupt",
+    [
+        ("<tifffile.read_tags> coercing invalid ASCII to bytes", False),  # vendor metadata only
+        ("invalid LSM ScanInfo structure", False),
+        ("<tifffile.TiffPages @8> invalid page offset 12688", True),
+        ("failed to read 8192 bytes, got 4744. Missing data are zeroed", True),
+    ],
+)
 def test_tifffile_warnings_about_metadata_do_not_reject_pixels(monkeypatch, message, corrupt):
     original = tifffile.TiffPageSeries.asarray
 

@@ -28,7 +28,7 @@ def _stack(img: np.ndarray, axes: str) -> np.ndarray:
     sizes = {"T": 2, "Z": 3, "C": 2}
     lead = [sizes[a] for a in axes[:-2]]
     n = int(np.prod(lead)) if lead else 1
-    tiles = [img[(i % 4) * 64:(i % 4) * 64 + 64, (i // 4) * 64:(i // 4) * 64 + 64] for i in range(n)]
+    tiles = [img[(i % 4) * 64 : (i % 4) * 64 + 64, (i // 4) * 64 : (i // 4) * 64 + 64] for i in range(n)]
     return np.stack(tiles).reshape(*lead, 64, 64) if lead else tiles[0]
 
 
@@ -59,16 +59,22 @@ def test_pixel_size_from_imagej_tag_alone(tmp_path):
     np.testing.assert_array_equal(img.array, load_real("celegans"))
     # nanometre unit in the ImageJ description
     p = tmp_path / "nm.tif"
-    tifffile.imwrite(p, load_real("nuclei2d"), imagej=True, resolution=(1 / 65.0, 1 / 65.0),
-                     metadata={"unit": "nm", "axes": "YX"})
+    tifffile.imwrite(
+        p,
+        load_real("nuclei2d"),
+        imagej=True,
+        resolution=(1 / 65.0, 1 / 65.0),
+        metadata={"unit": "nm", "axes": "YX"},
+    )
     assert read_image(p).pixel_size == pytest.approx(0.065, rel=1e-6)
 
 
 def test_ome_tiff_axes_and_physical_size(tmp_path):
     data = _stack(load_real("nuclei2d"), "CYX")
     p = tmp_path / "x.ome.tif"
-    tifffile.imwrite(p, data, ome=True, metadata={"axes": "CYX", "PhysicalSizeX": 108.0,
-                                                   "PhysicalSizeXUnit": "nm"})
+    tifffile.imwrite(
+        p, data, ome=True, metadata={"axes": "CYX", "PhysicalSizeX": 108.0, "PhysicalSizeXUnit": "nm"}
+    )
     img = read_image(p)
     assert img.axes == "CYX" and img.metadata.get("ome")
     assert img.pixel_size == pytest.approx(0.108)
@@ -173,10 +179,19 @@ def test_requested_dtype_rounds_and_clips(tmp_path):
 
 
 def test_numpy_values_in_metadata_are_stored_as_plain_json(tmp_path):
-    meta = {"norm": {"offset": np.float32(1.5), "scale": np.float64(2.0)}, "hist": np.arange(3),
-            "source": tmp_path / "in.tif"}
-    back = read_image(write_image(tmp_path / "m.tif", load_real("nuclei2d"), metadata=meta)).metadata["microsr"]
-    assert back == {"norm": {"offset": 1.5, "scale": 2.0}, "hist": [0, 1, 2], "source": str(tmp_path / "in.tif")}
+    meta = {
+        "norm": {"offset": np.float32(1.5), "scale": np.float64(2.0)},
+        "hist": np.arange(3),
+        "source": tmp_path / "in.tif",
+    }
+    back = read_image(write_image(tmp_path / "m.tif", load_real("nuclei2d"), metadata=meta)).metadata[
+        "microsr"
+    ]
+    assert back == {
+        "norm": {"offset": 1.5, "scale": 2.0},
+        "hist": [0, 1, 2],
+        "source": str(tmp_path / "in.tif"),
+    }
     with pytest.raises(TypeError, match="not JSON-serialisable"):
         write_image(tmp_path / "bad.tif", load_real("nuclei2d"), metadata={"x": object()})
     assert not (tmp_path / "bad.tif").exists()

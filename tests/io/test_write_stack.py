@@ -15,18 +15,22 @@ def _description(path):
         return tif.pages[0].description, tif.pages[0].tags["XResolution"].value
 
 
-@pytest.mark.parametrize("axes, shape, dtype", [
-    ("ZYX", (4, 10, 12), np.float32),
-    ("TZYX", (2, 3, 10, 12), np.uint16),
-    ("TCYX", (2, 2, 10, 12), np.uint8),
-])
+@pytest.mark.parametrize(
+    "axes, shape, dtype",
+    [
+        ("ZYX", (4, 10, 12), np.float32),
+        ("TZYX", (2, 3, 10, 12), np.uint16),
+        ("TCYX", (2, 2, 10, 12), np.uint8),
+    ],
+)
 def test_same_file_as_write_image(tmp_path, rng, axes, shape, dtype):
     stack = (rng.random(shape) * 200).astype(dtype)
     meta = {"model": "x", "norm_params": [{"offset": 1.5, "scale": 2.0}] * 3, "source": "a.tif"}
     whole = write_image(tmp_path / "whole.tif", stack, axes, 0.0313, metadata=meta)
     planes = (p for p in stack.reshape(-1, *shape[-2:]))
-    streamed = write_tiff_stack(tmp_path / "streamed.tif", planes, shape, axes, 0.0313, dtype=dtype,
-                                metadata=lambda: meta)
+    streamed = write_tiff_stack(
+        tmp_path / "streamed.tif", planes, shape, axes, 0.0313, dtype=dtype, metadata=lambda: meta
+    )
     a, b = read_image(whole), read_image(streamed)
     np.testing.assert_array_equal(b.array, stack)
     assert (b.axes, b.pixel_size, b.array.dtype) == (a.axes, a.pixel_size, a.array.dtype)
@@ -54,12 +58,20 @@ def test_room_for_late_metadata_is_reserved_before_the_pixels(tmp_path, rng):
     stack = rng.random((3, 8, 8), dtype=np.float32)
     final = {"norm_params": [{"offset": 1 / 3 + i, "scale": 2 / 3 + i} for i in range(3)]}
     shape_only = {"norm_params": [{"offset": 0.0, "scale": 1.0}] * 3}
-    kept = write_tiff_stack(tmp_path / "kept.tif", iter(stack), stack.shape, "ZYX", dtype=np.float32,
-                            metadata=lambda: final, reserve=shape_only)
+    kept = write_tiff_stack(
+        tmp_path / "kept.tif",
+        iter(stack),
+        stack.shape,
+        "ZYX",
+        dtype=np.float32,
+        metadata=lambda: final,
+        reserve=shape_only,
+    )
     assert _description_before_pixels(kept)
     assert read_image(kept).metadata["microsr"] == final
-    late = write_tiff_stack(tmp_path / "late.tif", iter(stack), stack.shape, "ZYX", dtype=np.float32,
-                            metadata=lambda: final)
+    late = write_tiff_stack(
+        tmp_path / "late.tif", iter(stack), stack.shape, "ZYX", dtype=np.float32, metadata=lambda: final
+    )
     assert not _description_before_pixels(late)  # appended: fine below 4 GB
     assert read_image(late).metadata["microsr"] == final
 
@@ -86,8 +98,7 @@ def test_errors_leave_no_file(tmp_path, rng):
     with pytest.raises(InputError, match="NaN"):
         write_tiff_stack(out / "s.tif", iter(bad), bad.shape, "ZYX", dtype=np.float32)
     with pytest.raises(ValueError, match="does not fit"):
-        write_tiff_stack(out / "s.tif", iter(stack.astype(np.float64)), stack.shape, "ZYX",
-                         dtype=np.float32)
+        write_tiff_stack(out / "s.tif", iter(stack.astype(np.float64)), stack.shape, "ZYX", dtype=np.float32)
     with pytest.raises(ValueError, match="wrong number of bytes"):  # tifffile's own count check
         write_tiff_stack(out / "s.tif", iter(stack[:3]), stack.shape, "ZYX", dtype=np.float32)
     assert list(out.iterdir()) == []

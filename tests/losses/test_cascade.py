@@ -14,7 +14,6 @@ from microsr.losses.cascade import blurred_target, stage_outputs
 from microsr.models import SROutput, create_model
 
 
-
 def _ref_blur(hr: torch.Tensor, f: int) -> torch.Tensor:
     """Block average (sizes divisible by f) then bilinear back up, written independently."""
     return F.interpolate(F.avg_pool2d(hr, f), scale_factor=f, mode="bilinear", align_corners=False)
@@ -41,10 +40,20 @@ def test_blurred_targets():
     assert blurred_target(hr, 1) is hr
     const = torch.full((1, 1, 16, 16), 0.3)
     torch.testing.assert_close(blurred_target(const, 4), const)
+
     # more down-sampling = more blur: less high-frequency energy than the 2x target and the GT
     def lap(x):
-        return (x[..., 1:-1, 1:-1] * 4 - x[..., :-2, 1:-1] - x[..., 2:, 1:-1]
-                - x[..., 1:-1, :-2] - x[..., 1:-1, 2:]).pow(2).mean()
+        return (
+            (
+                x[..., 1:-1, 1:-1] * 4
+                - x[..., :-2, 1:-1]
+                - x[..., 2:, 1:-1]
+                - x[..., 1:-1, :-2]
+                - x[..., 1:-1, 2:]
+            )
+            .pow(2)
+            .mean()
+        )
 
     assert lap(blurred_target(hr, 4)) < lap(blurred_target(hr, 2)) < lap(hr)
     # the bilinear variant differs (no anti-aliasing) but keeps the size; odd sizes work

@@ -44,8 +44,9 @@ def test_charbonnier_only_for_plain_output():
 def test_charbonnier_plus_bce_on_predicted_map():
     batch = _batch()
     g = torch.Generator().manual_seed(7)
-    out = SROutput(final=torch.rand(2, 1, 8, 8, generator=g),
-                   aux={"parsing": 3 * torch.randn(2, 3, 8, 8, generator=g)})
+    out = SROutput(
+        final=torch.rand(2, 1, 8, 8, generator=g), aux={"parsing": 3 * torch.randn(2, 3, 8, 8, generator=g)}
+    )
     for w in (1.0, 0.25):
         total, parts = build_registered_loss("geometry-prior", bce_weight=w)(out, batch)
         c = _ref_charbonnier(out.final, batch["hr"])

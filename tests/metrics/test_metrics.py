@@ -30,10 +30,16 @@ def _pair(name: str):
 @pytest.mark.parametrize("name", ["celegans", "nuclei2d"])
 def test_psnr_ssim_nrmse_match_scikit_image(name):
     gt, pred, dr = _pair(name)
-    assert psnr(gt, pred, data_range=dr) == pytest.approx(skm.peak_signal_noise_ratio(gt, pred, data_range=dr), abs=1e-10)
-    assert ssim(gt, pred, data_range=dr) == pytest.approx(skm.structural_similarity(gt, pred, data_range=dr, **SK_SSIM), abs=1e-10)
+    assert psnr(gt, pred, data_range=dr) == pytest.approx(
+        skm.peak_signal_noise_ratio(gt, pred, data_range=dr), abs=1e-10
+    )
+    assert ssim(gt, pred, data_range=dr) == pytest.approx(
+        skm.structural_similarity(gt, pred, data_range=dr, **SK_SSIM), abs=1e-10
+    )
     for norm in ("euclidean", "min-max", "mean"):
-        assert nrmse(gt, pred, normalization=norm) == pytest.approx(skm.normalized_root_mse(gt, pred, normalization=norm), rel=1e-12)
+        assert nrmse(gt, pred, normalization=norm) == pytest.approx(
+            skm.normalized_root_mse(gt, pred, normalization=norm), rel=1e-12
+        )
 
 
 def test_uint16_inputs_do_not_wrap_around():
@@ -55,7 +61,9 @@ def test_ssim_and_ms_ssim_match_pytorch_msssim(crop):
     def t(a):
         return torch.from_numpy(np.ascontiguousarray(a))[None, None]
 
-    assert ssim(gt, pred, data_range=dr) == pytest.approx(pm.ssim(t(gt), t(pred), data_range=dr).item(), abs=1e-4)
+    assert ssim(gt, pred, data_range=dr) == pytest.approx(
+        pm.ssim(t(gt), t(pred), data_range=dr).item(), abs=1e-4
+    )
     ref = pm.ms_ssim(t(gt), t(pred), data_range=dr).item()
     assert ms_ssim(gt, pred, data_range=dr) == pytest.approx(ref, abs=1e-6)
     assert 0.5 < ref < 1.0
@@ -97,13 +105,19 @@ def test_stacks_are_scored_per_slice():
     dr = float(gt.max() - gt.min())
     per_slice = [skm.structural_similarity(g, p, data_range=dr, **SK_SSIM) for g, p in zip(gt, pred)]
     assert ssim(gt, pred, data_range=dr) == pytest.approx(np.mean(per_slice), abs=1e-12)
-    assert psnr(gt, pred, data_range=dr) == pytest.approx(skm.peak_signal_noise_ratio(gt, pred, data_range=dr))
+    assert psnr(gt, pred, data_range=dr) == pytest.approx(
+        skm.peak_signal_noise_ratio(gt, pred, data_range=dr)
+    )
 
 
 def test_crop_border():
     gt, pred, dr = _pair("nuclei2d")
-    assert psnr(gt, pred, data_range=dr, crop_border=8) == pytest.approx(psnr(gt[8:-8, 8:-8], pred[8:-8, 8:-8], data_range=dr))
-    assert ssim(gt, pred, data_range=dr, crop_border=4) == pytest.approx(ssim(gt[4:-4, 4:-4], pred[4:-4, 4:-4], data_range=dr))
+    assert psnr(gt, pred, data_range=dr, crop_border=8) == pytest.approx(
+        psnr(gt[8:-8, 8:-8], pred[8:-8, 8:-8], data_range=dr)
+    )
+    assert ssim(gt, pred, data_range=dr, crop_border=4) == pytest.approx(
+        ssim(gt[4:-4, 4:-4], pred[4:-4, 4:-4], data_range=dr)
+    )
     assert crop_border(gt, 3).shape == (250, 250)
     with pytest.raises(ValueError, match="leaves nothing"):
         psnr(gt, pred, data_range=dr, crop_border=128)

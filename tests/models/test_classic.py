@@ -24,9 +24,15 @@ def _lr(seed: int = 0, size: int = 12, batch: int = 1) -> torch.Tensor:
 
 def test_specs_record_grid_and_loss():
     expected = {
-        "bicubic": ("lr", "mse"), "srcnn": ("hr", "mse"), "vdsr": ("hr", "mse"),
-        "srresnet": ("lr", "mse"), "edsr-baseline": ("lr", "l1"), "edsr": ("lr", "l1"),
-        "rcan": ("lr", "l1"), "rdn": ("lr", "l1"), "srfbn": ("lr", "l1"),
+        "bicubic": ("lr", "mse"),
+        "srcnn": ("hr", "mse"),
+        "vdsr": ("hr", "mse"),
+        "srresnet": ("lr", "mse"),
+        "edsr-baseline": ("lr", "l1"),
+        "edsr": ("lr", "l1"),
+        "rcan": ("lr", "l1"),
+        "rdn": ("lr", "l1"),
+        "srfbn": ("lr", "l1"),
     }
     for name, (grid, loss) in expected.items():
         spec = get_spec(name)
@@ -54,7 +60,9 @@ def test_srcnn_915_variant_count_and_identity_weights_give_bicubic():
             c = conv.kernel_size[0] // 2
             conv.weight[0, 0, c, c] = 1.0
     x = 0.5 + 0.3 * _lr(2)  # bicubic of [0.5, 0.8] stays positive, so the ReLUs pass it unchanged
-    torch.testing.assert_close(model(x), F.interpolate(x, scale_factor=2, mode="bicubic", align_corners=False))
+    torch.testing.assert_close(
+        model(x), F.interpolate(x, scale_factor=2, mode="bicubic", align_corners=False)
+    )
 
 
 def test_vdsr_global_residual():

@@ -12,10 +12,15 @@ from microsr.models.blocks import bicubic_upsample
 
 # SPEC 1.4 table (authors' spreadsheet; the seed's Table 2 prints 223,586 for (3,6,3) by mistake).
 COUNTS = {
-    (1, 1, 1): 36_572, (2, 2, 2): 80_702, (3, 3, 3): 143_040, (4, 4, 4): 223_586,
-    (3, 6, 3): 237_204, (6, 12, 6): 788_046, (8, 8, 8): 727_850, (9, 18, 9): 1_663_176,
+    (1, 1, 1): 36_572,
+    (2, 2, 2): 80_702,
+    (3, 3, 3): 143_040,
+    (4, 4, 4): 223_586,
+    (3, 6, 3): 237_204,
+    (6, 12, 6): 788_046,
+    (8, 8, 8): 727_850,
+    (9, 18, 9): 1_663_176,
 }
-
 
 
 @pytest.mark.parametrize("blocks", list(COUNTS))
@@ -35,7 +40,12 @@ def test_layer_rules_bias_free_bn_relu_conv():
     convs = [m for m in model.modules() if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d))]
     assert all(c.bias is None for c in convs)
     first = convs[0]
-    assert (first.kernel_size, first.stride, first.padding, first.out_channels) == ((7, 7), (2, 2), (2, 2), 48)
+    assert (first.kernel_size, first.stride, first.padding, first.out_channels) == (
+        (7, 7),
+        (2, 2),
+        (2, 2),
+        48,
+    )
     # Seed Table 2: (2,2,2) has 13 convolutional layers counting dense layers and transition convs.
     assert len(convs) == 1 + 6 + 2 * 3
     tconvs = [c for c in convs if isinstance(c, nn.ConvTranspose2d)]

@@ -17,7 +17,6 @@ from microsr.models import (
 from microsr.models.dfcan import FourierChannelAttention
 
 
-
 def test_dfcan_parameter_count_matches_spec():
     assert count_parameters(create_model("dfcan")) == 1_930_753
 
@@ -64,8 +63,11 @@ def _numpy_fca(y: np.ndarray, fca: FourierChannelAttention) -> np.ndarray:
             conv += np.einsum("oc,bchw->bohw", w[:, :, dy, dx], pad[:, :, dy : dy + h, dx : dx + wd])
     conv += b[None, :, None, None]
     pooled = np.maximum(conv, 0).mean(axis=(-2, -1))  # (B, C)
-    d = np.maximum(pooled @ fca.down.weight.detach().double().numpy()[:, :, 0, 0].T
-                   + fca.down.bias.detach().double().numpy(), 0)
+    d = np.maximum(
+        pooled @ fca.down.weight.detach().double().numpy()[:, :, 0, 0].T
+        + fca.down.bias.detach().double().numpy(),
+        0,
+    )
     u = d @ fca.up.weight.detach().double().numpy()[:, :, 0, 0].T + fca.up.bias.detach().double().numpy()
     weights = 1.0 / (1.0 + np.exp(-u))
     return y * weights[:, :, None, None]

@@ -10,7 +10,6 @@ from microsr.models import count_parameters, create_model
 from microsr.models.blocks import bicubic_upsample
 
 
-
 def test_count_and_layers():
     model = create_model("dncnn")
     assert count_parameters(model) == 556_096  # SPEC 1 / DenseED seed Table 2

@@ -12,7 +12,6 @@ from microsr.models.blocks import bicubic_upsample
 from microsr.models.geometry_prior import PriorUNet
 
 
-
 def _onehot(b: int, h: int, w: int, seed: int = 0) -> torch.Tensor:
     labels = torch.randint(0, 3, (b, h, w), generator=torch.Generator().manual_seed(seed))
     return F.one_hot(labels, 3).permute(0, 3, 1, 2).float()
@@ -34,7 +33,11 @@ def test_prior_unet_is_the_original_unet_without_batch_norm():
     assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in net.modules())
     tconvs = [m for m in net.modules() if isinstance(m, torch.nn.ConvTranspose2d)]
     assert [(t.in_channels, t.out_channels, t.kernel_size) for t in tconvs] == [
-        (512, 256, (2, 2)), (256, 128, (2, 2)), (128, 64, (2, 2)), (64, 32, (2, 2))]
+        (512, 256, (2, 2)),
+        (256, 128, (2, 2)),
+        (128, 64, (2, 2)),
+        (64, 32, (2, 2)),
+    ]
 
 
 def test_specs():
@@ -86,7 +89,7 @@ def test_given_map_changes_output_through_the_mask_channels_only():
     # The decoder's first conv sees [f, LRenc, MaskEnc]: silencing the last third removes the map.
     width = model.sr.head[0].out_channels
     with torch.no_grad():
-        model.sr.decoder[0].weight[:, 2 * width:] = 0
+        model.sr.decoder[0].weight[:, 2 * width :] = 0
     torch.testing.assert_close(model(lr, mask=a), model(lr, mask=b))
 
 

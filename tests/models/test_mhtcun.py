@@ -7,10 +7,9 @@ import pytest
 import torch
 
 from microsr.models import SROutput, count_parameters, create_model, get_spec
-from microsr.models.dfcan import FourierChannelAttention
 from microsr.models.blocks import pad_to_multiple
+from microsr.models.dfcan import FourierChannelAttention
 from microsr.models.mhtcun_parts import MFCAB, DSConv
-
 
 
 def test_default_count_within_three_percent_of_paper_size():

@@ -7,8 +7,11 @@ from microsr.models import create_discriminator, create_model
 
 
 def test_unknown_names_are_keyerrors_and_microsr_errors():
-    for call in (lambda: create_model("nope"), lambda: create_discriminator("nope"),
-                 lambda: build_registered_loss("nope")):
+    for call in (
+        lambda: create_model("nope"),
+        lambda: create_discriminator("nope"),
+        lambda: build_registered_loss("nope"),
+    ):
         try:
             call()
         except UnknownNameError as exc:
@@ -20,8 +23,21 @@ def test_unknown_names_are_keyerrors_and_microsr_errors():
 
 
 def test_cli_reports_unknown_model_in_one_line(tmp_path, capsys):
-    code = main(["train", "--lr", str(tmp_path), "--hr", str(tmp_path), "--model", "nope",
-                 "--scale", "2", "--out", str(tmp_path / "run")])
+    code = main(
+        [
+            "train",
+            "--lr",
+            str(tmp_path),
+            "--hr",
+            str(tmp_path),
+            "--model",
+            "nope",
+            "--scale",
+            "2",
+            "--out",
+            str(tmp_path / "run"),
+        ]
+    )
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2
     assert len(err) == 1 and err[0].startswith("error: unknown model 'nope'; known models: ")

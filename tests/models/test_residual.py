@@ -26,7 +26,10 @@ def test_adds_bicubic_and_no_parameters(name):
     x = torch.rand(1, 1, 32, 32)
     args = (x,)
     if get_spec(name).needs_mask:
-        args = (x, torch.nn.functional.one_hot(torch.randint(0, 3, (1, 64, 64)), 3).permute(0, 3, 1, 2).float())
+        args = (
+            x,
+            torch.nn.functional.one_hot(torch.randint(0, 3, (1, 64, 64)), 3).permute(0, 3, 1, 2).float(),
+        )
     plain.eval(), wrapped.eval()
     with torch.no_grad():
         a, b = plain(*args), wrapped(*args)
@@ -46,7 +49,9 @@ def test_multi_output_adds_to_same_shaped_outputs_only():
     class Two(torch.nn.Module):
         def forward(self, x):
             hr = torch.zeros(x.shape[0], 1, 2 * x.shape[2], 2 * x.shape[3])
-            return SROutput(final=hr, aux={"stage1": hr.clone(), "parsing": torch.zeros(x.shape[0], 3, *hr.shape[2:])})
+            return SROutput(
+                final=hr, aux={"stage1": hr.clone(), "parsing": torch.zeros(x.shape[0], 3, *hr.shape[2:])}
+            )
 
     x = torch.rand(1, 1, 8, 8)
     out = BicubicResidual(Two(), 2)(x)
@@ -56,11 +61,16 @@ def test_multi_output_adds_to_same_shaped_outputs_only():
     assert torch.count_nonzero(out.aux["parsing"]) == 0
 
 
-@pytest.mark.parametrize("name,match", [("vdsr", "already adds the bicubic image"),
-                                        ("geometry-prior", "already adds the bicubic image"),
-                                        ("dfcan", "sigmoid, whose output cannot be negative"),
-                                        ("dfgan", "sigmoid"),
-                                        ("bicubic", "has no weights")])
+@pytest.mark.parametrize(
+    "name,match",
+    [
+        ("vdsr", "already adds the bicubic image"),
+        ("geometry-prior", "already adds the bicubic image"),
+        ("dfcan", "sigmoid, whose output cannot be negative"),
+        ("dfgan", "sigmoid"),
+        ("bicubic", "has no weights"),
+    ],
+)
 def test_refused_where_it_makes_no_sense(name, match):
     with pytest.raises(ValueError, match=match):
         create_model(name, tiny=True, bicubic_residual=True)
@@ -74,9 +84,15 @@ def test_refused_for_different_channel_counts():
 def test_model_folder_round_trip_keeps_the_skip(tmp_path):
     torch.manual_seed(0)
     model = create_model("rcan", tiny=True, bicubic_residual=True)
-    save_model_folder(tmp_path / "m", model, name="rcan", scale=2, tiny=True,
-                      options={"bicubic_residual": True},
-                      normalization={"kind": "percentile", "low": 2.0, "high": 99.8})
+    save_model_folder(
+        tmp_path / "m",
+        model,
+        name="rcan",
+        scale=2,
+        tiny=True,
+        options={"bicubic_residual": True},
+        normalization={"kind": "percentile", "low": 2.0, "high": 99.8},
+    )
     loaded, info = load_model_folder(tmp_path / "m")
     assert isinstance(loaded, BicubicResidual) and info.options == {"bicubic_residual": True}
     x = torch.rand(1, 1, 32, 32)

@@ -11,7 +11,6 @@ from microsr.models import count_parameters, create_model, get_spec
 from microsr.models.sftgan import SFTLayer
 
 
-
 def _onehot(b: int, h: int, w: int, seed: int = 0) -> torch.Tensor:
     labels = torch.randint(0, 3, (b, h, w), generator=torch.Generator().manual_seed(seed))
     return F.one_hot(labels, 3).permute(0, 3, 1, 2).float()

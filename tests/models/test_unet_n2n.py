@@ -9,7 +9,6 @@ from torch import nn
 from microsr.models import count_parameters, create_model, get_spec
 
 
-
 def test_counts_with_and_without_batch_norm():
     # SPEC 1.4 / seed Table 2: 989,712 (987,408 without BN).
     assert count_parameters(create_model("unet-n2n")) == 989_712

@@ -35,8 +35,12 @@ CASES = {  # id: (scale, model, config file text or None, expected words in the 
     "scale": (1, "edsr", None, "cannot build model 'edsr' with scale 1"),
     "option": (2, "srcnn", "model: {options: {no_such_option: 3}}\n", "no_such_option"),
     "width": (2, "srcnn", "model: {options: {n_feats: [-3, 8]}}\n", "cannot build model 'srcnn'"),
-    "discriminator": (2, "srgan", "adversarial: {options: {no_such_option: 3}}\n",
-                      "cannot build discriminator 'srgan'"),
+    "discriminator": (
+        2,
+        "srgan",
+        "adversarial: {options: {no_such_option: 3}}\n",
+        "cannot build discriminator 'srgan'",
+    ),
 }
 
 
@@ -44,9 +48,31 @@ CASES = {  # id: (scale, model, config file text or None, expected words in the 
 def test_unbuildable_model_is_one_line_exit_2(pairs, tmp_path, capsys, case):
     scale, model, yaml_text, message = CASES[case]
     data, out = pairs / f"x{scale}", tmp_path / "run"
-    args = ["train", "--lr", str(data / "lr"), "--hr", str(data / "hr"), "--out", str(out),
-            "--model", model, "--tiny", "--scale", str(scale), "--steps", "1", "--patch-size", "8",
-            "--batch-size", "2", "--num-threads", "1", "--device", "cpu", "--quiet"]
+    args = [
+        "train",
+        "--lr",
+        str(data / "lr"),
+        "--hr",
+        str(data / "hr"),
+        "--out",
+        str(out),
+        "--model",
+        model,
+        "--tiny",
+        "--scale",
+        str(scale),
+        "--steps",
+        "1",
+        "--patch-size",
+        "8",
+        "--batch-size",
+        "2",
+        "--num-threads",
+        "1",
+        "--device",
+        "cpu",
+        "--quiet",
+    ]
     if yaml_text is not None:
         (tmp_path / "cfg.yaml").write_text(yaml_text)
         args += ["--config", str(tmp_path / "cfg.yaml")]

@@ -44,8 +44,11 @@ def _uses_masks(name: str) -> bool:
 
 def _forward_takes_mask(name: str) -> bool:
     model = create_model(name, 1, 1, SCALE, tiny=True)
-    params = [p for p in inspect.signature(model.forward).parameters.values()
-              if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    params = [
+        p
+        for p in inspect.signature(model.forward).parameters.values()
+        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+    ]
     return len(params) >= 2
 
 
@@ -55,13 +58,13 @@ def _blobs(rng: np.random.Generator, shape: tuple[int, int]) -> np.ndarray:
     img = np.full(shape, 0.05)
     for _ in range(4):
         cy, cx = rng.uniform(0, shape[0]), rng.uniform(0, shape[1])
-        img += rng.uniform(0.4, 1.0) * np.exp(-((yy - cy) ** 2 + (xx - cx) ** 2) / (2 * 2.5 ** 2))
+        img += rng.uniform(0.4, 1.0) * np.exp(-((yy - cy) ** 2 + (xx - cx) ** 2) / (2 * 2.5**2))
     return img / img.max()
 
 
 def _labels(hr: np.ndarray) -> np.ndarray:
     """Label image on the HR grid: 0 background, 1 'cytoplasm', 2 'nucleus' (brightest part)."""
-    return ((hr > 0.25).astype(np.uint8) + (hr > 0.6).astype(np.uint8))
+    return (hr > 0.25).astype(np.uint8) + (hr > 0.6).astype(np.uint8)
 
 
 @pytest.fixture(scope="module")
@@ -90,9 +93,32 @@ def dataset(tmp_path_factory):
 
 
 def _train_args(data, out, name, *extra):
-    return ["train", "--lr", str(data / "lr"), "--hr", str(data / "hr"), "--model", name, "--tiny",
-            "--scale", str(SCALE), "--out", str(out), "--steps", "2", "--patch-size", str(PATCH),
-            "--batch-size", "2", "--num-threads", "1", "--device", "cpu", "--quiet", *extra]
+    return [
+        "train",
+        "--lr",
+        str(data / "lr"),
+        "--hr",
+        str(data / "hr"),
+        "--model",
+        name,
+        "--tiny",
+        "--scale",
+        str(SCALE),
+        "--out",
+        str(out),
+        "--steps",
+        "2",
+        "--patch-size",
+        str(PATCH),
+        "--batch-size",
+        "2",
+        "--num-threads",
+        "1",
+        "--device",
+        "cpu",
+        "--quiet",
+        *extra,
+    ]
 
 
 @pytest.fixture
@@ -135,8 +161,20 @@ def test_train_then_predict(name, dataset, tmp_path, capsys, no_curves):
 
     pred_masks = ["--masks", str(dataset / "pred_mask")] if _forward_takes_mask(name) else []
     out_dir = tmp_path / "pred"
-    code = main(["predict", "--model", str(run), "--input", str(dataset / "pred_lr" / "new.tif"),
-                 "--output", str(out_dir), "--device", "cpu", *pred_masks])
+    code = main(
+        [
+            "predict",
+            "--model",
+            str(run),
+            "--input",
+            str(dataset / "pred_lr" / "new.tif"),
+            "--output",
+            str(out_dir),
+            "--device",
+            "cpu",
+            *pred_masks,
+        ]
+    )
     assert code == 0, capsys.readouterr().err
     result = out_dir / "new.tif"
     assert result.is_file()

@@ -53,7 +53,7 @@ def cut_tiles(root):
         for i in range(n):
             for j in range(n):
                 sub = "hr_test" if i + j == n - 1 else "hr_train"
-                tile = im.array[i * TILE:(i + 1) * TILE, j * TILE:(j + 1) * TILE]
+                tile = im.array[i * TILE : (i + 1) * TILE, j * TILE : (j + 1) * TILE]
                 write_image(root / sub / f"{image}_{i}{j}.tif", tile, pixel_size=im.pixel_size)
                 names[sub].add(f"{image}_{i}{j}")
     return names
@@ -66,8 +66,16 @@ def test_train_predict_beats_bicubic_on_held_out_real_tiles(tmp_path, capsys):
     assert not names["hr_test"] & names["hr_train"]
 
     for part, seed in (("train", "1"), ("test", "2")):
-        args = ["degrade", "--hr", str(tmp_path / f"hr_{part}"), "--out", str(tmp_path / part),
-                "--seed", seed, *DEGRADE]
+        args = [
+            "degrade",
+            "--hr",
+            str(tmp_path / f"hr_{part}"),
+            "--out",
+            str(tmp_path / part),
+            "--seed",
+            seed,
+            *DEGRADE,
+        ]
         assert main(args) == 0, capsys.readouterr().err
     degradation = json.loads((tmp_path / "test" / "degradation.json").read_text())
     assert degradation["photons"] == 500 and degradation["psf_sigma_px"] == 2.5
@@ -75,11 +83,41 @@ def test_train_predict_beats_bicubic_on_held_out_real_tiles(tmp_path, capsys):
     config = tmp_path / "train.yaml"
     config.write_text("data: {foreground_threshold: 0.0}\n")
     run = tmp_path / "run"
-    code = main(["train", "--config", str(config), "--lr", str(tmp_path / "train" / "lr"),
-                 "--hr", str(tmp_path / "train" / "hr"), "--model", "vdsr", "--tiny", "--scale", "2",
-                 "--out", str(run), "--steps", "500", "--val-every", "100", "--patch-size", "16",
-                 "--batch-size", "8", "--learning-rate", "1e-3", "--seed", "0", "--num-threads", "1",
-                 "--device", "cpu", "--quiet"])
+    code = main(
+        [
+            "train",
+            "--config",
+            str(config),
+            "--lr",
+            str(tmp_path / "train" / "lr"),
+            "--hr",
+            str(tmp_path / "train" / "hr"),
+            "--model",
+            "vdsr",
+            "--tiny",
+            "--scale",
+            "2",
+            "--out",
+            str(run),
+            "--steps",
+            "500",
+            "--val-every",
+            "100",
+            "--patch-size",
+            "16",
+            "--batch-size",
+            "8",
+            "--learning-rate",
+            "1e-3",
+            "--seed",
+            "0",
+            "--num-threads",
+            "1",
+            "--device",
+            "cpu",
+            "--quiet",
+        ]
+    )
     assert code == 0, capsys.readouterr().err
     doc = json.loads((run / "model.json").read_text())
     assert doc["data"]["train_images"] + doc["data"]["val_images"] == 24  # held-out tiles unseen
@@ -87,18 +125,53 @@ def test_train_predict_beats_bicubic_on_held_out_real_tiles(tmp_path, capsys):
         assert (run / rel).is_file()
 
     pred = tmp_path / "pred"
-    assert main(["predict", "--model", str(run), "--input", str(tmp_path / "test" / "lr"),
-                 "--output", str(pred), "--weights", "last", "--device", "cpu"]) == 0
+    assert (
+        main(
+            [
+                "predict",
+                "--model",
+                str(run),
+                "--input",
+                str(tmp_path / "test" / "lr"),
+                "--output",
+                str(pred),
+                "--weights",
+                "last",
+                "--device",
+                "cpu",
+            ]
+        )
+        == 0
+    )
     assert sorted(p.stem for p in pred.iterdir()) == sorted(names["hr_test"])
 
     qc = tmp_path / "qc"
-    assert main(["evaluate", "--pred", str(pred), "--gt", str(tmp_path / "test" / "hr"),
-                 "--lr", str(tmp_path / "test" / "lr"), "--fit", "affine", "--out", str(qc),
-                 "--report-images", "1"]) == 0, capsys.readouterr().err
+    assert (
+        main(
+            [
+                "evaluate",
+                "--pred",
+                str(pred),
+                "--gt",
+                str(tmp_path / "test" / "hr"),
+                "--lr",
+                str(tmp_path / "test" / "lr"),
+                "--fit",
+                "affine",
+                "--out",
+                str(qc),
+                "--report-images",
+                "1",
+            ]
+        )
+        == 0
+    ), capsys.readouterr().err
     summary = json.loads((qc / "summary.json").read_text())
     model, bicubic = summary, summary["baseline"]
-    print(f"held-out PSNR {model['psnr']:.2f} dB vs bicubic {bicubic['psnr']:.2f} dB; "
-          f"SSIM {model['ssim']:.4f} vs {bicubic['ssim']:.4f}")
+    print(
+        f"held-out PSNR {model['psnr']:.2f} dB vs bicubic {bicubic['psnr']:.2f} dB; "
+        f"SSIM {model['ssim']:.4f} vs {bicubic['ssim']:.4f}"
+    )
     assert summary["n_images"] == 8
     assert model["psnr"] > bicubic["psnr"] + 0.3  # measured: +0.7 dB (26.93 vs 26.21)
     assert model["ssim"] > bicubic["ssim"]

@@ -60,8 +60,9 @@ def simulate_split(folder: Path, count: int, size: int, seed: int) -> None:
         write_image(folder / "hr" / name, hr, "YX", px_hr, dtype="uint16")
 
 
-def _figure(path: Path, lr: np.ndarray, bic: np.ndarray, pred: np.ndarray, hr: np.ndarray,
-            scores: dict[str, str]) -> None:
+def _figure(
+    path: Path, lr: np.ndarray, bic: np.ndarray, pred: np.ndarray, hr: np.ndarray, scores: dict[str, str]
+) -> None:
     """Side-by-side LR | bicubic | model | HR with a zoomed inset (4x) of the centre."""
     import matplotlib
 
@@ -72,8 +73,12 @@ def _figure(path: Path, lr: np.ndarray, bic: np.ndarray, pred: np.ndarray, hr: n
         lo, hi = np.percentile(a, [1, 99.8])
         return np.clip((a - lo) / max(hi - lo, 1e-12), 0, 1)
 
-    panels = [("LR (widefield)", np.kron(pct(lr), np.ones((SCALE, SCALE)))),
-              ("bicubic", pct(bic)), ("DFCAN (this demo)", pct(pred)), ("HR (ground truth)", pct(hr))]
+    panels = [
+        ("LR (widefield)", np.kron(pct(lr), np.ones((SCALE, SCALE)))),
+        ("bicubic", pct(bic)),
+        ("DFCAN (this demo)", pct(pred)),
+        ("HR (ground truth)", pct(hr)),
+    ]
     h, w = hr.shape
     z = max(h // 6, 8)
     y0, x0 = h // 2 - z // 2, w // 2 - z // 2
@@ -83,7 +88,7 @@ def _figure(path: Path, lr: np.ndarray, bic: np.ndarray, pred: np.ndarray, hr: n
         ax.set_title(f"{title}\n{scores.get(title, '')}", fontsize=10)
         ax.add_patch(plt.Rectangle((x0, y0), z, z, fill=False, edgecolor="cyan", lw=1))
         ins = ax.inset_axes([0.6, 0.6, 0.38, 0.38])
-        ins.imshow(img[y0:y0 + z, x0:x0 + z], cmap="magma", vmin=0, vmax=1, interpolation="nearest")
+        ins.imshow(img[y0 : y0 + z, x0 : x0 + z], cmap="magma", vmin=0, vmax=1, interpolation="nearest")
         ins.set_xticks([]), ins.set_yticks([])
         for sp in ins.spines.values():
             sp.set_edgecolor("cyan")
@@ -92,8 +97,15 @@ def _figure(path: Path, lr: np.ndarray, bic: np.ndarray, pred: np.ndarray, hr: n
     plt.close(fig)
 
 
-def run_demo(out: Path, *, steps: int = 800, count: int = 32, test_count: int = 4, size: int = 192,
-             progress: bool = True) -> dict:
+def run_demo(
+    out: Path,
+    *,
+    steps: int = 800,
+    count: int = 32,
+    test_count: int = 4,
+    size: int = 192,
+    progress: bool = True,
+) -> dict:
     """Run the demo pipeline into ``out`` and return its summary (also written as demo_summary.json).
 
     Parameters
@@ -118,28 +130,37 @@ def run_demo(out: Path, *, steps: int = 800, count: int = 32, test_count: int = 
         raise InputError(out, "demo output folder exists and is not empty; choose a new --out")
     t0 = time.perf_counter()
     times: dict[str, float] = {}
-    typer.echo(f"1/4 simulating {count} training and {test_count} held-out {STRUCTURE} pairs "
-               f"({size} px HR, x{SCALE})")
+    typer.echo(
+        f"1/4 simulating {count} training and {test_count} held-out {STRUCTURE} pairs "
+        f"({size} px HR, x{SCALE})"
+    )
     simulate_split(out / "data" / "train", count, size, seed=0)
     simulate_split(out / "data" / "test", test_count, size, seed=TEST_SEED)
     times["simulate_s"] = time.perf_counter() - t0
     typer.echo(f"2/4 training a small DFCAN for {steps} steps on the CPU")
-    cfg = make_config({
-        "out": str(out / "run"),
-        "model": RECIPE["model"],
-        "scale": SCALE,
-        "data": {"lr_dir": str(out / "data" / "train" / "lr"), "hr_dir": str(out / "data" / "train" / "hr"),
-                 "patch_size": RECIPE["patch_size"], "batch_size": RECIPE["batch_size"],
-                 "val_fraction": 0.1, "val_crop": 128},
-        "optimizer": {"lr": RECIPE["lr"]},
-        "schedule": {"name": "cosine"},
-        "steps": steps,
-        "val_every": max(steps // 4, 1),
-        "log_every": max(steps // 50, 1),
-        "monitor": "psnr",
-        "seed": 0,
-        "num_threads": RECIPE["num_threads"],
-    })
+    cfg = make_config(
+        {
+            "out": str(out / "run"),
+            "model": RECIPE["model"],
+            "scale": SCALE,
+            "data": {
+                "lr_dir": str(out / "data" / "train" / "lr"),
+                "hr_dir": str(out / "data" / "train" / "hr"),
+                "patch_size": RECIPE["patch_size"],
+                "batch_size": RECIPE["batch_size"],
+                "val_fraction": 0.1,
+                "val_crop": 128,
+            },
+            "optimizer": {"lr": RECIPE["lr"]},
+            "schedule": {"name": "cosine"},
+            "steps": steps,
+            "val_every": max(steps // 4, 1),
+            "log_every": max(steps // 50, 1),
+            "monitor": "psnr",
+            "seed": 0,
+            "num_threads": RECIPE["num_threads"],
+        }
+    )
     t1 = time.perf_counter()
     run = train(cfg, progress=progress)
     times["train_s"] = time.perf_counter() - t1
@@ -148,16 +169,23 @@ def run_demo(out: Path, *, steps: int = 800, count: int = 32, test_count: int = 
     predict_path(run, out / "data" / "test" / "lr", out / "predictions", progress=progress)
     times["predict_s"] = time.perf_counter() - t2
     typer.echo("4/4 evaluating against bicubic")
-    summary = evaluate_folders(out / "predictions", out / "data" / "test" / "hr", out / "evaluation",
-                               lr_dir=out / "data" / "test" / "lr", fit="affine")
+    summary = evaluate_folders(
+        out / "predictions",
+        out / "data" / "test" / "hr",
+        out / "evaluation",
+        lr_dir=out / "data" / "test" / "lr",
+        fit="affine",
+    )
     first = summary["per_image"][0]
     test = out / "data" / "test"
     lr = read_image(test / "lr" / first["lr"]).array.astype(np.float32)
     hr = read_image(test / "hr" / first["gt"]).array.astype(np.float32)
     pred = read_image(out / "predictions" / first["pred"]).array.astype(np.float32)
     row = first
-    scores = {"bicubic": f"{row['baseline_psnr']:.2f} dB, SSIM {row['baseline_ssim']:.3f}",
-              "DFCAN (this demo)": f"{row['psnr']:.2f} dB, SSIM {row['ssim']:.3f}"}
+    scores = {
+        "bicubic": f"{row['baseline_psnr']:.2f} dB, SSIM {row['baseline_ssim']:.3f}",
+        "DFCAN (this demo)": f"{row['psnr']:.2f} dB, SSIM {row['ssim']:.3f}",
+    }
     _figure(out / "demo_figure.png", lr, bicubic_baseline(lr, SCALE), pred, hr, scores)
     for name in ("loss_curves.png", "loss_curves_log.png"):
         if (run / name).is_file():
@@ -167,19 +195,28 @@ def run_demo(out: Path, *, steps: int = 800, count: int = 32, test_count: int = 
         "model": {"psnr": summary["psnr"], "ssim": summary["ssim"]},
         "bicubic": {"psnr": summary["baseline"]["psnr"], "ssim": summary["baseline"]["ssim"]},
         "gain_db": summary["psnr"] - summary["baseline"]["psnr"],
-        "fit": summary["fit"], "n_test_images": summary["n_images"], "steps": steps,
-        "train_images": count, "hr_size": size,
+        "fit": summary["fit"],
+        "n_test_images": summary["n_images"],
+        "steps": steps,
+        "train_images": count,
+        "hr_size": size,
         "seconds": {k: round(v, 1) for k, v in times.items()},
-        "paths": {"run": str(run), "predictions": str(out / "predictions"),
-                  "evaluation": str(out / "evaluation" / "summary.json"),
-                  "figure": str(out / "demo_figure.png"), "loss_curves": str(out / "loss_curves.png")},
+        "paths": {
+            "run": str(run),
+            "predictions": str(out / "predictions"),
+            "evaluation": str(out / "evaluation" / "summary.json"),
+            "figure": str(out / "demo_figure.png"),
+            "loss_curves": str(out / "loss_curves.png"),
+        },
     }
     (out / "demo_summary.json").write_text(json.dumps(result, indent=2) + "\n")
     return result
 
 
 def demo(
-    out: Annotated[Path, typer.Option("--out", help="Output folder (must be new or empty).")] = Path("microsr-demo"),
+    out: Annotated[Path, typer.Option("--out", help="Output folder (must be new or empty).")] = Path(
+        "microsr-demo"
+    ),
     steps: Annotated[int, typer.Option("--steps", hidden=True, min=1)] = 800,
     count: Annotated[int, typer.Option("--count", hidden=True, min=2)] = 32,
     test_count: Annotated[int, typer.Option("--test-count", hidden=True, min=1)] = 4,

@@ -30,6 +30,7 @@ app = typer.Typer(
 def _root() -> None:
     """Deep-learning super-resolution for microscopy: simulate, train, evaluate, predict."""
 
+
 # Command modules, each with register(app). Order is the order of `microsr --help`.
 _COMMAND_MODULES = ["data_cmds", "train_cmds", "predict_cmd", "eval_cmds", "qc_cmds", "demo_cmd"]
 for _name in _COMMAND_MODULES:
@@ -71,7 +72,7 @@ def _main(argv: list[str] | None) -> int:
         return 130
     except typer.Exit as exc:
         return exc.exit_code
-    except (typer.Abort,):
+    except typer.Abort:
         return 1
     except Exception as exc:
         if _is_usage_error(exc):

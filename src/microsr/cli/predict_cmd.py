@@ -28,25 +28,55 @@ def predict(
     input: Annotated[Path, typer.Option("--input", help="An image file or a folder of images.")],
     output: Annotated[Path, typer.Option("--output", help="Folder for the results (<name>.tif).")],
     tile: Annotated[int, typer.Option("--tile", help="Tile edge in LR pixels (memory grows with it).")] = 256,
-    overlap: Annotated[int, typer.Option("--overlap", help="Overlap of neighbouring tiles in LR pixels.")] = 32,
+    overlap: Annotated[
+        int, typer.Option("--overlap", help="Overlap of neighbouring tiles in LR pixels.")
+    ] = 32,
     tta: Annotated[bool, typer.Option("--tta", help="Average the 8 rotations/mirrors (8x slower).")] = False,
-    keep_range: Annotated[bool, typer.Option(
-        "--keep-range", help="Write in the input's intensity range and bit depth (uint16 stays uint16) "
-                             "instead of float32 normalised units.")] = False,
-    weights: Annotated[Weights, typer.Option("--weights", help="Weights to use: best or last.")] = Weights.best,
-    masks: Annotated[Optional[Path], typer.Option(
-        "--masks", help="Folder of parsing maps (same names, HR size) for models that need them.")] = None,
-    device: Annotated[Optional[str], typer.Option("--device", help="cpu or cuda (default: cuda if available).")] = None,
-    precision: Annotated[Precision, typer.Option(
-        "--precision", help="fp32, or bf16: about 2x faster where the CPU/GPU has native bfloat16, "
-                            "outputs off by about 1% of their range.")] = Precision.fp32,
+    keep_range: Annotated[
+        bool,
+        typer.Option(
+            "--keep-range",
+            help="Write in the input's intensity range and bit depth (uint16 stays uint16) "
+            "instead of float32 normalised units.",
+        ),
+    ] = False,
+    weights: Annotated[
+        Weights, typer.Option("--weights", help="Weights to use: best or last.")
+    ] = Weights.best,
+    masks: Annotated[
+        Optional[Path],
+        typer.Option(
+            "--masks", help="Folder of parsing maps (same names, HR size) for models that need them."
+        ),
+    ] = None,
+    device: Annotated[
+        Optional[str], typer.Option("--device", help="cpu or cuda (default: cuda if available).")
+    ] = None,
+    precision: Annotated[
+        Precision,
+        typer.Option(
+            "--precision",
+            help="fp32, or bf16: about 2x faster where the CPU/GPU has native bfloat16, "
+            "outputs off by about 1% of their range.",
+        ),
+    ] = Precision.fp32,
 ) -> None:
     """Super-resolve images with a trained model; stacks are done plane by plane."""
     from microsr.inference.predict import predict_path
 
-    written = predict_path(model, input, output, tile=tile, overlap=overlap, tta=tta,
-                           keep_range=keep_range, weights=weights.value, masks=masks, device=device,
-                           precision=precision.value)
+    written = predict_path(
+        model,
+        input,
+        output,
+        tile=tile,
+        overlap=overlap,
+        tta=tta,
+        keep_range=keep_range,
+        weights=weights.value,
+        masks=masks,
+        device=device,
+        precision=precision.value,
+    )
     typer.echo(f"wrote {len(written)} image(s) to {output}")
 
 

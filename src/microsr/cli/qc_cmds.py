@@ -25,7 +25,9 @@ def _load_plane(path: Path) -> tuple[np.ndarray, float | None, str]:
         note = f" (middle plane {idx} of {image.axes} {array.shape})"
         array = array[idx]
     if min(array.shape) < 32:
-        raise InputError(path, f"is {array.shape[1]}x{array.shape[0]} px; resolution estimates need at least 32x32")
+        raise InputError(
+            path, f"is {array.shape[1]}x{array.shape[0]} px; resolution estimates need at least 32x32"
+        )
     if not np.all(np.isfinite(array)):
         raise InputError(path, "contains NaN or infinite values")
     if float(array.max() - array.min()) == 0:
@@ -35,10 +37,18 @@ def _load_plane(path: Path) -> tuple[np.ndarray, float | None, str]:
 
 def resolution(
     input: Annotated[Path, typer.Option("--input", help="Image to analyse (2-D; stacks: middle plane).")],
-    pixel_size: Annotated[Optional[float], typer.Option(
-        "--pixel-size", help="Pixel size in nm (default: from the file's metadata; else results in px).")] = None,
-    second: Annotated[Optional[Path], typer.Option(
-        "--second", help="Second acquisition of the same field (independent noise) for a two-image FRC.")] = None,
+    pixel_size: Annotated[
+        Optional[float],
+        typer.Option(
+            "--pixel-size", help="Pixel size in nm (default: from the file's metadata; else results in px)."
+        ),
+    ] = None,
+    second: Annotated[
+        Optional[Path],
+        typer.Option(
+            "--second", help="Second acquisition of the same field (independent noise) for a two-image FRC."
+        ),
+    ] = None,
 ) -> None:
     """Print decorrelation-analysis and FRC (1/7 threshold) resolution estimates."""
     from microsr.evaluation.frc import frc, frc_single
@@ -52,24 +62,34 @@ def resolution(
     size_text = f"{px_um * 1000:.2f} nm" if px_um else "?"
     typer.echo(f"{input.name}: {image.shape[1]}x{image.shape[0]} px{note}, pixel size {size_text} ({source})")
     dec = decorrelation(image, pixel_size=px_um)
-    typer.echo(f"decorrelation (Descloux 2019, Nr 50, Ng 10): {dec.describe()}  "
-               f"[kc {dec.cutoff:.3f} of Nyquist, A0 {dec.amplitude:.3f}]")
+    typer.echo(
+        f"decorrelation (Descloux 2019, Nr 50, Ng 10): {dec.describe()}  "
+        f"[kc {dec.cutoff:.3f} of Nyquist, A0 {dec.amplitude:.3f}]"
+    )
     if second is not None:
         other, _, _ = _load_plane(second)
         if other.shape != image.shape:
-            raise InputError(second, f"is {other.shape[1]}x{other.shape[0]} px but --input is "
-                                     f"{image.shape[1]}x{image.shape[0]}; FRC needs the same field")
+            raise InputError(
+                second,
+                f"is {other.shape[1]}x{other.shape[0]} px but --input is "
+                f"{image.shape[1]}x{image.shape[0]}; FRC needs the same field",
+            )
         result = frc(image, other, pixel_size=px_um)
         typer.echo(f"FRC (two images, threshold 1/7): {result.describe()}")
         if not np.isfinite(result.resolution_px):
-            typer.echo("note: the FRC curve never fell below 1/7: the two images share their noise "
-                       "(the same acquisition?) or carry signal up to the Nyquist frequency")
+            typer.echo(
+                "note: the FRC curve never fell below 1/7: the two images share their noise "
+                "(the same acquisition?) or carry signal up to the Nyquist frequency"
+            )
     else:
         result = frc_single(image, pixel_size=px_um)
-        typer.echo(f"FRC (one image, checkerboard split + Koho 2019 correction, threshold 1/7): "
-                   f"{result.describe()}")
-        typer.echo("note: one-image FRC assumes pixel-independent noise; it is not meaningful for "
-                   "interpolated, deconvolved or network-output images")
+        typer.echo(
+            f"FRC (one image, checkerboard split + Koho 2019 correction, threshold 1/7): {result.describe()}"
+        )
+        typer.echo(
+            "note: one-image FRC assumes pixel-independent noise; it is not meaningful for "
+            "interpolated, deconvolved or network-output images"
+        )
     if dec.amplitude < 0.05:
         typer.echo("warning: decorrelation peak A0 < 0.05: too little signal for a reliable estimate")
 

@@ -18,11 +18,21 @@ from microsr.errors import ConfigError, InputError
 
 def _overrides(**flags: Any) -> dict[str, Any]:
     """CLI flags as dotted config keys; flags that were not given (None) are left out."""
-    keys = {"lr": "data.lr_dir", "hr": "data.hr_dir", "mask": "data.mask_dir", "model": "model.name",
-            "val_lr": "data.val_lr_dir", "val_hr": "data.val_hr_dir", "val_mask": "data.val_mask_dir",
-            "batch_size": "data.batch_size", "patch_size": "data.patch_size",
-            "learning_rate": "optimizer.lr", "tiny": "model.tiny",
-            "bicubic_residual": "model.options.bicubic_residual", "ema": "ema_decay"}
+    keys = {
+        "lr": "data.lr_dir",
+        "hr": "data.hr_dir",
+        "mask": "data.mask_dir",
+        "model": "model.name",
+        "val_lr": "data.val_lr_dir",
+        "val_hr": "data.val_hr_dir",
+        "val_mask": "data.val_mask_dir",
+        "batch_size": "data.batch_size",
+        "patch_size": "data.patch_size",
+        "learning_rate": "optimizer.lr",
+        "tiny": "model.tiny",
+        "bicubic_residual": "model.options.bicubic_residual",
+        "ema": "ema_decay",
+    }
     out = {}
     for name, value in flags.items():
         if value is None:
@@ -33,38 +43,90 @@ def _overrides(**flags: Any) -> dict[str, Any]:
 
 def train(
     out: Annotated[Path, typer.Option("--out", help="Run folder (new, or existing with --resume).")],
-    lr: Annotated[Optional[Path], typer.Option("--lr", help="Folder of low-resolution training images.")] = None,
-    hr: Annotated[Optional[Path], typer.Option("--hr", help="Folder of matching high-resolution images.")] = None,
-    model: Annotated[Optional[str], typer.Option("--model", help="Architecture (see `microsr models`).")] = None,
-    scale: Annotated[Optional[int], typer.Option("--scale", help="Up-sampling factor (HR px per LR px).")] = None,
-    config: Annotated[Optional[Path], typer.Option("--config", help="YAML training config; flags override it.")] = None,
-    steps: Annotated[Optional[int], typer.Option("--steps", help="Optimiser steps (exclusive with --epochs).")] = None,
+    lr: Annotated[
+        Optional[Path], typer.Option("--lr", help="Folder of low-resolution training images.")
+    ] = None,
+    hr: Annotated[
+        Optional[Path], typer.Option("--hr", help="Folder of matching high-resolution images.")
+    ] = None,
+    model: Annotated[
+        Optional[str], typer.Option("--model", help="Architecture (see `microsr models`).")
+    ] = None,
+    scale: Annotated[
+        Optional[int], typer.Option("--scale", help="Up-sampling factor (HR px per LR px).")
+    ] = None,
+    config: Annotated[
+        Optional[Path], typer.Option("--config", help="YAML training config; flags override it.")
+    ] = None,
+    steps: Annotated[
+        Optional[int], typer.Option("--steps", help="Optimiser steps (exclusive with --epochs).")
+    ] = None,
     epochs: Annotated[Optional[int], typer.Option("--epochs", help="Epochs (see docs/training.md).")] = None,
     batch_size: Annotated[Optional[int], typer.Option("--batch-size", help="Patches per step.")] = None,
     patch_size: Annotated[Optional[int], typer.Option("--patch-size", help="LR patch size in px.")] = None,
-    resume: Annotated[bool, typer.Option("--resume", help="Continue the run in --out from its checkpoint.")] = False,
-    init_from: Annotated[Optional[Path], typer.Option(
-        "--init-from", help="Start from the best weights of this earlier run (fine-tuning).")] = None,
-    mask: Annotated[Optional[Path], typer.Option("--mask", help="Folder of parsing masks (geometry prior, SFTGAN).")] = None,
-    val_lr: Annotated[Optional[Path], typer.Option(
-        "--val-lr", help="Folder of LR validation images (with --val-hr; then every --lr image trains).")] = None,
-    val_hr: Annotated[Optional[Path], typer.Option("--val-hr", help="Folder of matching HR validation images.")] = None,
-    val_mask: Annotated[Optional[Path], typer.Option("--val-mask", help="Parsing masks of the validation images.")] = None,
-    tiny: Annotated[bool, typer.Option("--tiny", help="Small version of the architecture (tests, CPU demos).")] = False,
-    bicubic_residual: Annotated[bool, typer.Option(
-        "--bicubic-residual", help="Add the bicubic-upsampled input to the output, so the network learns "
-                                   "only the correction (faster to train; see docs/training.md).")] = False,
-    seed: Annotated[Optional[int], typer.Option("--seed", help="Seed of the split, initialisation and patches.")] = None,
-    val_every: Annotated[Optional[int], typer.Option("--val-every", help="Validate every N steps (default: each epoch).")] = None,
-    checkpoint_every: Annotated[Optional[int], typer.Option(
-        "--checkpoint-every", help="Also save the resume state every N steps between validations.")] = None,
-    ema: Annotated[Optional[float], typer.Option(
-        "--ema", help="Validate and save an exponential moving average of the weights with this decay "
-                      "(e.g. 0.999; warm-up for short runs, see docs/training.md).")] = None,
-    loss: Annotated[Optional[str], typer.Option("--loss", help="Loss, e.g. 'mse+0.1*ssim' (default: the model's).")] = None,
-    learning_rate: Annotated[Optional[float], typer.Option("--learning-rate", help="Generator learning rate.")] = None,
+    resume: Annotated[
+        bool, typer.Option("--resume", help="Continue the run in --out from its checkpoint.")
+    ] = False,
+    init_from: Annotated[
+        Optional[Path],
+        typer.Option("--init-from", help="Start from the best weights of this earlier run (fine-tuning)."),
+    ] = None,
+    mask: Annotated[
+        Optional[Path], typer.Option("--mask", help="Folder of parsing masks (geometry prior, SFTGAN).")
+    ] = None,
+    val_lr: Annotated[
+        Optional[Path],
+        typer.Option(
+            "--val-lr", help="Folder of LR validation images (with --val-hr; then every --lr image trains)."
+        ),
+    ] = None,
+    val_hr: Annotated[
+        Optional[Path], typer.Option("--val-hr", help="Folder of matching HR validation images.")
+    ] = None,
+    val_mask: Annotated[
+        Optional[Path], typer.Option("--val-mask", help="Parsing masks of the validation images.")
+    ] = None,
+    tiny: Annotated[
+        bool, typer.Option("--tiny", help="Small version of the architecture (tests, CPU demos).")
+    ] = False,
+    bicubic_residual: Annotated[
+        bool,
+        typer.Option(
+            "--bicubic-residual",
+            help="Add the bicubic-upsampled input to the output, so the network learns "
+            "only the correction (faster to train; see docs/training.md).",
+        ),
+    ] = False,
+    seed: Annotated[
+        Optional[int], typer.Option("--seed", help="Seed of the split, initialisation and patches.")
+    ] = None,
+    val_every: Annotated[
+        Optional[int], typer.Option("--val-every", help="Validate every N steps (default: each epoch).")
+    ] = None,
+    checkpoint_every: Annotated[
+        Optional[int],
+        typer.Option(
+            "--checkpoint-every", help="Also save the resume state every N steps between validations."
+        ),
+    ] = None,
+    ema: Annotated[
+        Optional[float],
+        typer.Option(
+            "--ema",
+            help="Validate and save an exponential moving average of the weights with this decay "
+            "(e.g. 0.999; warm-up for short runs, see docs/training.md).",
+        ),
+    ] = None,
+    loss: Annotated[
+        Optional[str], typer.Option("--loss", help="Loss, e.g. 'mse+0.1*ssim' (default: the model's).")
+    ] = None,
+    learning_rate: Annotated[
+        Optional[float], typer.Option("--learning-rate", help="Generator learning rate.")
+    ] = None,
     device: Annotated[Optional[str], typer.Option("--device", help="auto, cpu or cuda.")] = None,
-    num_threads: Annotated[Optional[int], typer.Option("--num-threads", help="CPU threads for torch.")] = None,
+    num_threads: Annotated[
+        Optional[int], typer.Option("--num-threads", help="CPU threads for torch.")
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar.")] = False,
 ) -> None:
     """Train a super-resolution model on LR/HR pairs; writes weights, logs and curves to --out."""
@@ -79,13 +141,36 @@ def train(
         missing = [flag for flag, value in (("--lr", lr), ("--hr", hr), ("--model", model)) if value is None]
         if missing:
             raise InputError(None, f"give {', '.join(missing)} (or a --config file)")
-    cfg = load_config(config, _overrides(
-        out=out, lr=lr, hr=hr, model=model, scale=scale, steps=steps, epochs=epochs,
-        batch_size=batch_size, patch_size=patch_size, resume=True if resume else False,
-        init_from=init_from, mask=mask, val_lr=val_lr, val_hr=val_hr, val_mask=val_mask,
-        tiny=True if tiny else None, bicubic_residual=True if bicubic_residual else None, seed=seed,
-        val_every=val_every, checkpoint_every=checkpoint_every, ema=ema,
-        loss=loss, learning_rate=learning_rate, device=device, num_threads=num_threads))
+    cfg = load_config(
+        config,
+        _overrides(
+            out=out,
+            lr=lr,
+            hr=hr,
+            model=model,
+            scale=scale,
+            steps=steps,
+            epochs=epochs,
+            batch_size=batch_size,
+            patch_size=patch_size,
+            resume=True if resume else False,
+            init_from=init_from,
+            mask=mask,
+            val_lr=val_lr,
+            val_hr=val_hr,
+            val_mask=val_mask,
+            tiny=True if tiny else None,
+            bicubic_residual=True if bicubic_residual else None,
+            seed=seed,
+            val_every=val_every,
+            checkpoint_every=checkpoint_every,
+            ema=ema,
+            loss=loss,
+            learning_rate=learning_rate,
+            device=device,
+            num_threads=num_threads,
+        ),
+    )
     run = run_train(cfg, progress=not quiet)
     if int(os.environ.get("RANK", os.environ.get("SLURM_PROCID", "0"))) != 0:
         return  # data-parallel launch: rank 0 reports
@@ -93,8 +178,10 @@ def train(
     v = doc.get("validation", {})
     summary = f"trained {cfg.model.name} x{cfg.scale} in {run}"
     if v.get("psnr") is not None:
-        summary += (f" (last validation at step {v['step']}: PSNR {v['psnr']:.2f} dB, SSIM {v['ssim']:.4f}; "
-                    f"best weights from step {v['best_step']})")
+        summary += (
+            f" (last validation at step {v['step']}: PSNR {v['psnr']:.2f} dB, SSIM {v['ssim']:.4f}; "
+            f"best weights from step {v['best_step']})"
+        )
     typer.echo(summary)
 
 
@@ -106,10 +193,18 @@ def model_table(scale: int = 2) -> list[dict[str, Any]]:
     for name in list_models():
         spec = get_spec(name)
         params = count_parameters(create_model(name, 1, 1, scale))
-        rows.append({"name": name, "parameters": params, "input_grid": spec.input_grid,
-                     "default_loss": spec.default_loss, "discriminator": spec.discriminator,
-                     "needs_mask": spec.needs_mask, "trainable": spec.trainable,
-                     "description": spec.description})
+        rows.append(
+            {
+                "name": name,
+                "parameters": params,
+                "input_grid": spec.input_grid,
+                "default_loss": spec.default_loss,
+                "discriminator": spec.discriminator,
+                "needs_mask": spec.needs_mask,
+                "trainable": spec.trainable,
+                "description": spec.description,
+            }
+        )
     return rows
 
 
@@ -125,12 +220,26 @@ def models(
     from rich.table import Table
 
     table = Table(title="microsr models (parameters for 1 channel, x2, default size)")
-    for col, kw in (("name", {}), ("parameters", {"justify": "right"}), ("input", {}), ("default loss", {}),
-                    ("GAN", {}), ("mask", {}), ("description", {"overflow": "fold"})):
+    for col, kw in (
+        ("name", {}),
+        ("parameters", {"justify": "right"}),
+        ("input", {}),
+        ("default loss", {}),
+        ("GAN", {}),
+        ("mask", {}),
+        ("description", {"overflow": "fold"}),
+    ):
         table.add_column(col, **kw)
     for r in rows:
-        table.add_row(r["name"], f"{r['parameters']:,}", r["input_grid"], r["default_loss"],
-                      r["discriminator"] or "", "yes" if r["needs_mask"] else "", r["description"])
+        table.add_row(
+            r["name"],
+            f"{r['parameters']:,}",
+            r["input_grid"],
+            r["default_loss"],
+            r["discriminator"] or "",
+            "yes" if r["needs_mask"] else "",
+            r["description"],
+        )
     Console(width=160).print(table)
 
 

@@ -90,8 +90,15 @@ class PatchBatcher:
         for i in picks:
             it = self.items[i]
             a, b, m = sample_patch(
-                it.lr, it.hr, patch=self.patch_size, scale=self.scale, rng=rng, mask=it.mask,
-                level=self.levels[i], fg=self.foreground, name=getattr(it, "name", None),
+                it.lr,
+                it.hr,
+                patch=self.patch_size,
+                scale=self.scale,
+                rng=rng,
+                mask=it.mask,
+                level=self.levels[i],
+                fg=self.foreground,
+                name=getattr(it, "name", None),
             )
             k = int(rng.integers(0, N_TRANSFORMS)) if self.augment else 0
             lrs.append(dihedral(a, k))

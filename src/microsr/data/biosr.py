@@ -75,6 +75,9 @@ def read_sim_widefield(path: str | PathLike[str], n_frames: int = SIM_FRAMES) ->
         )
     wf = widefield_from_sim(frames, n_frames)
     return ImageData(
-        wf, "YX" if wf.ndim == 2 else "ZYX", img.pixel_size, img.path,
+        wf,
+        "YX" if wf.ndim == 2 else "ZYX",
+        img.pixel_size,
+        img.path,
         {"source": str(img.path), "sim_frames": n_frames},
     )

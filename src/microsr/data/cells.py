@@ -69,6 +69,7 @@ def _cell_radius(rng: np.random.Generator, r0: float):
 
 def _nucleus(rng: np.random.Generator, kind: str, yy, xx, cy, cx, r0, angle) -> np.ndarray:
     """Boolean nucleus region (before clipping to the cell) of the given kind, radius scale ``r0``."""
+
     def disc(y, x, r):
         return (yy - y) ** 2 + (xx - x) ** 2 <= r * r
 
@@ -213,11 +214,16 @@ def simulate_cell_pair(
 def cells_record(*, size: int, scale: int, seed: int, count: int, photons: float) -> dict:
     """JSON-ready description of a leukocyte simulation run (written as simulation.json)."""
     return {
-        **record_header("leukocytes", size=size, scale=scale, seed=seed, count=count,
-                        hr_pixel_nm=HR_PIXEL_UM * 1000),
-        "optics": {"hr_gaussian_sigma_hr_px": HR_SIGMA_PX,
-                   "lr_gaussian_sigma_hr_px": LR_SIGMA_PER_SCALE * scale,
-                   "photons": photons, "read_noise": READ_NOISE, "baseline": BASELINE},
+        **record_header(
+            "leukocytes", size=size, scale=scale, seed=seed, count=count, hr_pixel_nm=HR_PIXEL_UM * 1000
+        ),
+        "optics": {
+            "hr_gaussian_sigma_hr_px": HR_SIGMA_PX,
+            "lr_gaussian_sigma_hr_px": LR_SIGMA_PER_SCALE * scale,
+            "photons": photons,
+            "read_noise": READ_NOISE,
+            "baseline": BASELINE,
+        },
         "masks": "mask/NAME.tif: uint8 labels 0 background, 1 cytoplasm, 2 nucleus (HR grid)",
         "units": {"lr": "camera counts (photo-electrons + baseline)", "hr": f"max = {HR_PEAK:g}"},
     }

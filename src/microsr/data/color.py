@@ -18,7 +18,8 @@ Layouts: NumPy arrays and torch tensors are accepted and the type is preserved. 
 
 from __future__ import annotations
 
-from typing import Callable, TypeVar
+from collections.abc import Callable
+from typing import TypeVar
 
 import numpy as np
 import torch
@@ -27,12 +28,13 @@ import torch.nn.functional as F
 ArrayT = TypeVar("ArrayT", np.ndarray, torch.Tensor)
 
 #: Rows give Y, Cb, Cr from (R, G, B) in [0, 1]; MATLAB ``rgb2ycbcr`` / ITU-R BT.601 (scaled /255).
-YCBCR_MATRIX = np.array(
-    [[65.481, 128.553, 24.966],
-     [-37.797, -74.203, 112.0],
-     [112.0, -93.786, -18.214]],
-    dtype=np.float64,
-) / 255.0
+YCBCR_MATRIX = (
+    np.array(
+        [[65.481, 128.553, 24.966], [-37.797, -74.203, 112.0], [112.0, -93.786, -18.214]],
+        dtype=np.float64,
+    )
+    / 255.0
+)
 YCBCR_OFFSET = np.array([16.0, 128.0, 128.0], dtype=np.float64) / 255.0
 RGB_MATRIX = np.linalg.inv(YCBCR_MATRIX)
 
@@ -122,8 +124,10 @@ def super_resolve_rgb(
         y_sr = y_fn(ycc[..., 0:1, :, :])
         chroma = _bicubic(ycc[..., 1:3, :, :], scale)
         if y_sr.shape[:-2] != ycc.shape[:-3] + (1,) or y_sr.shape[-2:] != chroma.shape[-2:]:
-            raise ValueError(f"y_fn returned shape {tuple(y_sr.shape)}; expected "
-                             f"{tuple(ycc.shape[:-3]) + (1,) + tuple(chroma.shape[-2:])}")
+            raise ValueError(
+                f"y_fn returned shape {tuple(y_sr.shape)}; expected "
+                f"{tuple(ycc.shape[:-3]) + (1,) + tuple(chroma.shape[-2:])}"
+            )
         out = torch.cat([y_sr.to(chroma.dtype), chroma], dim=-3)
         rgb_out = ycbcr_to_rgb(out, channel_axis=-3)
         rgb_out = rgb_out.clamp(0, 1) if clip else rgb_out
@@ -132,8 +136,9 @@ def super_resolve_rgb(
     y_sr = np.asarray(y_fn(ycc[..., 0, :, :]))
     chroma = _bicubic(torch.from_numpy(np.ascontiguousarray(ycc[..., 1:3, :, :])), scale).numpy()
     if y_sr.shape != chroma.shape[:-3] + chroma.shape[-2:]:
-        raise ValueError(f"y_fn returned shape {y_sr.shape}; expected "
-                         f"{chroma.shape[:-3] + chroma.shape[-2:]}")
+        raise ValueError(
+            f"y_fn returned shape {y_sr.shape}; expected {chroma.shape[:-3] + chroma.shape[-2:]}"
+        )
     out = np.concatenate([y_sr[..., None, :, :].astype(chroma.dtype), chroma], axis=-3)
     rgb_out = ycbcr_to_rgb(out, channel_axis=-3)
     rgb_out = np.clip(rgb_out, 0, 1) if clip else rgb_out

@@ -23,7 +23,8 @@ from pathlib import Path
 import numpy as np
 from rich.progress import track
 
-from microsr.data.cells import HR_PIXEL_UM as CELL_PIXEL_UM, cells_record, simulate_cell_pair
+from microsr.data.cells import HR_PIXEL_UM as CELL_PIXEL_UM
+from microsr.data.cells import cells_record, simulate_cell_pair
 from microsr.data.degrade import AiryPSF, GaussianPSF, crop_to_multiple, degrade
 from microsr.data.simulate import SimConfig, simulate_pair, simulation_record
 from microsr.errors import InputError
@@ -87,8 +88,17 @@ def _simulate_one(args: tuple) -> str:
 
 
 def write_simulated(
-    out: str | PathLike[str], *, structure: str, count: int, size: int, scale: int, seed: int = 0,
-    photons: float | None = None, dtype: str = "uint16", progress: bool = False, workers: int = 1,
+    out: str | PathLike[str],
+    *,
+    structure: str,
+    count: int,
+    size: int,
+    scale: int,
+    seed: int = 0,
+    photons: float | None = None,
+    dtype: str = "uint16",
+    progress: bool = False,
+    workers: int = 1,
 ) -> Path:
     """Simulate ``count`` pairs into ``out/lr`` and ``out/hr`` (see :mod:`microsr.data.simulate`);
     ``structure="leukocytes"`` adds parsing maps in ``out/mask`` (see :mod:`microsr.data.cells`).
@@ -131,8 +141,14 @@ def write_simulated(
 
 
 def choose_psf(
-    *, scale: int, sigma: float | None, na: float | None, wavelength: float | None,
-    pixel_nm: float | None, file_pixel_um: float | None, path: Path,
+    *,
+    scale: int,
+    sigma: float | None,
+    na: float | None,
+    wavelength: float | None,
+    pixel_nm: float | None,
+    file_pixel_um: float | None,
+    path: Path,
 ) -> GaussianPSF | AiryPSF:
     """PSF on the HR grid from the options; the pixel size may come from the file's metadata."""
     if sigma is not None and (na is not None or wavelength is not None):
@@ -160,16 +176,25 @@ def _degrade_image(image, *, scale, psf, photons, read_noise, rng):
         raise InputError(image.path, f"image is {arr.shape[-2]}x{arr.shape[-1]} px, smaller than the scale")
     hr = crop_to_multiple(arr, scale)
     planes = hr.reshape(-1, *hr.shape[-2:])
-    lr = np.stack([degrade(p, scale=scale, psf=psf, photons=photons, read_noise=read_noise, rng=rng)
-                   for p in planes])
+    lr = np.stack(
+        [degrade(p, scale=scale, psf=psf, photons=photons, read_noise=read_noise, rng=rng) for p in planes]
+    )
     return hr, lr.reshape(*hr.shape[:-2], *lr.shape[-2:])
 
 
 def write_degraded(
-    hr_dir: str | PathLike[str], out: str | PathLike[str], *, scale: int,
-    psf_sigma: float | None = None, na: float | None = None, wavelength: float | None = None,
-    pixel_size: float | None = None, photons: float | None = None, read_noise: float = 2.0,
-    seed: int = 0, progress: bool = False,
+    hr_dir: str | PathLike[str],
+    out: str | PathLike[str],
+    *,
+    scale: int,
+    psf_sigma: float | None = None,
+    na: float | None = None,
+    wavelength: float | None = None,
+    pixel_size: float | None = None,
+    photons: float | None = None,
+    read_noise: float = 2.0,
+    seed: int = 0,
+    progress: bool = False,
 ) -> Path:
     """Make ``out/lr`` (degraded) and ``out/hr`` (cropped copies) from a folder of HR images.
 
@@ -190,10 +215,23 @@ def write_degraded(
     with staged_folder(out, inputs=(hr_dir,)) as stage:
         for i, f in enumerate(track(files, description="degrading", disable=not progress)):
             img = read_image(f)
-            psf = choose_psf(scale=scale, sigma=psf_sigma, na=na, wavelength=wavelength,
-                             pixel_nm=pixel_size, file_pixel_um=img.pixel_size, path=f)
-            hr, lr = _degrade_image(img, scale=scale, psf=psf, photons=photons,
-                                    read_noise=read_noise, rng=np.random.default_rng([seed, i]))
+            psf = choose_psf(
+                scale=scale,
+                sigma=psf_sigma,
+                na=na,
+                wavelength=wavelength,
+                pixel_nm=pixel_size,
+                file_pixel_um=img.pixel_size,
+                path=f,
+            )
+            hr, lr = _degrade_image(
+                img,
+                scale=scale,
+                psf=psf,
+                photons=photons,
+                read_noise=read_noise,
+                rng=np.random.default_rng([seed, i]),
+            )
             px = img.pixel_size
             name = f.with_suffix(".tif").name if f.suffix.lower() not in (".tif", ".tiff") else f.name
             if (stage / "hr" / name).exists():
@@ -205,12 +243,31 @@ def write_degraded(
             write_image(stage / "hr" / name, hr, img.axes, px)
             lr_out = to_output_dtype(lr, hr.dtype)
             write_image(stage / "lr" / name, lr_out, img.axes, None if px is None else px * scale)
-            records.append({"file": f.name, "output": name, "hr_shape": list(hr.shape),
-                            "lr_shape": list(lr.shape), "dtype": str(lr_out.dtype), "psf": repr(psf)})
-        _json(stage / "degradation.json", {
-            "format": "microsr-degradation/1", "source": str(hr_dir.resolve()), "scale": scale,
-            "psf_sigma_px": psf_sigma, "na": na, "wavelength_nm": wavelength,
-            "pixel_size_nm": pixel_size, "photons": photons, "read_noise": read_noise, "seed": seed,
-            "seeds": "image i uses numpy default_rng([seed, i])", "images": records,
-        })
+            records.append(
+                {
+                    "file": f.name,
+                    "output": name,
+                    "hr_shape": list(hr.shape),
+                    "lr_shape": list(lr.shape),
+                    "dtype": str(lr_out.dtype),
+                    "psf": repr(psf),
+                }
+            )
+        _json(
+            stage / "degradation.json",
+            {
+                "format": "microsr-degradation/1",
+                "source": str(hr_dir.resolve()),
+                "scale": scale,
+                "psf_sigma_px": psf_sigma,
+                "na": na,
+                "wavelength_nm": wavelength,
+                "pixel_size_nm": pixel_size,
+                "photons": photons,
+                "read_noise": read_noise,
+                "seed": seed,
+                "seeds": "image i uses numpy default_rng([seed, i])",
+                "images": records,
+            },
+        )
     return Path(out)

@@ -44,7 +44,7 @@ class GaussianPSF:
     sigma_px: float
 
     @classmethod
-    def from_fwhm(cls, fwhm_nm: float, pixel_nm: float) -> "GaussianPSF":
+    def from_fwhm(cls, fwhm_nm: float, pixel_nm: float) -> GaussianPSF:
         """Gaussian with the given FWHM (nm) at ``pixel_nm`` nm per pixel."""
         return cls(fwhm_nm / (2.0 * np.sqrt(2.0 * np.log(2.0))) / pixel_nm)
 

@@ -83,8 +83,9 @@ def image_planes(image: ImageData, *, rgb: str = "error") -> tuple[np.ndarray, l
                 path,
                 f"colour image with {n} samples per pixel; microsr trains on one channel. Convert "
                 "to grayscale, or use the geometry-prior YCbCr path (train on the Y channel, "
-                "rgb='luminance')" if n == 3 else f"colour image with {n} samples per pixel "
-                "(RGBA?); save it as grayscale or RGB",
+                "rgb='luminance')"
+                if n == 3
+                else f"colour image with {n} samples per pixel (RGBA?); save it as grayscale or RGB",
             )
         from microsr.data.color import rgb_to_ycbcr
 
@@ -93,8 +94,9 @@ def image_planes(image: ImageData, *, rgb: str = "error") -> tuple[np.ndarray, l
         axes = axes[:-1]
     if "C" in axes and arr.shape[axes.index("C")] > 1:
         raise InputError(
-            path, f"image has {arr.shape[axes.index('C')]} channels (axes {image.axes}); save each "
-                  "channel as its own file and train one model per channel"
+            path,
+            f"image has {arr.shape[axes.index('C')]} channels (axes {image.axes}); save each "
+            "channel as its own file and train one model per channel",
         )
     lead = [a for a in axes if a not in "YX"]
     arr = np.moveaxis(arr, [axes.index(a) for a in lead], list(range(len(lead))))
@@ -164,8 +166,14 @@ def load_pair_arrays(
             items.append(
                 PairArrays(
                     name=f"{pair.name}[{label}]" if label else pair.name,
-                    lr=lr_n[k], hr=hr_n[k], mask=mask, lr_params=lr_p, hr_params=hr_p,
-                    lr_path=pair.lr, hr_path=pair.hr, pixel_size=lr_img.pixel_size,
+                    lr=lr_n[k],
+                    hr=hr_n[k],
+                    mask=mask,
+                    lr_params=lr_p,
+                    hr_params=hr_p,
+                    lr_path=pair.lr,
+                    hr_path=pair.hr,
+                    pixel_size=lr_img.pixel_size,
                 )
             )
     return items

@@ -20,9 +20,9 @@ need them refuse to train without a mask folder (:func:`require_masks`).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from os import PathLike
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
@@ -30,8 +30,10 @@ from microsr.errors import InputError
 from microsr.io import SUPPORTED_EXTENSIONS, list_images, read_image
 
 CLASSES = ("background", "cytoplasm", "nucleus")
-_FORMAT_HINT = ("use a label image (0 background, 1 cytoplasm, 2 nucleus) or a 3-channel binary "
-                "image (background, cytoplasm, nucleus)")
+_FORMAT_HINT = (
+    "use a label image (0 background, 1 cytoplasm, 2 nucleus) or a 3-channel binary "
+    "image (background, cytoplasm, nucleus)"
+)
 
 
 def _list_values(values: np.ndarray, limit: int = 6) -> str:
@@ -45,8 +47,10 @@ def labels_to_onehot(labels: np.ndarray, path: str | PathLike[str] | None = None
     bad = values[~np.isin(values, (0, 1, 2))]
     if bad.size:
         raise InputError(
-            path, f"mask values must be 0 (background), 1 (cytoplasm) or 2 (nucleus); found "
-                  f"{_list_values(bad)}; {_FORMAT_HINT}")
+            path,
+            f"mask values must be 0 (background), 1 (cytoplasm) or 2 (nucleus); found "
+            f"{_list_values(bad)}; {_FORMAT_HINT}",
+        )
     index = labels.astype(np.int64)
     return (index[None] == np.arange(3)[:, None, None]).astype(np.float32)
 
@@ -59,15 +63,19 @@ def channels_to_onehot(stack: np.ndarray, path: str | PathLike[str] | None = Non
         nonzero = values[values != 0]
         if nonzero.size > 1 or (nonzero.size == 1 and nonzero[0] < 0):
             raise InputError(
-                path, f"channel {c} ({name}) is not binary: values {_list_values(values)}; each "
-                      f"channel must hold 0 and one positive 'on' value; {_FORMAT_HINT}")
+                path,
+                f"channel {c} ({name}) is not binary: values {_list_values(values)}; each "
+                f"channel must hold 0 and one positive 'on' value; {_FORMAT_HINT}",
+            )
         out[c] = stack[c] != 0
     total = out.sum(axis=0)
     wrong = int(np.count_nonzero(total != 1))
     if wrong:
         raise InputError(
-            path, f"mask channels do not sum to one at {wrong} of {total.size} pixels (each pixel "
-                  f"must be exactly one of background, cytoplasm, nucleus); {_FORMAT_HINT}")
+            path,
+            f"mask channels do not sum to one at {wrong} of {total.size} pixels (each pixel "
+            f"must be exactly one of background, cytoplasm, nucleus); {_FORMAT_HINT}",
+        )
     return out
 
 
@@ -100,14 +108,18 @@ def read_mask(path: str | PathLike[str], shape: Sequence[int]) -> np.ndarray:
         onehot = channels_to_onehot(arr, path)
     else:
         raise InputError(
-            path, f"a mask must be 2-D or have exactly 3 channels; got shape {tuple(image.shape)} "
-                  f"(axes {image.axes}); {_FORMAT_HINT}")
+            path,
+            f"a mask must be 2-D or have exactly 3 channels; got shape {tuple(image.shape)} "
+            f"(axes {image.axes}); {_FORMAT_HINT}",
+        )
     want = tuple(int(s) for s in shape[-2:])
     got = onehot.shape[-2:]
     if got != want:
         raise InputError(
-            path, f"mask is {got[0]}x{got[1]} (Y x X) but the HR image is {want[0]}x{want[1]}; the "
-                  f"parsing map must be drawn on the HR image")
+            path,
+            f"mask is {got[0]}x{got[1]} (Y x X) but the HR image is {want[0]}x{want[1]}; the "
+            f"parsing map must be drawn on the HR image",
+        )
     return onehot
 
 
@@ -120,12 +132,15 @@ def require_masks(mask_dir: str | PathLike[str] | None, model_name: str) -> Path
         When ``mask_dir`` is None, missing, not a folder or holds no image. The message explains that
         the model needs parsing maps and that microsr does not invent them.
     """
-    why = (f"model {model_name!r} needs a parsing map for every HR training image (label image: "
-           f"0 background, 1 cytoplasm, 2 nucleus, same size as the HR image, same file name); "
-           f"microsr does not invent parsing maps")
+    why = (
+        f"model {model_name!r} needs a parsing map for every HR training image (label image: "
+        f"0 background, 1 cytoplasm, 2 nucleus, same size as the HR image, same file name); "
+        f"microsr does not invent parsing maps"
+    )
     if mask_dir is None:
-        raise InputError(None, f"{why}. Give a mask folder, or use a model without a prior "
-                               f"(e.g. 'geometry-prior-noprior')")
+        raise InputError(
+            None, f"{why}. Give a mask folder, or use a model without a prior (e.g. 'geometry-prior-noprior')"
+        )
     folder = Path(mask_dir)
     if not folder.is_dir():
         raise InputError(folder, f"mask folder not found. {why}")
@@ -151,14 +166,18 @@ def match_masks(image_paths: Sequence[str | PathLike[str]], mask_dir: str | Path
     missing = [Path(p).name for p in image_paths if Path(p).stem not in by_stem]
     if missing:
         shown = ", ".join(missing[:5]) + (", ..." if len(missing) > 5 else "")
-        raise InputError(folder, f"no mask (same file name, extension one of "
-                                 f"{', '.join(SUPPORTED_EXTENSIONS)}) for {len(missing)} image(s): "
-                                 f"{shown}")
+        raise InputError(
+            folder,
+            f"no mask (same file name, extension one of "
+            f"{', '.join(SUPPORTED_EXTENSIONS)}) for {len(missing)} image(s): "
+            f"{shown}",
+        )
     result = []
     for p in image_paths:
         candidates = by_stem[Path(p).stem]
         if len(candidates) > 1:
-            raise InputError(folder, f"several masks for {Path(p).name}: "
-                                     f"{', '.join(c.name for c in candidates)}")
+            raise InputError(
+                folder, f"several masks for {Path(p).name}: {', '.join(c.name for c in candidates)}"
+            )
         result.append(candidates[0])
     return result

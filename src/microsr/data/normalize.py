@@ -54,7 +54,7 @@ class NormConfig(BaseModel):
     clip: bool = False
 
     @model_validator(mode="after")
-    def _check(self) -> "NormConfig":
+    def _check(self) -> NormConfig:
         if not (0.0 <= self.low < self.high <= 100.0):
             raise ValueError(f"percentiles need 0 <= low < high <= 100, got {self.low}, {self.high}")
         if self.kind == "fixed":

@@ -61,8 +61,13 @@ def _names(stems: list[str], limit: int = 10) -> str:
 
 
 def check_pair_shapes(
-    lr_path: Path, lr_shape: tuple[int, ...], lr_axes: str,
-    hr_path: Path, hr_shape: tuple[int, ...], hr_axes: str, scale: int,
+    lr_path: Path,
+    lr_shape: tuple[int, ...],
+    lr_axes: str,
+    hr_path: Path,
+    hr_shape: tuple[int, ...],
+    hr_axes: str,
+    scale: int,
 ) -> None:
     """Raise InputError (naming both files and shapes) unless HR = scale x LR in Y and X."""
     both = f"{lr_path.name} (LR) and {hr_path.name} (HR)"
@@ -78,9 +83,7 @@ def check_pair_shapes(
         )
     for i, a in enumerate(lr_axes):
         if a not in "YX" and lr_shape[i] != hr_shape[i]:
-            raise InputError(
-                hr_path, f"{both}: LR has {lr_shape[i]} {a} planes but HR has {hr_shape[i]}"
-            )
+            raise InputError(hr_path, f"{both}: LR has {lr_shape[i]} {a} planes but HR has {hr_shape[i]}")
 
 
 def find_pairs(

@@ -69,9 +69,7 @@ def _check(structure: str, size: int, scale: int) -> None:
         raise ValueError(f"HR size {size} must be >= 8 and divisible by the scale {scale}")
 
 
-def simulate_ground_truth(
-    structure: str, *, size: int, seed: int, hr_pixel_nm: float = 31.3
-) -> np.ndarray:
+def simulate_ground_truth(structure: str, *, size: int, seed: int, hr_pixel_nm: float = 31.3) -> np.ndarray:
     """Ground truth on the HR grid including the margin: (size + 2*MARGIN,)*2 float64 >= 0."""
     rng = np.random.default_rng([seed, STRUCTURES.index(structure)])
     n_fine = FINE * (size + 2 * MARGIN)
@@ -155,8 +153,9 @@ def simulation_record(
 ) -> dict:
     """JSON-ready description of a simulation run (written as simulation.json)."""
     return {
-        **record_header(structure, size=size, scale=scale, seed=seed, count=count,
-                        hr_pixel_nm=config.hr_pixel_nm),
+        **record_header(
+            structure, size=size, scale=scale, seed=seed, count=count, hr_pixel_nm=config.hr_pixel_nm
+        ),
         "optics": asdict(config),
         "units": {"lr": "camera counts (photo-electrons + baseline)", "hr": f"99.9th pct = {HR_LEVEL:g}"},
     }

@@ -33,9 +33,7 @@ def n_validation(n_images: int, val_fraction: float) -> int:
     return int(min(max(round(n_images * val_fraction), 1), n_images - 1))
 
 
-def split_by_image(
-    items: Sequence[T], *, val_fraction: float, seed: int
-) -> tuple[list[T], list[T]]:
+def split_by_image(items: Sequence[T], *, val_fraction: float, seed: int) -> tuple[list[T], list[T]]:
     """Split whole images into training and validation lists.
 
     Parameters

@@ -55,9 +55,7 @@ def splat(points: np.ndarray, weights: np.ndarray | float, shape: tuple[int, int
     fy, fx = pts[:, 0] - y0, pts[:, 1] - x0
     base = y0 * w + x0
     idx = np.concatenate([base, base + 1, base + w, base + w + 1])
-    val = np.concatenate(
-        [wts * (1 - fy) * (1 - fx), wts * (1 - fy) * fx, wts * fy * (1 - fx), wts * fy * fx]
-    )
+    val = np.concatenate([wts * (1 - fy) * (1 - fx), wts * (1 - fy) * fx, wts * fy * (1 - fx), wts * fy * fx])
     return np.bincount(idx, val, minlength=h * w).reshape(h, w)
 
 
@@ -139,8 +137,12 @@ def _microtubules(rng, shape, fine_nm):
     radial = np.arctan2(through[:, 0] - centre[0], through[:, 1] - centre[1])
     angles = radial + rng.normal(0, 0.6, n)
     both = random_walks(
-        rng, np.concatenate([through, through]), np.concatenate([angles, angles + np.pi]),
-        n_steps, fine_nm / 6000.0, 2500.0 / fine_nm,
+        rng,
+        np.concatenate([through, through]),
+        np.concatenate([angles, angles + np.pi]),
+        n_steps,
+        fine_nm / 6000.0,
+        2500.0 / fine_nm,
     )
     bright = np.tile(rng.uniform(0.7, 1.3, n), 2)
     img = splat(both.reshape(-1, 2), np.repeat(bright * STEP, n_steps), shape)

@@ -58,15 +58,23 @@ def make_fabric(cfg: TrainConfig) -> Fabric:
         )
     world, local = launch_shape()
     if world > 1:
-        return Fabric(accelerator=accelerator, strategy="ddp", devices=local,
-                      num_nodes=max(1, world // local), precision=cfg.precision)
+        return Fabric(
+            accelerator=accelerator,
+            strategy="ddp",
+            devices=local,
+            num_nodes=max(1, world // local),
+            precision=cfg.precision,
+        )
     return Fabric(accelerator=accelerator, devices=1, precision=cfg.precision)
 
 
 def takes_mask(model: nn.Module) -> bool:
     """True when ``model.forward`` has a second parameter (the parsing map), e.g. SFTGAN."""
-    params = [p for p in inspect.signature(model.forward).parameters.values()
-              if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    params = [
+        p
+        for p in inspect.signature(model.forward).parameters.values()
+        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+    ]
     return len(params) >= 2
 
 
@@ -90,12 +98,14 @@ def make_scheduler(cfg: TrainConfig, optimizer: torch.optim.Optimizer, total_ste
         return sched.StepLR(optimizer, step_size=s.step_size, gamma=s.gamma)
     if s.name == "plateau":
         mode = "min" if cfg.monitor == "val_loss" else "max"
-        return sched.ReduceLROnPlateau(optimizer, mode=mode, factor=s.factor, patience=s.patience,
-                                       min_lr=s.min_lr)
+        return sched.ReduceLROnPlateau(
+            optimizer, mode=mode, factor=s.factor, patience=s.patience, min_lr=s.min_lr
+        )
     if s.name == "cosine":
         return sched.CosineAnnealingLR(optimizer, T_max=total_steps, eta_min=s.min_lr)
-    return sched.OneCycleLR(optimizer, max_lr=s.max_lr or cfg.optimizer.lr, total_steps=total_steps,
-                            pct_start=s.pct_start)
+    return sched.OneCycleLR(
+        optimizer, max_lr=s.max_lr or cfg.optimizer.lr, total_steps=total_steps, pct_start=s.pct_start
+    )
 
 
 @dataclass
@@ -121,7 +131,7 @@ class Tracker:
     bad: int = 0
 
     @classmethod
-    def new(cls, monitor: str) -> "Tracker":
+    def new(cls, monitor: str) -> Tracker:
         mode = "min" if monitor == "val_loss" else "max"
         worst = float("inf") if mode == "min" else float("-inf")
         return cls(mode=mode, best=worst, es_best=worst)
@@ -147,8 +157,20 @@ class Tracker:
 def fingerprint(cfg: TrainConfig) -> str:
     """The settings a resumed run must share with the original (JSON text, compared on resume)."""
     d = cfg.model_dump(mode="json")
-    keep = ["model", "scale", "in_channels", "out_channels", "loss", "optimizer", "schedule",
-            "seed", "adversarial", "monitor", "log_every", "ema_decay"]
+    keep = [
+        "model",
+        "scale",
+        "in_channels",
+        "out_channels",
+        "loss",
+        "optimizer",
+        "schedule",
+        "seed",
+        "adversarial",
+        "monitor",
+        "log_every",
+        "ema_decay",
+    ]
     out = {k: d[k] for k in keep}
     out["data"] = {k: v for k, v in d["data"].items() if k != "val_crop"}
     for key in ("lr_dir", "hr_dir", "mask_dir"):
@@ -163,12 +185,16 @@ def check_fingerprint(saved: str, cfg: TrainConfig) -> None:
     diffs = []
     for key in sorted(set(old) | set(new)):
         if isinstance(old.get(key), dict) and isinstance(new.get(key), dict):
-            diffs += [f"{key}.{k}" for k in sorted(set(old[key]) | set(new[key]))
-                      if old[key].get(k) != new[key].get(k)]
+            diffs += [
+                f"{key}.{k}"
+                for k in sorted(set(old[key]) | set(new[key]))
+                if old[key].get(k) != new[key].get(k)
+            ]
         elif old.get(key) != new.get(key):
             diffs.append(key)
     if diffs:
         raise ConfigError(
-            "cannot resume: these settings differ from the checkpointed run: " + ", ".join(diffs)
+            "cannot resume: these settings differ from the checkpointed run: "
+            + ", ".join(diffs)
             + " (only steps/epochs, val_every, early_stopping, device and num_threads may change)"
         )

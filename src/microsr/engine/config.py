@@ -49,7 +49,7 @@ class DataSection(BaseModel):
     val_mask_dir: PathField | None = None
 
     @model_validator(mode="after")
-    def _validation_folders(self) -> "DataSection":
+    def _validation_folders(self) -> DataSection:
         given = self.val_lr_dir is not None, self.val_hr_dir is not None
         if any(given) and not all(given):
             raise ValueError("a validation folder needs both val_lr_dir and val_hr_dir")
@@ -58,11 +58,14 @@ class DataSection(BaseModel):
                 raise ValueError("val_mask_dir needs val_lr_dir and val_hr_dir")
             return self
         if "val_fraction" in self.model_fields_set and self.val_fraction > 0:
-            raise ValueError("give either val_fraction or validation folders (val_lr_dir, val_hr_dir), "
-                             "not both")
+            raise ValueError(
+                "give either val_fraction or validation folders (val_lr_dir, val_hr_dir), not both"
+            )
         if (self.mask_dir is None) != (self.val_mask_dir is None):
-            raise ValueError("give masks for both training and validation images (mask_dir and "
-                             "val_mask_dir) or for neither")
+            raise ValueError(
+                "give masks for both training and validation images (mask_dir and "
+                "val_mask_dir) or for neither"
+            )
         self.val_fraction = 0.0  # every training image trains; written so to config.yaml (resume)
         return self
 
@@ -146,7 +149,7 @@ class TrainConfig(BaseModel):
     num_threads: int | None = Field(None, gt=0)
 
     @model_validator(mode="after")
-    def _exclusive(self) -> "TrainConfig":
+    def _exclusive(self) -> TrainConfig:
         if self.steps is not None and self.epochs is not None:
             raise ValueError("give either steps or epochs, not both")
         return self

@@ -69,12 +69,17 @@ def _validation_pairs(d, scale: int) -> list:
 
     for train_dir, val_dir in ((d.lr_dir, d.val_lr_dir), (d.hr_dir, d.val_hr_dir)):
         if Path(train_dir).resolve() == Path(val_dir).resolve():
-            raise InputError(val_dir, "the validation folder is the training folder: validation images "
-                             "must not train (give other folders, or use val_fraction instead)")
+            raise InputError(
+                val_dir,
+                "the validation folder is the training folder: validation images "
+                "must not train (give other folders, or use val_fraction instead)",
+            )
     pairs = find_pairs(d.val_lr_dir, d.val_hr_dir, scale=scale, mask_dir=d.val_mask_dir, check_shapes=False)
     if not pairs:
-        raise InputError(d.val_lr_dir, f"no LR/HR validation pairs with matching names in {d.val_lr_dir} "
-                         f"and {d.val_hr_dir}")
+        raise InputError(
+            d.val_lr_dir,
+            f"no LR/HR validation pairs with matching names in {d.val_lr_dir} and {d.val_hr_dir}",
+        )
     return pairs
 
 
@@ -97,11 +102,16 @@ def prepare_data(cfg: TrainConfig) -> TrainingData:
     d = cfg.data
     spec = get_spec(cfg.model.name)
     if cfg.in_channels != 1 or cfg.out_channels != 1:
-        raise ConfigError("training from image folders uses single-channel planes: set in_channels "
-                          "and out_channels to 1 (RGB data: train on luminance)")
+        raise ConfigError(
+            "training from image folders uses single-channel planes: set in_channels "
+            "and out_channels to 1 (RGB data: train on luminance)"
+        )
     if spec.needs_mask and d.mask_dir is None:
-        raise InputError(None, f"model {cfg.model.name!r} needs a parsing mask per image for training: "
-                         "give --mask DIR (label images 0 background, 1 cytoplasm, 2 nucleus)")
+        raise InputError(
+            None,
+            f"model {cfg.model.name!r} needs a parsing mask per image for training: "
+            "give --mask DIR (label images 0 background, 1 cytoplasm, 2 nucleus)",
+        )
     for folder in (d.lr_dir, d.hr_dir, d.mask_dir, d.val_lr_dir, d.val_hr_dir, d.val_mask_dir):
         if folder is not None and not Path(folder).is_dir():
             raise InputError(folder, "folder not found")
@@ -117,19 +127,38 @@ def prepare_data(cfg: TrainConfig) -> TrainingData:
     train_items = load_pair_arrays(train_pairs, d.normalization, scale=cfg.scale, percentile_rng=jitter)
     val_items = load_pair_arrays(val_pairs, d.normalization, scale=cfg.scale) if val_pairs else []
     fg = None if not d.foreground_threshold else Foreground(threshold=d.foreground_threshold)
-    batcher = PatchBatcher(train_items, patch_size=d.patch_size, scale=cfg.scale,
-                           batch_size=d.batch_size, seed=cfg.seed, augment=d.augment, foreground=fg)
+    batcher = PatchBatcher(
+        train_items,
+        patch_size=d.patch_size,
+        scale=cfg.scale,
+        batch_size=d.batch_size,
+        seed=cfg.seed,
+        augment=d.augment,
+        foreground=fg,
+    )
     val_batches = []
     for it in val_items:
         lr, hr, m = centre_crop(it.lr, it.hr, it.mask, d.val_crop, cfg.scale)
         val_batches.append(make_val_batch(lr, hr, m))
     shapes = [it.lr.shape for it in train_items]
-    summary = {"train_images": len(train_pairs), "val_images": len(val_pairs),
-               "train_planes": len(train_items), "val_planes": len(val_items),
-               "patch_size": d.patch_size, "batch_size": d.batch_size,
-               "lr_dir": str(Path(d.lr_dir).resolve()), "hr_dir": str(Path(d.hr_dir).resolve()),
-               "mask_dir": None if d.mask_dir is None else str(Path(d.mask_dir).resolve()),
-               "val_crop": d.val_crop, "val_source": "split" if d.val_lr_dir is None else "folders",
-               "epoch_steps": epoch_steps(shapes, d.patch_size, d.batch_size)}
-    return TrainingData(batcher=batcher, val_batches=val_batches, epoch_steps=summary["epoch_steps"],
-                        has_masks=d.mask_dir is not None, summary=summary)
+    summary = {
+        "train_images": len(train_pairs),
+        "val_images": len(val_pairs),
+        "train_planes": len(train_items),
+        "val_planes": len(val_items),
+        "patch_size": d.patch_size,
+        "batch_size": d.batch_size,
+        "lr_dir": str(Path(d.lr_dir).resolve()),
+        "hr_dir": str(Path(d.hr_dir).resolve()),
+        "mask_dir": None if d.mask_dir is None else str(Path(d.mask_dir).resolve()),
+        "val_crop": d.val_crop,
+        "val_source": "split" if d.val_lr_dir is None else "folders",
+        "epoch_steps": epoch_steps(shapes, d.patch_size, d.batch_size),
+    }
+    return TrainingData(
+        batcher=batcher,
+        val_batches=val_batches,
+        epoch_steps=summary["epoch_steps"],
+        has_masks=d.mask_dir is not None,
+        summary=summary,
+    )

@@ -24,8 +24,13 @@ import numpy as np
 import torch
 
 from microsr.engine import build
-from microsr.engine.checkpoint import (atomic_write_text, load_checkpoint, rng_state,
-                                       save_checkpoint, set_rng_state)
+from microsr.engine.checkpoint import (
+    atomic_write_text,
+    load_checkpoint,
+    rng_state,
+    save_checkpoint,
+    set_rng_state,
+)
 from microsr.engine.config import TrainConfig, dump_config
 from microsr.engine.data import TrainingData
 from microsr.engine.ema import WeightEMA
@@ -46,8 +51,11 @@ def _check_run_folder(cfg: TrainConfig) -> None:
         raise InputError(out, "run folder path exists and is a file")
     if cfg.resume:
         if not (out / "checkpoint" / "last.pt").is_file():
-            raise InputError(out, "no checkpoint to resume from (checkpoint/last.pt is missing); "
-                             "start a new run without --resume")
+            raise InputError(
+                out,
+                "no checkpoint to resume from (checkpoint/last.pt is missing); "
+                "start a new run without --resume",
+            )
     # a folder holding only config.yaml is a run that stopped before its first checkpoint: reuse it
     elif out.exists() and {p.name for p in out.iterdir()} - {"config.yaml"}:
         raise InputError(out, "run folder is not empty; continue it with --resume or choose a new --out")
@@ -58,11 +66,19 @@ def _build_models(cfg: TrainConfig):
     if not spec.trainable:
         raise ConfigError(f"model {cfg.model.name!r} has no weights to train")
     try:  # an unsupported scale or a bad option is the user's input, not a crash
-        model = create_model(cfg.model.name, cfg.in_channels, cfg.out_channels, cfg.scale,
-                             tiny=cfg.model.tiny, **cfg.model.options)
+        model = create_model(
+            cfg.model.name,
+            cfg.in_channels,
+            cfg.out_channels,
+            cfg.scale,
+            tiny=cfg.model.tiny,
+            **cfg.model.options,
+        )
     except (ValueError, TypeError, RuntimeError) as exc:
-        raise ConfigError(f"cannot build model {cfg.model.name!r} with scale {cfg.scale} and options "
-                          f"{cfg.model.options}: {exc}") from None
+        raise ConfigError(
+            f"cannot build model {cfg.model.name!r} with scale {cfg.scale} and options "
+            f"{cfg.model.options}: {exc}"
+        ) from None
     if cfg.init_from is not None and not cfg.resume:
         _init_from(model, cfg)
     adv = cfg.adversarial
@@ -71,8 +87,10 @@ def _build_models(cfg: TrainConfig):
     if use_gan:
         name = adv.discriminator or spec.discriminator
         if name is None:
-            raise ConfigError(f"adversarial training enabled but model {cfg.model.name!r} names no "
-                              "discriminator: set adversarial.discriminator")
+            raise ConfigError(
+                f"adversarial training enabled but model {cfg.model.name!r} names no "
+                "discriminator: set adversarial.discriminator"
+            )
         from microsr.models.registry import _DISCRIMINATORS
 
         options = dict(adv.options)
@@ -93,8 +111,10 @@ def _init_from(model: torch.nn.Module, cfg: TrainConfig) -> None:
     here = (cfg.model.name, cfg.model.tiny, cfg.model.options, cfg.in_channels, cfg.out_channels, cfg.scale)
     there = (info.name, info.tiny, info.options, info.in_channels, info.out_channels, info.scale)
     if here != there:
-        raise ConfigError(f"init_from {cfg.init_from}: its model (name, tiny, options, in, out, scale) "
-                          f"= {there} differs from this run's {here}")
+        raise ConfigError(
+            f"init_from {cfg.init_from}: its model (name, tiny, options, in, out, scale) "
+            f"= {there} differs from this run's {here}"
+        )
     model.load_state_dict(src.state_dict())
 
 
@@ -117,9 +137,13 @@ def run_training(cfg: TrainConfig, data: TrainingData, *, progress: bool = True)
     loss_fn = build_loss(cfg.loss or spec.default_loss)
     n_val = data.summary.get("val_images", len(data.val_batches))
     if rank0 and 0 < n_val < 3:  # measured: one image picked a worse checkpoint (docs/benchmarks.md)
-        warnings.warn(f"only {n_val} validation image(s): the best weights are chosen on very little "
-                      "data; give more (--val-lr/--val-hr, or a larger val_fraction) or compare with "
-                      "`microsr predict --weights last`", UserWarning, stacklevel=2)
+        warnings.warn(
+            f"only {n_val} validation image(s): the best weights are chosen on very little "
+            "data; give more (--val-lr/--val-hr, or a larger val_fraction) or compare with "
+            "`microsr predict --weights last`",
+            UserWarning,
+            stacklevel=2,
+        )
     epoch = max(1, math.ceil(data.epoch_steps / fabric.world_size))  # W processes share an epoch
     total = cfg.steps or (cfg.epochs or 10) * epoch
     val_every = min(cfg.val_every or epoch, total)
@@ -138,8 +162,10 @@ def run_training(cfg: TrainConfig, data: TrainingData, *, progress: bool = True)
         ckpt = load_checkpoint(out / "checkpoint" / "last.pt")
         build.check_fingerprint(ckpt["fingerprint"], cfg)
         if sched is not None and cfg.schedule.name in ("onecycle", "cosine") and ckpt["total_steps"] != total:
-            raise ConfigError(f"schedule {cfg.schedule.name!r} depends on the total number of steps; "
-                              f"it was {ckpt['total_steps']}, now {total}: resume with the same steps")
+            raise ConfigError(
+                f"schedule {cfg.schedule.name!r} depends on the total number of steps; "
+                f"it was {ckpt['total_steps']}, now {total}: resume with the same steps"
+            )
         model.load_state_dict(ckpt["model"])
         opt.load_state_dict(ckpt["optimizer"])
         if sched is not None:
@@ -165,14 +191,23 @@ def run_training(cfg: TrainConfig, data: TrainingData, *, progress: bool = True)
     def save_resume(step: int) -> None:
         if not rank0:
             return
-        save_checkpoint(out / "checkpoint" / "last.pt", {
-            "step": step, "total_steps": total, "model": model.state_dict(), "optimizer": opt.state_dict(),
-            "scheduler": None if sched is None else sched.state_dict(),
-            "discriminator": None if disc is None else disc.state_dict(),
-            "d_optimizer": None if d_opt is None else d_opt.state_dict(),
-            "ema": None if ema is None else ema.state_dict(),
-            "tracker": tracker.state(), "rng": rng_state(), "fingerprint": build.fingerprint(cfg),
-            "pending_losses": acc})
+        save_checkpoint(
+            out / "checkpoint" / "last.pt",
+            {
+                "step": step,
+                "total_steps": total,
+                "model": model.state_dict(),
+                "optimizer": opt.state_dict(),
+                "scheduler": None if sched is None else sched.state_dict(),
+                "discriminator": None if disc is None else disc.state_dict(),
+                "d_optimizer": None if d_opt is None else d_opt.state_dict(),
+                "ema": None if ema is None else ema.state_dict(),
+                "tracker": tracker.state(),
+                "rng": rng_state(),
+                "fingerprint": build.fingerprint(cfg),
+                "pending_losses": acc,
+            },
+        )
         log.flush()
 
     def save_all(step: int, metrics: dict, improved: bool, stopped: bool, final: bool) -> None:
@@ -182,23 +217,49 @@ def run_training(cfg: TrainConfig, data: TrainingData, *, progress: bool = True)
         if improved or not data.val_batches or not (out / "weights" / "best.safetensors").is_file():
             save_weights(shown, out / "weights" / "best.safetensors")
         save_resume(step)
-        validation = {"step": step, **metrics, "best_step": tracker.best_step, "monitor": cfg.monitor,
-                      "best": tracker.best}
-        save_model_folder(out, shown, name=cfg.model.name, scale=cfg.scale, in_channels=cfg.in_channels,
-                          out_channels=cfg.out_channels, options=cfg.model.options, tiny=cfg.model.tiny,
-                          normalization=cfg.data.normalization.model_dump(mode="json"), data=data.summary,
-                          validation={k: (None if isinstance(v, float) and not math.isfinite(v) else v)
-                                      for k, v in validation.items()},
-                          which=(), extra={"training": {"steps_done": step, "total_steps": total,
-                                                        "loss": cfg.loss or spec.default_loss,
-                                                        "stopped_early": stopped,
-                                                        "ema_decay": cfg.ema_decay,
-                                                        "parameters": count_parameters(model)}})
+        validation = {
+            "step": step,
+            **metrics,
+            "best_step": tracker.best_step,
+            "monitor": cfg.monitor,
+            "best": tracker.best,
+        }
+        save_model_folder(
+            out,
+            shown,
+            name=cfg.model.name,
+            scale=cfg.scale,
+            in_channels=cfg.in_channels,
+            out_channels=cfg.out_channels,
+            options=cfg.model.options,
+            tiny=cfg.model.tiny,
+            normalization=cfg.data.normalization.model_dump(mode="json"),
+            data=data.summary,
+            validation={
+                k: (None if isinstance(v, float) and not math.isfinite(v) else v)
+                for k, v in validation.items()
+            },
+            which=(),
+            extra={
+                "training": {
+                    "steps_done": step,
+                    "total_steps": total,
+                    "loss": cfg.loss or spec.default_loss,
+                    "stopped_early": stopped,
+                    "ema_decay": cfg.ema_decay,
+                    "parameters": count_parameters(model),
+                }
+            },
+        )
         if final:  # matplotlib costs seconds: draw the curves once, at the end of the run
             plot_loss_curves(log, out)
 
-    bar = ProgressBar(total, start, enabled=progress and rank0,
-                      title=f"{cfg.model.name} x{cfg.scale}, {count_parameters(model):,} params")
+    bar = ProgressBar(
+        total,
+        start,
+        enabled=progress and rank0,
+        title=f"{cfg.model.name} x{cfg.scale}, {count_parameters(model):,} params",
+    )
     acc: dict[str, list[float]] = {k: list(v) for k, v in (ckpt or {}).get("pending_losses", {}).items()}
     stopped = False
     with bar, StopRequest() as stop:
@@ -214,8 +275,10 @@ def run_training(cfg: TrainConfig, data: TrainingData, *, progress: bool = True)
                 parts = {**parts, "loss_pixel": loss.detach(), "loss_g_adv": g_adv.detach()}
                 loss = loss + cfg.adversarial.adv_weight * g_adv
             if not torch.isfinite(loss):
-                raise ConfigError(f"training diverged: the loss is {float(loss.detach())} at step {s + 1}; start a "
-                                  "new run (e.g. --init-from this run) with a lower learning rate")
+                raise ConfigError(
+                    f"training diverged: the loss is {float(loss.detach())} at step {s + 1}; start a "
+                    "new run (e.g. --init-from this run) with a lower learning rate"
+                )
             f_opt.zero_grad(set_to_none=True)
             fabric.backward(loss)
             f_opt.step()
@@ -239,21 +302,26 @@ def run_training(cfg: TrainConfig, data: TrainingData, *, progress: bool = True)
                 if world > 1:
                     red = fabric.all_reduce(torch.tensor(list(means.values()), device=dev), reduce_op="mean")
                     means = dict(zip(means, red.cpu().tolist()))
-                log.add(step=done, epoch=done / epoch, phase="train",
-                        lr=opt.param_groups[0]["lr"], **means)
+                log.add(step=done, epoch=done / epoch, phase="train", lr=opt.param_groups[0]["lr"], **means)
                 acc = {}
             if is_val:
                 metrics = validate(shown, data.val_batches, loss_fn, forward, dev)
                 value = metrics[cfg.monitor]
-                improved = tracker.update(value, done, cfg.early_stopping.min_delta) if math.isfinite(value) else False
+                improved = (
+                    tracker.update(value, done, cfg.early_stopping.min_delta)
+                    if math.isfinite(value)
+                    else False
+                )
                 if sched is not None and cfg.schedule.name == "plateau" and math.isfinite(value):
                     sched.step(value)
                 log.add(step=done, epoch=done / epoch, phase="val", **metrics)
                 patience = cfg.early_stopping.patience
                 stopped = patience is not None and tracker.bad >= patience and done < total
                 save_all(done, metrics, improved, stopped, final=stopped or done == total)
-                bar.note(f"step {done}: val loss {metrics['val_loss']:.4g}, PSNR {metrics['psnr']:.2f} dB, "
-                         f"SSIM {metrics['ssim']:.4f}" + (" (best)" if improved else ""))
+                bar.note(
+                    f"step {done}: val loss {metrics['val_loss']:.4g}, PSNR {metrics['psnr']:.2f} dB, "
+                    f"SSIM {metrics['ssim']:.4f}" + (" (best)" if improved else "")
+                )
                 if stopped:
                     bar.note(f"early stopping: no improvement in {patience} validations")
                     break
@@ -261,8 +329,11 @@ def run_training(cfg: TrainConfig, data: TrainingData, *, progress: bool = True)
             if not is_val and (scheduled or stop.requested):  # a validation has just saved it
                 save_resume(done)
             if stop.requested:
-                bar.note(f"interrupted after step {done}; resume state saved: continue with "
-                         f"`microsr train --out {out} --resume`", always=rank0)
+                bar.note(
+                    f"interrupted after step {done}; resume state saved: continue with "
+                    f"`microsr train --out {out} --resume`",
+                    always=rank0,
+                )
                 raise KeyboardInterrupt
     fabric.barrier()
     if rank0 and start >= total:

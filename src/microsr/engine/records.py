@@ -93,8 +93,7 @@ def plot_loss_curves(log: RunLog, folder: Path) -> list[Path]:
         fig = Figure(figsize=(6.4, 4.0), dpi=100)
         FigureCanvasAgg(fig)
         ax = fig.add_subplot(1, 1, 1)
-        for (steps, values), label, style in ((train, "training loss", "-"),
-                                              (val, "validation loss", "o-")):
+        for (steps, values), label, style in ((train, "training loss", "-"), (val, "validation loss", "o-")):
             pts = [(s, v) for s, v in zip(steps, values) if math.isfinite(v) and (v > 0 or not logy)]
             if pts:
                 ax.plot([p[0] for p in pts], [p[1] for p in pts], style, label=label, markersize=3)

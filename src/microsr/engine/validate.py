@@ -12,7 +12,8 @@ images. The prediction is not clipped.
 from __future__ import annotations
 
 import math
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import torch
@@ -52,8 +53,10 @@ def centre_crop(lr: np.ndarray, hr: np.ndarray, mask: np.ndarray | None, crop: i
 
 def make_val_batch(lr: np.ndarray, hr: np.ndarray, mask: np.ndarray | None = None) -> dict[str, Tensor]:
     """One validation image as a batch of one: ``lr`` (1,1,h,w), ``hr`` (1,1,sh,sw), ``mask`` (1,3,sh,sw)."""
-    batch = {"lr": torch.from_numpy(np.ascontiguousarray(lr, dtype=np.float32))[None, None],
-             "hr": torch.from_numpy(np.ascontiguousarray(hr, dtype=np.float32))[None, None]}
+    batch = {
+        "lr": torch.from_numpy(np.ascontiguousarray(lr, dtype=np.float32))[None, None],
+        "hr": torch.from_numpy(np.ascontiguousarray(hr, dtype=np.float32))[None, None],
+    }
     if mask is not None:
         batch["mask"] = torch.from_numpy(np.ascontiguousarray(mask, dtype=np.float32))[None]
     return batch

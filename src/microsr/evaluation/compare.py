@@ -29,8 +29,13 @@ from scipy import stats
 
 METRICS = ("psnr", "ssim", "ms_ssim", "nrmse")
 HIGHER_IS_BETTER = {"psnr": True, "ssim": True, "ms_ssim": True, "nrmse": False, "resolution_px": False}
-LABELS = {"psnr": "PSNR (dB)", "ssim": "SSIM", "ms_ssim": "MS-SSIM", "nrmse": "NRMSE",
-          "resolution_px": "decorrelation resolution (px)"}
+LABELS = {
+    "psnr": "PSNR (dB)",
+    "ssim": "SSIM",
+    "ms_ssim": "MS-SSIM",
+    "nrmse": "NRMSE",
+    "resolution_px": "decorrelation resolution (px)",
+}
 BASELINE = "bicubic"
 
 
@@ -65,7 +70,9 @@ def per_image_rows(summaries: Mapping[str, Mapping[str, Any]]) -> list[dict[str,
             rows.append({"image": r["name"], "model": model, **{m: r.get(m) for m in METRICS}})
     if "baseline" in first:
         for r in first["per_image"]:
-            rows.append({"image": r["name"], "model": BASELINE, **{m: r.get(f"baseline_{m}") for m in METRICS}})
+            rows.append(
+                {"image": r["name"], "model": BASELINE, **{m: r.get(f"baseline_{m}") for m in METRICS}}
+            )
     return rows
 
 
@@ -101,9 +108,18 @@ def summary_table(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
             v = np.array(list(_values(rows, model, metric).values()))
             if v.size == 0:
                 continue
-            out.append({"model": model, "metric": metric, "n": int(v.size), "mean": float(v.mean()),
-                        "median": float(np.median(v)), "std": float(v.std(ddof=1)) if v.size > 1 else 0.0,
-                        "min": float(v.min()), "max": float(v.max())})
+            out.append(
+                {
+                    "model": model,
+                    "metric": metric,
+                    "n": int(v.size),
+                    "mean": float(v.mean()),
+                    "median": float(np.median(v)),
+                    "std": float(v.std(ddof=1)) if v.size > 1 else 0.0,
+                    "min": float(v.min()),
+                    "max": float(v.max()),
+                }
+            )
     return out
 
 
@@ -122,12 +138,18 @@ def paired_test(rows: Sequence[Mapping[str, Any]], model_a: str, model_b: str, m
     a = np.array([va[k] for k in common])
     b = np.array([vb[k] for k in common])
     d = a - b
-    res: dict[str, Any] = {"metric": metric, "model_a": model_a, "model_b": model_b, "n": len(common),
-                           "mean_a": float(a.mean()) if a.size else None,
-                           "mean_b": float(b.mean()) if b.size else None,
-                           "mean_diff": float(d.mean()) if d.size else None,
-                           "median_diff": float(np.median(d)) if d.size else None,
-                           "wilcoxon_p": None, "ttest_p": None}
+    res: dict[str, Any] = {
+        "metric": metric,
+        "model_a": model_a,
+        "model_b": model_b,
+        "n": len(common),
+        "mean_a": float(a.mean()) if a.size else None,
+        "mean_b": float(b.mean()) if b.size else None,
+        "mean_diff": float(d.mean()) if d.size else None,
+        "median_diff": float(np.median(d)) if d.size else None,
+        "wilcoxon_p": None,
+        "ttest_p": None,
+    }
     if d.size >= 2 and np.any(d != 0):
         res["wilcoxon_p"] = float(stats.wilcoxon(a, b, zero_method="wilcox").pvalue)
         if np.std(d) > 0:
@@ -145,12 +167,20 @@ def paired_test(rows: Sequence[Mapping[str, Any]], model_a: str, model_b: str, m
 def all_paired_tests(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """:func:`paired_test` for every unordered pair of models (bicubic included) and metric."""
     models = models_of(rows)
-    return [paired_test(rows, a, b, m) for m in metrics_of(rows)
-            for i, a in enumerate(models) for b in models[i + 1:]]
+    return [
+        paired_test(rows, a, b, m)
+        for m in metrics_of(rows)
+        for i, a in enumerate(models)
+        for b in models[i + 1 :]
+    ]
 
 
-def box_plots(rows: Sequence[Mapping[str, Any]], metrics: Sequence[str] | None = None, *,
-              pixel_size: float | None = None):
+def box_plots(
+    rows: Sequence[Mapping[str, Any]],
+    metrics: Sequence[str] | None = None,
+    *,
+    pixel_size: float | None = None,
+):
     """Tukey box plots (``whis=1.5``), one panel per metric, one box per model.
 
     ``pixel_size`` (micrometres) shows the resolution in nanometres instead of pixels.
@@ -172,13 +202,21 @@ def box_plots(rows: Sequence[Mapping[str, Any]], metrics: Sequence[str] | None =
         f = pixel_size * 1000 if metric == "resolution_px" and pixel_size else 1.0
         data = [[v * f for v in _values(rows, m, metric).values()] for m in models]
         keep = [i for i, v in enumerate(data) if v]
-        ax.boxplot([data[i] for i in keep], whis=1.5, widths=0.55, showmeans=False,
-                   medianprops={"color": "black"}, flierprops={"marker": "x", "markersize": 4})
+        ax.boxplot(
+            [data[i] for i in keep],
+            whis=1.5,
+            widths=0.55,
+            showmeans=False,
+            medianprops={"color": "black"},
+            flierprops={"marker": "x", "markersize": 4},
+        )
         for pos, i in enumerate(keep, start=1):
             ax.scatter(pos + rng.uniform(-0.12, 0.12, len(data[i])), data[i], s=9, alpha=0.6, zorder=3)
         ax.set_xticks(range(1, len(keep) + 1), [models[i] for i in keep], rotation=30, ha="right", fontsize=8)
         label = LABELS[metric].replace("(px)", "(nm)") if f != 1.0 else LABELS[metric]
-        how = "↓ finer" if metric == "resolution_px" else ("↑" if HIGHER_IS_BETTER[metric] else "↓") + " better"
+        how = (
+            "↓ finer" if metric == "resolution_px" else ("↑" if HIGHER_IS_BETTER[metric] else "↓") + " better"
+        )
         ax.set_title(f"{label} {how}", fontsize=9)
         ax.grid(axis="y", alpha=0.3)
     fig.tight_layout()
@@ -191,15 +229,30 @@ def _csv_text(records: Sequence[Mapping[str, Any]], cols: list[str], *, digits: 
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(cols)
     for rec in records:
-        writer.writerow(["" if (v := rec.get(c)) is None else (f"{v:.{digits}g}" if isinstance(v, float) else v)
-                         for c in cols])
+        writer.writerow(
+            [
+                "" if (v := rec.get(c)) is None else (f"{v:.{digits}g}" if isinstance(v, float) else v)
+                for c in cols
+            ]
+        )
     return buf.getvalue()
 
 
 def tests_csv_text(tests: Sequence[Mapping[str, Any]]) -> str:
     """``comparison.csv`` content: one line per metric and model pair."""
-    cols = ["metric", "model_a", "model_b", "n", "mean_a", "mean_b", "mean_diff", "median_diff",
-            "wilcoxon_p", "ttest_p", "better"]
+    cols = [
+        "metric",
+        "model_a",
+        "model_b",
+        "n",
+        "mean_a",
+        "mean_b",
+        "mean_diff",
+        "median_diff",
+        "wilcoxon_p",
+        "ttest_p",
+        "better",
+    ]
     return _csv_text(tests, cols, digits=6)
 
 

@@ -35,23 +35,33 @@ import numpy as np
 
 from microsr.errors import InputError
 from microsr.io import list_images, read_image, write_text_atomic
-from microsr.metrics import MS_SSIM_MIN_SIZE, crop_border as _crop, fit_affine, ms_ssim, nrmse, psnr, ssim
+from microsr.metrics import MS_SSIM_MIN_SIZE, fit_affine, ms_ssim, nrmse, psnr, ssim
+from microsr.metrics import crop_border as _crop
 
 FITS = ("none", "affine")
 METRICS = ("psnr", "ssim", "ms_ssim", "nrmse")
 CONVENTIONS = {
     "psnr": "10*log10(data_range^2 / MSE) over all pixels, dB",
     "ssim": "Gaussian window sigma 1.5 (11x11), K1 0.01, K2 0.03, population covariance, mean over the valid "
-            "region (= skimage structural_similarity(gaussian_weights=True, sigma=1.5, use_sample_covariance=False))",
+    "region (= skimage structural_similarity(gaussian_weights=True, sigma=1.5, use_sample_covariance=False))",
     "ms_ssim": f"5 scales, weights 0.0448 0.2856 0.3001 0.2363 0.1333 (= pytorch-msssim); empty below {MS_SSIM_MIN_SIZE} px",
     "nrmse": "||gt - pred|| / ||gt|| (euclidean, skimage default)",
     "stacks": "SSIM and MS-SSIM per 2-D slice, averaged",
 }
-FIT_CONVENTION = {"affine": "least squares a*pred+b ~ gt per image", "none": "none (ground-truth intensities)"}
+FIT_CONVENTION = {
+    "affine": "least squares a*pred+b ~ gt per image",
+    "none": "none (ground-truth intensities)",
+}
 
 
-def evaluate_pair(gt: np.ndarray, pred: np.ndarray, *, fit: str = "none", data_range: float | None = None,
-                  crop_border: int = 0) -> dict[str, Any]:
+def evaluate_pair(
+    gt: np.ndarray,
+    pred: np.ndarray,
+    *,
+    fit: str = "none",
+    data_range: float | None = None,
+    crop_border: int = 0,
+) -> dict[str, Any]:
     """Score one prediction against its ground truth.
 
     Parameters
@@ -125,6 +135,7 @@ def pair_by_name(gt_dir: Path, other_dir: Path, what: str) -> tuple[dict[str, tu
         Missing folders, no common names, a ground-truth file without counterpart, or two files
         with the same name but different extensions in one folder.
     """
+
     def by_stem(folder: Path) -> dict[str, Path]:
         out: dict[str, Path] = {}
         for f in list_images(folder):
@@ -137,8 +148,11 @@ def pair_by_name(gt_dir: Path, other_dir: Path, what: str) -> tuple[dict[str, tu
     common = sorted(set(gts) & set(others))
     if not common:
         listing = ", ".join(sorted(f.name for f in others.values())[:5])
-        raise InputError(other_dir, f"no {what} file has the name of a ground-truth file in {gt_dir} "
-                                    f"(found {listing}{', ...' if len(others) > 5 else ''})")
+        raise InputError(
+            other_dir,
+            f"no {what} file has the name of a ground-truth file in {gt_dir} "
+            f"(found {listing}{', ...' if len(others) > 5 else ''})",
+        )
     for stem, g in sorted(gts.items()):
         if stem not in others:
             raise InputError(g, f"no {what} named {stem}.* in {other_dir}")
@@ -146,14 +160,16 @@ def pair_by_name(gt_dir: Path, other_dir: Path, what: str) -> tuple[dict[str, tu
     return {s: (gts[s], others[s]) for s in common}, unmatched
 
 
-def infer_scale(lr_shape: tuple[int, ...], gt_shape: tuple[int, ...], lr_path: Path,
-                scale: int | None = None) -> int:
+def infer_scale(
+    lr_shape: tuple[int, ...], gt_shape: tuple[int, ...], lr_path: Path, scale: int | None = None
+) -> int:
     """Integer up-sampling factor between an LR and a ground-truth shape (last two axes)."""
     sy, ry = divmod(gt_shape[-2], lr_shape[-2])
     sx, rx = divmod(gt_shape[-1], lr_shape[-1])
     if lr_shape[:-2] != gt_shape[:-2] or ry or rx or sy != sx or sy < 1:
-        raise InputError(lr_path, f"LR shape {lr_shape} is not the ground truth's {gt_shape} divided "
-                                  "by one integer factor")
+        raise InputError(
+            lr_path, f"LR shape {lr_shape} is not the ground truth's {gt_shape} divided by one integer factor"
+        )
     if scale is not None and scale != sy:
         raise InputError(lr_path, f"LR is x{sy} smaller than its ground truth, not x{scale} as requested")
     return sy
@@ -200,7 +216,9 @@ def _csv_text(rows: list[dict[str, Any]]) -> str:
     writer = csv.DictWriter(buf, fieldnames=list(rows[0]), lineterminator="\n")
     writer.writeheader()
     for r in rows:
-        writer.writerow({k: "" if v is None else (f"{v:.8g}" if isinstance(v, float) else v) for k, v in r.items()})
+        writer.writerow(
+            {k: "" if v is None else (f"{v:.8g}" if isinstance(v, float) else v) for k, v in r.items()}
+        )
     return buf.getvalue()
 
 
@@ -214,9 +232,16 @@ def check_options(fit: str, data_range: float | None, crop_border: int) -> None:
         raise InputError(None, f"--crop-border must be >= 0, not {crop_border}")
 
 
-def score_folder(pred_dir: Path, gt_dir: Path, *, lr_dir: Path | None = None, scale: int | None = None,
-                 fit: str = "none", data_range: float | None = None,
-                 crop_border: int = 0) -> tuple[list[dict[str, Any]], list[str]]:
+def score_folder(
+    pred_dir: Path,
+    gt_dir: Path,
+    *,
+    lr_dir: Path | None = None,
+    scale: int | None = None,
+    fit: str = "none",
+    data_range: float | None = None,
+    crop_border: int = 0,
+) -> tuple[list[dict[str, Any]], list[str]]:
     """Per-image scores of one prediction folder (and the bicubic baseline when ``lr_dir`` is given).
 
     Returns
@@ -247,7 +272,9 @@ def score_folder(pred_dir: Path, gt_dir: Path, *, lr_dir: Path | None = None, sc
     return rows, unmatched
 
 
-def summarize(rows: list[dict[str, Any]], *, fit: str, data_range: float | None, crop_border: int) -> dict[str, Any]:
+def summarize(
+    rows: list[dict[str, Any]], *, fit: str, data_range: float | None, crop_border: int
+) -> dict[str, Any]:
     """Means over ``rows`` (from :func:`score_folder`) plus the conventions used, JSON-ready."""
     summary: dict[str, Any] = {
         "n_images": len(rows),
@@ -276,9 +303,17 @@ def write_results(out_dir: str | PathLike[str], rows: list[dict[str, Any]], summ
     write_text_atomic(out / "summary.json", json.dumps(_json_safe(summary), indent=2, allow_nan=False) + "\n")
 
 
-def evaluate_folders(pred_dir: str | PathLike[str], gt_dir: str | PathLike[str], out_dir: str | PathLike[str], *,
-                     lr_dir: str | PathLike[str] | None = None, scale: int | None = None, fit: str = "none",
-                     data_range: float | None = None, crop_border: int = 0) -> dict[str, Any]:
+def evaluate_folders(
+    pred_dir: str | PathLike[str],
+    gt_dir: str | PathLike[str],
+    out_dir: str | PathLike[str],
+    *,
+    lr_dir: str | PathLike[str] | None = None,
+    scale: int | None = None,
+    fit: str = "none",
+    data_range: float | None = None,
+    crop_border: int = 0,
+) -> dict[str, Any]:
     """Score every prediction in ``pred_dir`` against ``gt_dir``; write ``metrics.csv`` and ``summary.json``.
 
     Parameters
@@ -306,11 +341,23 @@ def evaluate_folders(pred_dir: str | PathLike[str], gt_dir: str | PathLike[str],
         ``baseline`` (when ``lr_dir``), conventions, and ``per_image`` rows.
     """
     check_options(fit, data_range, crop_border)
-    rows, unmatched = score_folder(Path(pred_dir), Path(gt_dir), lr_dir=None if lr_dir is None else Path(lr_dir),
-                                   scale=scale, fit=fit, data_range=data_range, crop_border=crop_border)
-    summary = {"format": "microsr-evaluation/1", "pred_dir": str(pred_dir), "gt_dir": str(gt_dir),
-               "lr_dir": None if lr_dir is None else str(lr_dir),
-               **summarize(rows, fit=fit, data_range=data_range, crop_border=crop_border),
-               "unmatched_predictions": unmatched, "per_image": _json_safe(rows)}
+    rows, unmatched = score_folder(
+        Path(pred_dir),
+        Path(gt_dir),
+        lr_dir=None if lr_dir is None else Path(lr_dir),
+        scale=scale,
+        fit=fit,
+        data_range=data_range,
+        crop_border=crop_border,
+    )
+    summary = {
+        "format": "microsr-evaluation/1",
+        "pred_dir": str(pred_dir),
+        "gt_dir": str(gt_dir),
+        "lr_dir": None if lr_dir is None else str(lr_dir),
+        **summarize(rows, fit=fit, data_range=data_range, crop_border=crop_border),
+        "unmatched_predictions": unmatched,
+        "per_image": _json_safe(rows),
+    }
     write_results(out_dir, rows, summary)
     return summary

@@ -55,8 +55,9 @@ def shrink(u8: np.ndarray, max_side: int = MAX_SIDE) -> np.ndarray:
     f = max(h, w) / max_side
     if f <= 1:
         return u8
-    im = Image.fromarray(np.ascontiguousarray(u8)).resize((max(1, round(w / f)), max(1, round(h / f))),
-                                                          Image.LANCZOS)
+    im = Image.fromarray(np.ascontiguousarray(u8)).resize(
+        (max(1, round(w / f)), max(1, round(h / f))), Image.LANCZOS
+    )
     return np.asarray(im)
 
 
@@ -73,7 +74,6 @@ def colormap_thumbnail(image: np.ndarray, vmin: float, vmax: float, cmap: str, m
     where errors are, not for fine detail, and this keeps ``report.html`` near 1 MB per image panel.
     """
     from matplotlib import colormaps
-
     from PIL import Image
 
     lut = (colormaps[cmap](np.arange(256) / 255.0)[:, :3] * 255 + 0.5).astype(np.uint8)

@@ -57,8 +57,7 @@ def frc_curve(image1: np.ndarray, image2: np.ndarray) -> tuple[np.ndarray, np.nd
         ys.append(c + r * np.sin(ang))
     ring_a = np.concatenate(ring) - 1
     coords = np.stack([np.concatenate(ys), np.concatenate(xs)])
-    sums = [np.bincount(ring_a, weights=map_coordinates(p, coords, order=1, mode="nearest"))
-            for p in planes]
+    sums = [np.bincount(ring_a, weights=map_coordinates(p, coords, order=1, mode="nearest")) for p in planes]
     with np.errstate(invalid="ignore", divide="ignore"):
         frc = sums[0] / np.sqrt(sums[1] * sums[2])
     frc = np.concatenate([[1.0], np.nan_to_num(frc, nan=0.0)])

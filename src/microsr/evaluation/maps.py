@@ -185,8 +185,7 @@ def squirrel(reference: np.ndarray, sr: np.ndarray, *, max_sigma: float | None =
     def cost(sigma: float) -> float:
         return float(np.mean((blurred_fit(sigma)[0] - ref_up) ** 2))
 
-    opt = minimize_scalar(cost, bounds=(0.0, float(max_sigma)), method="bounded",
-                          options={"xatol": 1e-4})
+    opt = minimize_scalar(cost, bounds=(0.0, float(max_sigma)), method="bounded", options={"xatol": 1e-4})
     sigma = float(opt.x)
     fitted, alpha, beta = blurred_fit(sigma)
     err = np.abs(fitted - ref_up)

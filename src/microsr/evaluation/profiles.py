@@ -12,8 +12,8 @@ the remaining mean squared error are returned with each profile.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
 
 import numpy as np
 from scipy.ndimage import map_coordinates
@@ -61,8 +61,9 @@ def parse_line(text: str) -> tuple[float, float, float, float]:
     return values  # type: ignore[return-value]
 
 
-def line_coords(line: tuple[float, float, float, float], shape: tuple[int, int],
-                n: int | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def line_coords(
+    line: tuple[float, float, float, float], shape: tuple[int, int], n: int | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Sample positions along a line.
 
     Parameters
@@ -101,8 +102,13 @@ def sample(image: np.ndarray, xs: np.ndarray, ys: np.ndarray, scale: int = 1) ->
     return map_coordinates(img, np.stack([cy, cx]), order=3, mode="nearest")
 
 
-def line_profiles(gt: np.ndarray, preds: Mapping[str, np.ndarray], line: tuple[float, float, float, float],
-                  *, lr: np.ndarray | None = None) -> tuple[np.ndarray, list[Profile]]:
+def line_profiles(
+    gt: np.ndarray,
+    preds: Mapping[str, np.ndarray],
+    line: tuple[float, float, float, float],
+    *,
+    lr: np.ndarray | None = None,
+) -> tuple[np.ndarray, list[Profile]]:
     """Profiles of the ground truth, the LR image and each prediction along one line.
 
     Parameters
@@ -142,8 +148,14 @@ def line_profiles(gt: np.ndarray, preds: Mapping[str, np.ndarray], line: tuple[f
     return dist, out
 
 
-def plot_profiles(dist: np.ndarray, profiles: list[Profile], *, pixel_size: float | None = None,
-                  ax=None, title: str | None = None):
+def plot_profiles(
+    dist: np.ndarray,
+    profiles: list[Profile],
+    *,
+    pixel_size: float | None = None,
+    ax=None,
+    title: str | None = None,
+):
     """Plot scaled profiles (GT in black); returns the matplotlib Axes.
 
     ``pixel_size`` (micrometres per GT pixel) switches the x axis to micrometres.

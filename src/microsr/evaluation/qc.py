@@ -30,10 +30,17 @@ import numpy as np
 from microsr.errors import InputError
 from microsr.evaluation import compare, figures, maps, profiles, resolution
 from microsr.evaluation.evaluate import (
-    bicubic_baseline, check_options, infer_scale, load_for_metrics, score_folder, summarize, write_results,
+    bicubic_baseline,
+    check_options,
+    infer_scale,
+    load_for_metrics,
+    score_folder,
+    summarize,
+    write_results,
 )
 from microsr.io import read_image, write_text_atomic
-from microsr.metrics import crop_border as _crop, fit_affine
+from microsr.metrics import crop_border as _crop
+from microsr.metrics import fit_affine
 
 PathArg = str | PathLike[str]
 
@@ -50,9 +57,18 @@ def _safe(name: str) -> str:
     return "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
 
 
-def _panel(stem: str, gt: np.ndarray, lr: np.ndarray | None, base: np.ndarray | None,
-           preds: dict[str, np.ndarray], *, fit: str, data_range: float | None,
-           line: tuple[float, float, float, float] | None, pixel_size: float | None) -> dict[str, Any]:
+def _panel(
+    stem: str,
+    gt: np.ndarray,
+    lr: np.ndarray | None,
+    base: np.ndarray | None,
+    preds: dict[str, np.ndarray],
+    *,
+    fit: str,
+    data_range: float | None,
+    line: tuple[float, float, float, float] | None,
+    pixel_size: float | None,
+) -> dict[str, Any]:
     """Thumbnails, maps and captions for one image (all arrays 2-D)."""
     dr = data_range if data_range is not None else float(gt.max() - gt.min()) or 1.0
     candidates = ({compare.BASELINE: base} if base is not None else {}) | preds
@@ -66,25 +82,52 @@ def _panel(stem: str, gt: np.ndarray, lr: np.ndarray | None, base: np.ndarray | 
     for name, p in candidates.items():
         scored = fit_affine(p, gt)[0] if fit == "affine" else p
         mean, smap = maps.ssim_map(gt, scored, data_range=dr)
-        ssim_tiles.append({"label": name, "uri": figures.colormap_thumbnail(smap, 0.0, 1.0, "viridis"),
-                           "caption": f"mean SSIM {mean:.3f}"})
+        ssim_tiles.append(
+            {
+                "label": name,
+                "uri": figures.colormap_thumbnail(smap, 0.0, 1.0, "viridis"),
+                "caption": f"mean SSIM {mean:.3f}",
+            }
+        )
         sq[name] = maps.squirrel(gt, p)
     vmax = max(float(np.percentile(r.error_map, 99.5)) for r in sq.values()) or 1.0
     for name, r in sq.items():
-        err_tiles.append({"label": name, "uri": figures.colormap_thumbnail(r.error_map, 0.0, vmax, "inferno"),
-                          "caption": f"RSE {r.rse:.4g} · RSP {r.rsp:.3f} · σ {r.sigma:.2f} px"})
-    panel = {"image": stem, "shape": gt.shape, "images": images, "ssim": ssim_tiles, "errors": err_tiles,
-             "error_vmax": vmax, "lr_errors": [], "lr_error_vmax": 0.0, "profile": None, "line": line}
+        err_tiles.append(
+            {
+                "label": name,
+                "uri": figures.colormap_thumbnail(r.error_map, 0.0, vmax, "inferno"),
+                "caption": f"RSE {r.rse:.4g} · RSP {r.rsp:.3f} · σ {r.sigma:.2f} px",
+            }
+        )
+    panel = {
+        "image": stem,
+        "shape": gt.shape,
+        "images": images,
+        "ssim": ssim_tiles,
+        "errors": err_tiles,
+        "error_vmax": vmax,
+        "lr_errors": [],
+        "lr_error_vmax": 0.0,
+        "profile": None,
+        "line": line,
+    }
     if lr is not None:  # NanoJ-SQUIRREL proper: is the prediction consistent with what was measured?
         sq_lr = {name: maps.squirrel(lr, p) for name, p in candidates.items()}
         vmax_lr = max(float(np.percentile(r.error_map, 99.5)) for r in sq_lr.values()) or 1.0
         panel["lr_error_vmax"] = vmax_lr
-        panel["lr_errors"] = [{"label": name, "uri": figures.colormap_thumbnail(r.error_map, 0.0, vmax_lr, "inferno"),
-                               "caption": f"RSE {r.rse:.4g} · RSP {r.rsp:.3f} · σ {r.sigma:.2f} px"}
-                              for name, r in sq_lr.items()]
+        panel["lr_errors"] = [
+            {
+                "label": name,
+                "uri": figures.colormap_thumbnail(r.error_map, 0.0, vmax_lr, "inferno"),
+                "caption": f"RSE {r.rse:.4g} · RSP {r.rsp:.3f} · σ {r.sigma:.2f} px",
+            }
+            for name, r in sq_lr.items()
+        ]
     if line is not None:
         dist, profs = profiles.line_profiles(gt, preds, line, lr=lr)
-        fig = profiles.plot_profiles(dist, profs, pixel_size=pixel_size, title=f"{stem}: scaled line profiles").figure
+        fig = profiles.plot_profiles(
+            dist, profs, pixel_size=pixel_size, title=f"{stem}: scaled line profiles"
+        ).figure
         panel["profile"] = figures.figure_uri(fig)
     return panel
 
@@ -97,10 +140,20 @@ def _resolution(image: np.ndarray, pixel_size: float | None) -> float | None:
     return r.resolution_px if np.isfinite(r.resolution_px) else None
 
 
-def run_qc(pred_dirs: Sequence[PathArg], gt_dir: PathArg, out_dir: PathArg, *, lr_dir: PathArg | None = None,
-           run_dirs: Sequence[PathArg] = (), pixel_size_nm: float | None = None,
-           line: tuple[float, float, float, float] | None = None, fit: str = "none",
-           data_range: float | None = None, crop_border: int = 0, max_panels: int = 12) -> dict[str, Any]:
+def run_qc(
+    pred_dirs: Sequence[PathArg],
+    gt_dir: PathArg,
+    out_dir: PathArg,
+    *,
+    lr_dir: PathArg | None = None,
+    run_dirs: Sequence[PathArg] = (),
+    pixel_size_nm: float | None = None,
+    line: tuple[float, float, float, float] | None = None,
+    fit: str = "none",
+    data_range: float | None = None,
+    crop_border: int = 0,
+    max_panels: int = 12,
+) -> dict[str, Any]:
     """Evaluate one or several prediction folders and write the QC report.
 
     Parameters
@@ -145,13 +198,21 @@ def run_qc(pred_dirs: Sequence[PathArg], gt_dir: PathArg, out_dir: PathArg, *, l
     for i, (name, pred) in enumerate(zip(names, pred_dirs)):
         lr_i = Path(lr_dir) if lr_dir is not None and i == 0 else None  # one bicubic baseline
         score_rows[name], unmatched = score_folder(Path(pred), Path(gt_dir), lr_dir=lr_i, **kw)
-        summaries[name] = {"format": "microsr-evaluation/1", "pred_dir": str(pred), "gt_dir": str(gt_dir),
-                           "lr_dir": None if lr_i is None else str(lr_dir), **summarize(score_rows[name], **kw),
-                           "unmatched_predictions": unmatched, "per_image": score_rows[name]}
+        summaries[name] = {
+            "format": "microsr-evaluation/1",
+            "pred_dir": str(pred),
+            "gt_dir": str(gt_dir),
+            "lr_dir": None if lr_i is None else str(lr_dir),
+            **summarize(score_rows[name], **kw),
+            "unmatched_predictions": unmatched,
+            "per_image": score_rows[name],
+        }
     first = summaries[names[0]]
     gt_dir = Path(gt_dir)
     gt_files = {r["name"]: gt_dir / r["gt"] for r in first["per_image"]}
-    pixel_size = pixel_size_nm / 1000.0 if pixel_size_nm else read_image(next(iter(gt_files.values()))).pixel_size
+    pixel_size = (
+        pixel_size_nm / 1000.0 if pixel_size_nm else read_image(next(iter(gt_files.values()))).pixel_size
+    )
     rows = compare.per_image_rows(summaries)
     res_rows: list[dict[str, Any]] = []
     panels: list[dict[str, Any]] = []
@@ -165,8 +226,14 @@ def run_qc(pred_dirs: Sequence[PathArg], gt_dir: PathArg, out_dir: PathArg, *, l
                 profiles.line_coords(line_c, gt.shape)
             except ValueError as exc:
                 c, (h, w) = crop_border, gt.shape
-                msg = (f"--line: ends must lie within x {c}..{w + c - 1}, y {c}..{h + c - 1} (inside "
-                       f"--crop-border {c})") if c else f"--line: {exc}"
+                msg = (
+                    (
+                        f"--line: ends must lie within x {c}..{w + c - 1}, y {c}..{h + c - 1} (inside "
+                        f"--crop-border {c})"
+                    )
+                    if c
+                    else f"--line: {exc}"
+                )
                 raise InputError(gt_path, msg) from None
         preds = {}
         for name, pred in zip(names, pred_dirs):
@@ -187,18 +254,42 @@ def run_qc(pred_dirs: Sequence[PathArg], gt_dir: PathArg, out_dir: PathArg, *, l
         for r in rows:
             if r["image"] == stem:
                 r["resolution_px"] = res.get(r["model"])
-        panels.append(_panel(stem, gt, lr if crop_border == 0 else None, base, preds, fit=fit,
-                             data_range=data_range, line=line_c, pixel_size=pixel_size))
+        panels.append(
+            _panel(
+                stem,
+                gt,
+                lr if crop_border == 0 else None,
+                base,
+                preds,
+                fit=fit,
+                data_range=data_range,
+                line=line_c,
+                pixel_size=pixel_size,
+            )
+        )
     tests = compare.all_paired_tests(rows)
     from microsr.evaluation import report
 
-    html = report.render(summaries=summaries, rows=rows, tests=tests, resolution_rows=res_rows, panels=panels,
-                         pixel_size=pixel_size, run_dirs=[Path(r) for r in run_dirs], n_images=len(gt_files))
+    html = report.render(
+        summaries=summaries,
+        rows=rows,
+        tests=tests,
+        resolution_rows=res_rows,
+        panels=panels,
+        pixel_size=pixel_size,
+        run_dirs=[Path(r) for r in run_dirs],
+        n_images=len(gt_files),
+    )
     if len(names) > 1:
         first["models"] = {
-            name: {"pred_dir": str(pred), "n_images": s["n_images"], **{m: s[m] for m in compare.METRICS},
-                   "summary": "summary.json" if i == 0 else f"models/{_safe(name)}/summary.json"}
-            for i, ((name, s), pred) in enumerate(zip(summaries.items(), pred_dirs))}
+            name: {
+                "pred_dir": str(pred),
+                "n_images": s["n_images"],
+                **{m: s[m] for m in compare.METRICS},
+                "summary": "summary.json" if i == 0 else f"models/{_safe(name)}/summary.json",
+            }
+            for i, ((name, s), pred) in enumerate(zip(summaries.items(), pred_dirs))
+        }
         first["comparison"] = "comparison.csv"
     # nothing is written before everything has been computed
     for i, name in enumerate(names):

@@ -70,8 +70,10 @@ def _summary_table(rows: Sequence[Mapping[str, Any]], pixel_size: float | None) 
         means = {mod: stat[(mod, m)]["mean"] for mod in models if (mod, m) in stat}
         if means:
             best[m] = (max if compare.HIGHER_IS_BETTER[m] else min)(means, key=means.get)
-    head = "".join(f"<th>{escape(_label(m, pixel_size))} {'↑' if compare.HIGHER_IS_BETTER[m] else '↓'}</th>"
-                   for m in metrics)
+    head = "".join(
+        f"<th>{escape(_label(m, pixel_size))} {'↑' if compare.HIGHER_IS_BETTER[m] else '↓'}</th>"
+        for m in metrics
+    )
     out = [f"<table><tr><th>model</th><th>n</th>{head}</tr>"]
     for mod in models:
         n = max((stat[(mod, m)]["n"] for m in metrics if (mod, m) in stat), default=0)
@@ -114,8 +116,10 @@ def _tests_table(tests: Sequence[Mapping[str, Any]]) -> str:
             word = "finer" if m == "resolution_px" else "better"
             who = "tie" if t["better"] == "tie" else f"{escape(t['better'])} {word}"
             cls = ' class="sig"' if sig else ""
-            cells.append(f"<td{cls}>{who}<br><small>W {_fmt(t['wilcoxon_p'], '.2g')}"
-                         f" · t {_fmt(t['ttest_p'], '.2g')}</small></td>")
+            cells.append(
+                f"<td{cls}>{who}<br><small>W {_fmt(t['wilcoxon_p'], '.2g')}"
+                f" · t {_fmt(t['ttest_p'], '.2g')}</small></td>"
+            )
         out.append(f"<tr><td>{escape(a)} vs {escape(b)}</td><td>{n}</td>{''.join(cells)}</tr>")
     out.append("</table>")
     return "".join(out)
@@ -124,11 +128,15 @@ def _tests_table(tests: Sequence[Mapping[str, Any]]) -> str:
 def _per_image_table(rows: Sequence[Mapping[str, Any]], pixel_size: float | None) -> str:
     metrics = compare.metrics_of(rows)
     head = "".join(f"<th>{escape(_label(m, pixel_size))}</th>" for m in metrics)
-    out = [f"<details><summary>Per-image values ({len(rows)} rows; also in per_image.csv)</summary>"
-           f"<table><tr><th>image</th><th>model</th>{head}</tr>"]
+    out = [
+        f"<details><summary>Per-image values ({len(rows)} rows; also in per_image.csv)</summary>"
+        f"<table><tr><th>image</th><th>model</th>{head}</tr>"
+    ]
     for r in rows:
-        cells = "".join(f"<td>{_res_text(r.get(m), pixel_size) if m == 'resolution_px' else _fmt(r.get(m))}</td>"
-                        for m in metrics)
+        cells = "".join(
+            f"<td>{_res_text(r.get(m), pixel_size) if m == 'resolution_px' else _fmt(r.get(m))}</td>"
+            for m in metrics
+        )
         out.append(f"<tr><td>{escape(r['image'])}</td><td>{escape(r['model'])}</td>{cells}</tr>")
     out.append("</table></details>")
     return "".join(out)
@@ -140,8 +148,11 @@ def _resolution_table(res_rows: Sequence[Mapping[str, Any]], pixel_size: float |
     cols = [c for c in res_rows[0] if c != "image"]
     out = ["<table><tr><th>image</th>" + "".join(f"<th>{escape(c)}</th>" for c in cols) + "</tr>"]
     for r in res_rows:
-        out.append(f"<tr><td>{escape(r['image'])}</td>"
-                   + "".join(f"<td>{_res_text(r.get(c), pixel_size)}</td>" for c in cols) + "</tr>")
+        out.append(
+            f"<tr><td>{escape(r['image'])}</td>"
+            + "".join(f"<td>{_res_text(r.get(c), pixel_size)}</td>" for c in cols)
+            + "</tr>"
+        )
     means = []
     for c in cols:
         v = [r[c] for r in res_rows if r.get(c) is not None]
@@ -155,27 +166,39 @@ def _training(run_dirs: Sequence[Path]) -> str:
         return '<p class="note">No run folder given (<code>--run RUN</code> adds its loss curves).</p>'
     parts = []
     for run in run_dirs:
-        imgs = [figures.file_uri(run / n) for n in ("loss_curves.png", "loss_curves_log.png") if (run / n).is_file()]
+        imgs = [
+            figures.file_uri(run / n)
+            for n in ("loss_curves.png", "loss_curves_log.png")
+            if (run / n).is_file()
+        ]
         if not imgs and (run / "log.csv").is_file():
             fig = figures.loss_curves_from_log(run / "log.csv")
             imgs = [figures.figure_uri(fig)] if fig is not None else []
-        body = "".join(f'<img src="{u}" style="max-width:480px;margin-right:8px">' for u in imgs) or \
-            '<p class="note">No loss_curves.png or readable log.csv in this folder.</p>'
+        body = (
+            "".join(f'<img src="{u}" style="max-width:480px;margin-right:8px">' for u in imgs)
+            or '<p class="note">No loss_curves.png or readable log.csv in this folder.</p>'
+        )
         parts.append(f"<h3 style='font-size:14px'>{escape(run.name)}</h3><div>{body}</div>")
-    return "".join(parts) + ('<p class="note">Both curves should fall and flatten; a validation loss that rises '
-                             'while the training loss keeps falling means over-fitting.</p>')
+    return "".join(parts) + (
+        '<p class="note">Both curves should fall and flatten; a validation loss that rises '
+        "while the training loss keeps falling means over-fitting.</p>"
+    )
 
 
 def _tile(t: Mapping[str, Any], line_svg: str = "") -> str:
     cap = f'<div class="cap">{escape(t["caption"])}</div>' if t.get("caption") else ""
     overlay = line_svg  # the LR tile covers the same field, so the GT-pixel viewBox fits it too
-    return (f'<div class="tile"><b>{escape(t["label"])}</b><div class="box"><img src="{t["uri"]}" alt="">'
-            f'{overlay}</div>{cap}</div>')
+    return (
+        f'<div class="tile"><b>{escape(t["label"])}</b><div class="box"><img src="{t["uri"]}" alt="">'
+        f"{overlay}</div>{cap}</div>"
+    )
 
 
 def _bar(cmap: str, lo: str, hi: str) -> str:
-    return (f'<div class="tile"><div class="bar" style="background:{figures.css_gradient(cmap)}"></div>'
-            f'<div class="scale"><span>{lo}</span><span>{hi}</span></div></div>')
+    return (
+        f'<div class="tile"><div class="bar" style="background:{figures.css_gradient(cmap)}"></div>'
+        f'<div class="scale"><span>{lo}</span><span>{hi}</span></div></div>'
+    )
 
 
 def _panel_html(i: int, p: Mapping[str, Any]) -> str:
@@ -183,54 +206,79 @@ def _panel_html(i: int, p: Mapping[str, Any]) -> str:
     svg = ""
     if p.get("line"):
         x0, y0, x1, y1 = p["line"]
-        svg = (f'<svg viewBox="0 0 {w} {h}" preserveAspectRatio="none"><line x1="{x0 + 0.5}" y1="{y0 + 0.5}" '
-               f'x2="{x1 + 0.5}" y2="{y1 + 0.5}" stroke="#ff00ff" stroke-width="{max(w, h) / 150:.2f}"/></svg>')
+        svg = (
+            f'<svg viewBox="0 0 {w} {h}" preserveAspectRatio="none"><line x1="{x0 + 0.5}" y1="{y0 + 0.5}" '
+            f'x2="{x1 + 0.5}" y2="{y1 + 0.5}" stroke="#ff00ff" stroke-width="{max(w, h) / 150:.2f}"/></svg>'
+        )
     style = "" if i == 0 else ' style="display:none"'
-    parts = [f'<div class="panel" id="panel-{i}"{style}><h3 style="font-size:15px">{escape(p["image"])}</h3>',
-             '<div class="note">Each image shown with its own 0.1–99.9 percentile display range.</div>',
-             '<div class="row">' + "".join(_tile(t, svg) for t in p["images"]) + "</div>",
-             "<div><b>SSIM map vs ground truth</b> (1 = identical local structure)</div>",
-             '<div class="row">' + "".join(_tile(t) for t in p["ssim"]) + _bar("viridis", "0", "1") + "</div>",
-             "<div><b>SQUIRREL error map vs ground truth</b> (|blurred, scaled image − ground truth|, "
-             "ground-truth units)</div>",
-             '<div class="row">' + "".join(_tile(t) for t in p["errors"])
-             + _bar("inferno", "0", f"{p['error_vmax']:.3g}") + "</div>"]
+    parts = [
+        f'<div class="panel" id="panel-{i}"{style}><h3 style="font-size:15px">{escape(p["image"])}</h3>',
+        '<div class="note">Each image shown with its own 0.1–99.9 percentile display range.</div>',
+        '<div class="row">' + "".join(_tile(t, svg) for t in p["images"]) + "</div>",
+        "<div><b>SSIM map vs ground truth</b> (1 = identical local structure)</div>",
+        '<div class="row">' + "".join(_tile(t) for t in p["ssim"]) + _bar("viridis", "0", "1") + "</div>",
+        "<div><b>SQUIRREL error map vs ground truth</b> (|blurred, scaled image − ground truth|, "
+        "ground-truth units)</div>",
+        '<div class="row">'
+        + "".join(_tile(t) for t in p["errors"])
+        + _bar("inferno", "0", f"{p['error_vmax']:.3g}")
+        + "</div>",
+    ]
     if p.get("lr_errors"):
-        parts += ["<div><b>SQUIRREL error map vs LR input</b> (the prediction blurred and scaled to the LR image, "
-                  "Fourier-interpolated; bright = not supported by what the microscope recorded)</div>",
-                  '<div class="row">' + "".join(_tile(t) for t in p["lr_errors"])
-                  + _bar("inferno", "0", f"{p['lr_error_vmax']:.3g}") + "</div>"]
+        parts += [
+            "<div><b>SQUIRREL error map vs LR input</b> (the prediction blurred and scaled to the LR image, "
+            "Fourier-interpolated; bright = not supported by what the microscope recorded)</div>",
+            '<div class="row">'
+            + "".join(_tile(t) for t in p["lr_errors"])
+            + _bar("inferno", "0", f"{p['lr_error_vmax']:.3g}")
+            + "</div>",
+        ]
     if p.get("profile"):
-        parts.append(f'<div><b>Intensity profiles along the magenta line</b></div><img src="{p["profile"]}" '
-                     'style="max-width:900px;width:100%">')
+        parts.append(
+            f'<div><b>Intensity profiles along the magenta line</b></div><img src="{p["profile"]}" '
+            'style="max-width:900px;width:100%">'
+        )
     parts.append("</div>")
     return "".join(parts)
 
 
-def render(*, summaries: Mapping[str, Mapping[str, Any]], rows: Sequence[Mapping[str, Any]],
-           tests: Sequence[Mapping[str, Any]], resolution_rows: Sequence[Mapping[str, Any]],
-           panels: Sequence[Mapping[str, Any]], pixel_size: float | None, run_dirs: Sequence[Path],
-           n_images: int) -> str:
+def render(
+    *,
+    summaries: Mapping[str, Mapping[str, Any]],
+    rows: Sequence[Mapping[str, Any]],
+    tests: Sequence[Mapping[str, Any]],
+    resolution_rows: Sequence[Mapping[str, Any]],
+    panels: Sequence[Mapping[str, Any]],
+    pixel_size: float | None,
+    run_dirs: Sequence[Path],
+    n_images: int,
+) -> str:
     """The report as one HTML string (see the module docstring for the sections)."""
     first = next(iter(summaries.values()))
     dr = first["data_range"]
-    meta = (f"ground truth <code>{escape(first['gt_dir'])}</code>; LR <code>{escape(str(first['lr_dir']))}</code>; "
-            f"{n_images} images; fit <b>{escape(first['fit'])}</b>; data range "
-            f"<b>{escape(dr if isinstance(dr, str) else format(dr, 'g'))}</b>; crop border {first['crop_border']}; "
-            f"pixel size {f'{pixel_size * 1000:.1f} nm' if pixel_size else 'unknown (resolution in pixels)'}")
-    models = "".join(f"<li><b>{escape(n)}</b>: <code>{escape(s['pred_dir'])}</code></li>" for n, s in summaries.items())
+    meta = (
+        f"ground truth <code>{escape(first['gt_dir'])}</code>; LR <code>{escape(str(first['lr_dir']))}</code>; "
+        f"{n_images} images; fit <b>{escape(first['fit'])}</b>; data range "
+        f"<b>{escape(dr if isinstance(dr, str) else format(dr, 'g'))}</b>; crop border {first['crop_border']}; "
+        f"pixel size {f'{pixel_size * 1000:.1f} nm' if pixel_size else 'unknown (resolution in pixels)'}"
+    )
+    models = "".join(
+        f"<li><b>{escape(n)}</b>: <code>{escape(s['pred_dir'])}</code></li>" for n, s in summaries.items()
+    )
     fig = compare.box_plots(rows, pixel_size=pixel_size)
     options = "".join(f'<option value="{i}">{escape(p["image"])}</option>' for i, p in enumerate(panels))
-    shown = (f"first {len(panels)} of {n_images} images" if len(panels) < n_images else f"all {n_images} images")
+    shown = (
+        f"first {len(panels)} of {n_images} images" if len(panels) < n_images else f"all {n_images} images"
+    )
     conv = first.get("conventions", {})
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>microsr QC report</title>
 <style>{_CSS}</style><script>{_JS}</script></head><body>
 <h1>Super-resolution quality control</h1>
-<div class="meta">microsr {escape(__version__)} · {_dt.datetime.now().strftime('%Y-%m-%d %H:%M')} · {meta}</div>
+<div class="meta">microsr {escape(__version__)} · {_dt.datetime.now().strftime("%Y-%m-%d %H:%M")} · {meta}</div>
 <ul class="meta">{models}</ul>
 <section id="summary"><h2>Summary (mean ± SD over images)</h2>{_summary_table(rows, pixel_size)}
-<p class="note">PSNR: {escape(conv.get('psnr', ''))}. SSIM: {escape(conv.get('ssim', ''))}. NRMSE: {escape(conv.get('nrmse', ''))}.
+<p class="note">PSNR: {escape(conv.get("psnr", ""))}. SSIM: {escape(conv.get("ssim", ""))}. NRMSE: {escape(conv.get("nrmse", ""))}.
 Resolution: decorrelation analysis (Descloux 2019, Nr 50, Ng 10), 2 × pixel size / kc; lower is finer.
 A finer resolution than the ground truth's, or high PSNR with poor SSIM maps, can mean invented detail.</p>
 {_per_image_table(rows, pixel_size)}</section>
@@ -245,7 +293,7 @@ images to reach p &lt; 0.05; neither test corrects for the number of comparisons
 <section id="training"><h2>Training curves</h2>{_training(run_dirs)}</section>
 <section id="images"><h2>Images and maps</h2>
 <label>Image ({shown}): <select id="image-select" onchange="showPanel(this.value)">{options}</select></label>
-{''.join(_panel_html(i, p) for i, p in enumerate(panels))}
+{"".join(_panel_html(i, p) for i, p in enumerate(panels))}
 </section>
 </body></html>
 """

@@ -220,10 +220,13 @@ def decorrelation(
         ind1, ind2 = min(j_gm, j_max) - 1, max(j_gm, j_max)
         if ind2 < n_g:
             lg = np.log(g_max) - np.log(g_min)
-            g_min, g_max = (np.exp(np.log(g_min) + lg * ind1 / (n_g - 1)),
-                            np.exp(np.log(g_min) + lg * ind2 / (n_g - 1)))
+            g_min, g_max = (
+                np.exp(np.log(g_min) + lg * ind1 / (n_g - 1)),
+                np.exp(np.log(g_min) + lg * ind2 / (n_g - 1)),
+            )
         else:
             g_min, g_max = 2.0 / n, g_min
     res = 2.0 / kc_best if kc_best > 0 else float("inf")
-    return ResolutionResult("decorrelation", res, pixel_size, float(kc_best), a0,
-                            np.linspace(r_min, r_max, n_r), d0)
+    return ResolutionResult(
+        "decorrelation", res, pixel_size, float(kc_best), a0, np.linspace(r_min, r_max, n_r), d0
+    )

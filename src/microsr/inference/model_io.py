@@ -77,8 +77,11 @@ class ModelInfo:
 
 def takes_mask(model: nn.Module) -> bool:
     """True when ``model.forward`` accepts a second input (the parsing mask)."""
-    params = [p for p in inspect.signature(model.forward).parameters.values()
-              if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    params = [
+        p
+        for p in inspect.signature(model.forward).parameters.values()
+        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+    ]
     return len(params) >= 2
 
 
@@ -156,14 +159,22 @@ def save_model_folder(
         save_weights(model, folder / "weights" / f"{kind}.safetensors")
     doc = {
         "format": MODEL_FORMAT,
-        "architecture": {"name": name, "options": dict(options or {}), "tiny": bool(tiny),
-                         "in_channels": int(in_channels), "out_channels": int(out_channels),
-                         "scale": int(scale)},
+        "architecture": {
+            "name": name,
+            "options": dict(options or {}),
+            "tiny": bool(tiny),
+            "in_channels": int(in_channels),
+            "out_channels": int(out_channels),
+            "scale": int(scale),
+        },
         "normalization": dict(normalization or {"kind": "none"}),
         "data": dict(data or {}),
         "validation": dict(validation or {}),
-        "versions": {"microsr": microsr.__version__, "torch": torch.__version__.split("+")[0],
-                     "python": platform.python_version()},
+        "versions": {
+            "microsr": microsr.__version__,
+            "torch": torch.__version__.split("+")[0],
+            "python": platform.python_version(),
+        },
         "weights": {k: f"weights/{k}.safetensors" for k in WEIGHT_KINDS},
         **(extra or {}),
     }
@@ -246,11 +257,18 @@ def load_model_folder(
         raise InputError(root / "model.json", str(exc.args[0])) from None
     options = dict(arch.get("options") or {})
     try:
-        model = create_model(arch["name"], int(arch.get("in_channels", 1)),
-                             int(arch.get("out_channels", 1)), int(arch["scale"]),
-                             tiny=bool(arch.get("tiny", False)), **options)
+        model = create_model(
+            arch["name"],
+            int(arch.get("in_channels", 1)),
+            int(arch.get("out_channels", 1)),
+            int(arch["scale"]),
+            tiny=bool(arch.get("tiny", False)),
+            **options,
+        )
     except TypeError as exc:
-        raise InputError(root / "model.json", f"architecture options do not fit {arch['name']}: {exc}") from None
+        raise InputError(
+            root / "model.json", f"architecture options do not fit {arch['name']}: {exc}"
+        ) from None
     try:
         state = load_file(str(found))
     except (SafetensorError, OSError, ValueError) as exc:
@@ -259,14 +277,23 @@ def load_model_folder(
         model.load_state_dict(state, strict=True)
     except RuntimeError as exc:
         first = str(exc).strip().splitlines()[0]
-        raise InputError(found, f"weights do not match the {arch['name']} architecture in model.json ({first})") from None
+        raise InputError(
+            found, f"weights do not match the {arch['name']} architecture in model.json ({first})"
+        ) from None
     if device is None:
         device = "cuda" if torch.cuda.is_available() else "cpu"
     model.to(device).eval()
     info = ModelInfo(
-        folder=root, name=arch["name"], options=options, tiny=bool(arch.get("tiny", False)),
-        in_channels=int(arch.get("in_channels", 1)), out_channels=int(arch.get("out_channels", 1)),
-        scale=int(arch["scale"]), normalization=dict(doc.get("normalization") or {"kind": "none"}),
-        weights=found, needs_mask=bool(spec.needs_mask) and takes_mask(model), raw=doc,
+        folder=root,
+        name=arch["name"],
+        options=options,
+        tiny=bool(arch.get("tiny", False)),
+        in_channels=int(arch.get("in_channels", 1)),
+        out_channels=int(arch.get("out_channels", 1)),
+        scale=int(arch["scale"]),
+        normalization=dict(doc.get("normalization") or {"kind": "none"}),
+        weights=found,
+        needs_mask=bool(spec.needs_mask) and takes_mask(model),
+        raw=doc,
     )
     return model, info

@@ -14,7 +14,7 @@ convolutions and matrix products in bfloat16 and keeps precision-sensitive opera
 from __future__ import annotations
 
 import contextlib
-from typing import ContextManager
+from contextlib import AbstractContextManager as ContextManager
 
 import torch
 
@@ -38,8 +38,10 @@ def check_precision(precision: str, device: torch.device) -> None:
     if precision not in PRECISIONS:
         raise ValueError(f"unknown precision {precision!r}; choose one of {', '.join(PRECISIONS)}")
     if precision == "bf16" and not bf16_supported(device):
-        raise ValueError(f"bf16 needs native bfloat16 support, which this {device.type.upper()} lacks "
-                         "(emulated bfloat16 is many times slower than fp32); use fp32")
+        raise ValueError(
+            f"bf16 needs native bfloat16 support, which this {device.type.upper()} lacks "
+            "(emulated bfloat16 is many times slower than fp32); use fp32"
+        )
 
 
 def autocast(precision: str, device: torch.device) -> ContextManager:

@@ -20,18 +20,23 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 from torch import nn
 
 from microsr.errors import InputError
 from microsr.inference.model_io import ModelInfo, load_model_folder
-from microsr.inference.progress import FileProgress
 from microsr.inference.precision import check_precision
+from microsr.inference.progress import FileProgress
 from microsr.inference.stacks import (
-    base_metadata, plane_layout, predict_plane, predict_planes, predict_stack_file, recorded_params,
+    base_metadata,
+    plane_layout,
+    predict_plane,
+    predict_planes,
+    predict_stack_file,
+    recorded_params,
     to_input_range,
 )
 from microsr.inference.tiling import model_device
@@ -46,18 +51,27 @@ def check_image(info: ModelInfo, image: ImageData, has_mask: bool) -> None:
     """Raise :class:`InputError` when ``image`` cannot be predicted with this model."""
     a, axes, path = image.array, image.axes, image.path
     if info.out_channels != info.in_channels:
-        raise InputError(info.folder, f"prediction needs as many output as input channels "
-                                      f"(model has {info.in_channels} in, {info.out_channels} out)")
+        raise InputError(
+            info.folder,
+            f"prediction needs as many output as input channels "
+            f"(model has {info.in_channels} in, {info.out_channels} out)",
+        )
     if axes.endswith("YXC"):
         if a.ndim != 3 or a.shape[-1] != 3 or info.in_channels not in (1, 3):
-            raise InputError(path, f"colour images need exactly 3 channels (RGB), one 2-D image per "
-                                   f"file and a 1- or 3-channel model; got shape {a.shape}")
+            raise InputError(
+                path,
+                f"colour images need exactly 3 channels (RGB), one 2-D image per "
+                f"file and a 1- or 3-channel model; got shape {a.shape}",
+            )
         return
     if has_mask and a.ndim != 2:
         raise InputError(path, "parsing maps are supported for 2-D images only, not stacks")
     if info.in_channels > 1 and ("C" not in axes or a.shape[axes.index("C")] != info.in_channels):
-        raise InputError(path, f"model {info.name!r} takes {info.in_channels} channels; image "
-                               f"has axes {axes} and shape {a.shape}")
+        raise InputError(
+            path,
+            f"model {info.name!r} takes {info.in_channels} channels; image "
+            f"has axes {axes} and shape {a.shape}",
+        )
 
 
 def predict_image(
@@ -100,13 +114,22 @@ def predict_image(
     """
     meta = base_metadata(info, tta=tta, precision=precision, keep_range=keep_range)
     if info.needs_mask and mask is None:
-        raise InputError(image.path, f"model {info.name!r} needs a parsing map per image (give "
-                                     "--masks DIR with a mask of the same file name drawn on the HR grid)")
+        raise InputError(
+            image.path,
+            f"model {info.name!r} needs a parsing map per image (give "
+            "--masks DIR with a mask of the same file name drawn on the HR grid)",
+        )
     kw = dict(tile=tile, overlap=overlap, tta=tta, cond=mask, on_tile=on_tile, precision=precision)
     check_image(info, image, mask is not None)
     if image.axes.endswith("YXC"):
-        return _predict_rgb(model, info, image, lambda plane: predict_plane(
-            model, info, plane, image.path, **kw), keep_range, meta)
+        return _predict_rgb(
+            model,
+            info,
+            image,
+            lambda plane: predict_plane(model, info, plane, image.path, **kw),
+            keep_range,
+            meta,
+        )
     out, recorded = predict_planes(model, info, image, keep_range=keep_range, **kw)
     meta["norm_params"] = recorded_params(recorded)
     return out, meta
@@ -155,11 +178,14 @@ def output_paths(inputs: list[Path], output_dir: Path) -> list[Path]:
     for src, dst in zip(inputs, outs):
         real = os.path.realpath(dst)
         if real in ins:
-            raise InputError(dst, f"would overwrite an input image ({src.name}); choose another "
-                                  "--output folder")
+            raise InputError(
+                dst, f"would overwrite an input image ({src.name}); choose another --output folder"
+            )
         if real in seen:
-            raise InputError(src, f"{src.name} and {seen[real].name} would both be written to "
-                                  f"{dst.name}; rename one of them")
+            raise InputError(
+                src,
+                f"{src.name} and {seen[real].name} would both be written to {dst.name}; rename one of them",
+            )
         seen[real] = src
     return outs
 
@@ -257,12 +283,21 @@ def predict_path(
         for src_file, dst, mfile in zip(inputs, outs, mask_files):
             bar.start_file(src_file.name)
             image, mask = _load(info, src_file, mfile)
-            kw = dict(tile=tile, overlap=overlap, tta=tta, keep_range=keep_range,
-                      on_tile=bar.on_tile, precision=precision)
+            kw = dict(
+                tile=tile,
+                overlap=overlap,
+                tta=tta,
+                keep_range=keep_range,
+                on_tile=bar.on_tile,
+                precision=precision,
+            )
             px = None if image.pixel_size is None else image.pixel_size / info.scale
             if is_stack(info, image):  # written plane by plane, never whole in memory
-                written.append(predict_stack_file(model, info, image, dst, pixel_size=px,
-                                                  source=src_file.name, protect=inputs, **kw))
+                written.append(
+                    predict_stack_file(
+                        model, info, image, dst, pixel_size=px, source=src_file.name, protect=inputs, **kw
+                    )
+                )
             else:
                 out, meta = predict_image(model, info, image, mask=mask, **kw)
                 meta["source"] = src_file.name

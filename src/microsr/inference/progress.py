@@ -17,12 +17,17 @@ class FileProgress:
     def __init__(self, enabled: bool, n_files: int):
         self.enabled, self.n_files, self.bar = enabled, n_files, None
 
-    def __enter__(self) -> "FileProgress":
+    def __enter__(self) -> FileProgress:
         if self.enabled:
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-            self.bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                                TimeRemainingColumn(), transient=False)
+            self.bar = Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeRemainingColumn(),
+                transient=False,
+            )
             self.bar.__enter__()
             self.files = self.bar.add_task("images", total=self.n_files)
             self.tiles = self.bar.add_task("tiles", total=1)

@@ -40,9 +40,14 @@ def norm_config(info: ModelInfo) -> NormConfig:
 
 def base_metadata(info: ModelInfo, *, tta: bool, precision: str, keep_range: bool) -> dict[str, Any]:
     """The ``microsr`` metadata of a prediction, before ``norm_params`` and ``source``."""
-    return {"model": info.name, "scale": info.scale, "tta": tta, "precision": precision,
-            "units": "input" if keep_range else "normalised",
-            "normalization": norm_config(info).model_dump()}
+    return {
+        "model": info.name,
+        "scale": info.scale,
+        "tta": tta,
+        "precision": precision,
+        "units": "input" if keep_range else "normalised",
+        "normalization": norm_config(info).model_dump(),
+    }
 
 
 def recorded_params(params: list[dict]) -> list[dict]:
@@ -50,8 +55,9 @@ def recorded_params(params: list[dict]) -> list[dict]:
     return params if len(params) <= MAX_RECORDED else params[:1]
 
 
-def predict_plane(model: nn.Module, info: ModelInfo, plane: np.ndarray, path: Path | None,
-                  **kw: Any) -> tuple[np.ndarray, NormParams]:
+def predict_plane(
+    model: nn.Module, info: ModelInfo, plane: np.ndarray, path: Path | None, **kw: Any
+) -> tuple[np.ndarray, NormParams]:
     """Normalise one LR plane (H, W) or (C, H, W) and super-resolve it.
 
     ``kw`` goes to :func:`predict_tiled` (``tile``, ``overlap``, ``tta``, ``cond``, ``on_tile``,
@@ -69,7 +75,7 @@ def to_input_range(y: np.ndarray, dtype: np.dtype, params: NormParams, rows: int
     """``to_output_dtype`` in blocks of rows, so the float64 intermediate stays small."""
     out = np.empty(y.shape, output_dtype(dtype, keep_range=True))
     for r in range(0, y.shape[-2], rows):
-        out[..., r:r + rows, :] = to_output_dtype(y[..., r:r + rows, :], dtype, params)
+        out[..., r : r + rows, :] = to_output_dtype(y[..., r : r + rows, :], dtype, params)
     return out
 
 
@@ -88,13 +94,14 @@ def plane_layout(info: ModelInfo, image: ImageData) -> tuple[np.ndarray, str, in
     a, axes = image.array, image.axes
     if info.in_channels > 1:
         ci = axes.index("C")
-        a, axes = np.moveaxis(a, ci, -3), axes[:ci] + axes[ci + 1:-2] + "CYX"
+        a, axes = np.moveaxis(a, ci, -3), axes[:ci] + axes[ci + 1 : -2] + "CYX"
         return a, axes, a.ndim - 3
     return a, axes, a.ndim - 2
 
 
-def iter_planes(model: nn.Module, info: ModelInfo, image: ImageData, *, keep_range: bool = False,
-                **kw: Any) -> Iterator[tuple[tuple[int, ...], int, np.ndarray, NormParams]]:
+def iter_planes(
+    model: nn.Module, info: ModelInfo, image: ImageData, *, keep_range: bool = False, **kw: Any
+) -> Iterator[tuple[tuple[int, ...], int, np.ndarray, NormParams]]:
     """Predict the planes of an image one at a time, in ImageJ order of its leading axes.
 
     Parameters
@@ -126,8 +133,9 @@ def iter_planes(model: nn.Module, info: ModelInfo, image: ImageData, *, keep_ran
         del y  # not held while the next plane is predicted
 
 
-def predict_planes(model: nn.Module, info: ModelInfo, image: ImageData, *, keep_range: bool = False,
-                   **kw: Any) -> tuple[np.ndarray, list[dict]]:
+def predict_planes(
+    model: nn.Module, info: ModelInfo, image: ImageData, *, keep_range: bool = False, **kw: Any
+) -> tuple[np.ndarray, list[dict]]:
     """All planes of an image in one array (axes and order as the input, Y/X times the scale).
 
     Returns the array and the planes' ``NormParams`` dumps in the input's plane order. A 2-D
@@ -214,9 +222,17 @@ def predict_stack_file(
     reserve = dict(meta, norm_params=recorded_params([NormParams().model_dump()] * len(recorded)), **tail)
 
     def planes() -> Iterator[np.ndarray]:
-        for _, k, y, params in iter_planes(model, info, image, keep_range=keep_range, tile=tile,
-                                           overlap=overlap, tta=tta, on_tile=on_tile,
-                                           precision=precision):
+        for _, k, y, params in iter_planes(
+            model,
+            info,
+            image,
+            keep_range=keep_range,
+            tile=tile,
+            overlap=overlap,
+            tta=tta,
+            on_tile=on_tile,
+            precision=precision,
+        ):
             recorded[k] = params.model_dump()
             yield y
             del y
@@ -224,6 +240,14 @@ def predict_stack_file(
     def final_metadata() -> dict[str, Any]:  # called by the writer after the last plane
         return dict(meta, norm_params=recorded_params(recorded), **tail)
 
-    return write_tiff_stack(path, planes(), shape, out_axes, pixel_size,
-                            dtype=output_dtype(a.dtype, keep_range), metadata=final_metadata,
-                            reserve=reserve, protect=protect)
+    return write_tiff_stack(
+        path,
+        planes(),
+        shape,
+        out_axes,
+        pixel_size,
+        dtype=output_dtype(a.dtype, keep_range),
+        metadata=final_metadata,
+        reserve=reserve,
+        protect=protect,
+    )

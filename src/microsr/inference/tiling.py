@@ -22,7 +22,7 @@ image; images smaller than a tile are run whole. Tile sizes are rounded down to 
 from __future__ import annotations
 
 import logging
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 import torch
@@ -182,8 +182,10 @@ def _tiled_pass(
         if cond is not None:
             ct = torch.from_numpy(
                 np.stack(
-                    [cond[:, scale * ys[i] : scale * (ys[i] + th), scale * xs[j] : scale * (xs[j] + tw)]
-                     for i, j in batch]
+                    [
+                        cond[:, scale * ys[i] : scale * (ys[i] + th), scale * xs[j] : scale * (xs[j] + tw)]
+                        for i, j in batch
+                    ]
                 )
             ).to(device=device, dtype=torch.float32)
         y = _run(model, x, ct, tta, channels_last).cpu().numpy()
@@ -198,8 +200,10 @@ def _tiled_pass(
                 out.fill(0.0)
             except MemoryError:
                 gb = 4 * np.prod(shape) / 1e9
-                raise OutputMemoryError(f"the float32 output {shape} needs {gb:.1f} GB, more than "
-                                        "is free; smaller tiles cannot help") from None
+                raise OutputMemoryError(
+                    f"the float32 output {shape} needs {gb:.1f} GB, more than "
+                    "is free; smaller tiles cannot help"
+                ) from None
         for (i, j), yk in zip(batch, y):
             wgt = np.outer(np.repeat(wys[i], scale), np.repeat(wxs[j], scale)).astype(np.float32)
             oy, ox = scale * ys[i], scale * xs[j]
@@ -287,9 +291,19 @@ def predict_tiled(
         ov = min(max(int(overlap), 0), tile // 2)
         try:
             with torch.inference_mode(), autocast(precision, device):
-                out = _tiled_pass(model, img, out, scale, tile, ov, cond=cond, tta=tta,
-                                  batch_size=max(1, batch_size), channels_last=channels_last,
-                                  on_tile=on_tile)
+                out = _tiled_pass(
+                    model,
+                    img,
+                    out,
+                    scale,
+                    tile,
+                    ov,
+                    cond=cond,
+                    tta=tta,
+                    batch_size=max(1, batch_size),
+                    channels_last=channels_last,
+                    on_tile=on_tile,
+                )
             break
         except Exception as exc:  # noqa: BLE001 - only out-of-memory errors are retried
             if not is_oom(exc) or isinstance(exc, OutputMemoryError) or tile // 2 < MIN_TILE:

@@ -8,13 +8,28 @@ axes, pixel size in micrometres); writes ImageJ-compatible TIFF, PNG or MRC atom
 from microsr.io._atomic import atomic_path, write_text_atomic
 from microsr.io.dtype import storable_dtype, to_dtype, to_output_dtype
 from microsr.io.image import (
-    SUPPORTED_EXTENSIONS, ImageData, check_axes, check_finite, list_images, read_image,
+    SUPPORTED_EXTENSIONS,
+    ImageData,
+    check_axes,
+    check_finite,
+    list_images,
+    read_image,
 )
 from microsr.io.write import imagej_order, write_image, write_tiff_stack
 
 __all__ = [
-    "ImageData", "read_image", "write_image", "write_tiff_stack", "imagej_order", "list_images",
-    "check_finite", "check_axes",
-    "to_dtype", "to_output_dtype", "storable_dtype", "atomic_path", "write_text_atomic",
+    "ImageData",
+    "read_image",
+    "write_image",
+    "write_tiff_stack",
+    "imagej_order",
+    "list_images",
+    "check_finite",
+    "check_axes",
+    "to_dtype",
+    "to_output_dtype",
+    "storable_dtype",
+    "atomic_path",
+    "write_text_atomic",
     "SUPPORTED_EXTENSIONS",
 ]

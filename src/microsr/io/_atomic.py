@@ -65,7 +65,9 @@ def atomic_path(path: str | PathLike[str], protect: Iterable[str | PathLike[str]
             tmp.unlink()
 
 
-def write_text_atomic(path: str | PathLike[str], text: str, protect: Iterable[str | PathLike[str]] = ()) -> Path:
+def write_text_atomic(
+    path: str | PathLike[str], text: str, protect: Iterable[str | PathLike[str]] = ()
+) -> Path:
     """Write ``text`` (UTF-8) to ``path`` atomically; returns the path."""
     target = Path(path)
     with atomic_path(target, protect) as tmp:

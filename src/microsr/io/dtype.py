@@ -62,8 +62,9 @@ def _mapping_value(mapping: Any, key: str, default: float) -> float:
     return float(getattr(mapping, key, default))
 
 
-def to_output_dtype(array_float: np.ndarray, like_dtype: Any, mapping: Any = None, *,
-                    clip: bool = True) -> np.ndarray:
+def to_output_dtype(
+    array_float: np.ndarray, like_dtype: Any, mapping: Any = None, *, clip: bool = True
+) -> np.ndarray:
     """Undo an intensity mapping and return to the bit depth of an input image.
 
     Parameters

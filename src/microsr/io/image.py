@@ -165,7 +165,8 @@ def list_images(folder: str | PathLike[str]) -> list[Path]:
     if not d.is_dir():
         raise InputError(d, "not a folder")
     files = sorted(
-        f for f in d.iterdir()
+        f
+        for f in d.iterdir()
         if f.is_file() and not f.name.startswith(".") and f.suffix.lower() in SUPPORTED_EXTENSIONS
     )
     if not files:

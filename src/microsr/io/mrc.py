@@ -42,7 +42,7 @@ def read_mrc(path: Path) -> ImageData:
                 elif array.ndim == 3:
                     axes = "TYX" if mrc.is_image_stack() else "ZYX"
                 else:
-                    axes = "YX"[-array.ndim:] if array.ndim <= 2 else "?" * array.ndim
+                    axes = "YX"[-array.ndim :] if array.ndim <= 2 else "?" * array.ndim
     except InputError:
         raise
     except Exception as exc:  # mrcfile raises ValueError/OSError/EOFError on bad files

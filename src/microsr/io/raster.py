@@ -26,7 +26,9 @@ from microsr.io.image import ImageData, one_line
 def _is_16bit_colour_png(path: Path) -> bool:
     with open(path, "rb") as fh:
         head = fh.read(26)
-    return head[:8] == b"\x89PNG\r\n\x1a\n" and head[12:16] == b"IHDR" and head[24] == 16 and head[25] in (2, 6)
+    return (
+        head[:8] == b"\x89PNG\r\n\x1a\n" and head[12:16] == b"IHDR" and head[24] == 16 and head[25] in (2, 6)
+    )
 
 
 def read_raster(path: Path) -> ImageData:
@@ -34,7 +36,9 @@ def read_raster(path: Path) -> ImageData:
     try:
         if path.suffix.lower() == ".png" and _is_16bit_colour_png(path):
             array = imagecodecs.png_decode(path.read_bytes())
-            return ImageData(_drop_opaque_alpha(array), "YXC", None, path, {"format": "png", "mode": "RGB;16"})
+            return ImageData(
+                _drop_opaque_alpha(array), "YXC", None, path, {"format": "png", "mode": "RGB;16"}
+            )
         with Image.open(path) as im:
             im.load()
             mode = im.mode
@@ -46,8 +50,14 @@ def read_raster(path: Path) -> ImageData:
                 im = im.convert("RGB")
             array = np.array(im)
             mode = im.mode
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, IndexError,
-            imagecodecs.PngError) as exc:
+    except (
+        UnidentifiedImageError,
+        OSError,
+        SyntaxError,
+        ValueError,
+        IndexError,
+        imagecodecs.PngError,
+    ) as exc:
         raise InputError(path, f"cannot read image: corrupt or truncated file ({one_line(exc)})") from exc
     if mode == "I" and array.size and array.min() >= 0 and array.max() <= 65535:
         array = array.astype(np.uint16)
@@ -82,7 +92,9 @@ def write_png(tmp: Path, array: np.ndarray, axes: str) -> None:
         tmp.write_bytes(imagecodecs.png_encode(np.ascontiguousarray(array)))
         return
     else:
-        raise InputError(tmp.name.split(".tmp")[0].lstrip(".") + tmp.suffix,
-                         f"PNG can hold only 2-D 8/16-bit grayscale or RGB(A), not {axes} {array.dtype};"
-                         " write a .tif instead")
+        raise InputError(
+            tmp.name.split(".tmp")[0].lstrip(".") + tmp.suffix,
+            f"PNG can hold only 2-D 8/16-bit grayscale or RGB(A), not {axes} {array.dtype};"
+            " write a .tif instead",
+        )
     im.save(tmp, format="PNG")

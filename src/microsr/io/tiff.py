@@ -17,8 +17,8 @@ from __future__ import annotations
 import json
 import logging
 import xml.etree.ElementTree as ET
-from pathlib import Path
 from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -28,16 +28,36 @@ from microsr.errors import InputError
 from microsr.io.image import ImageData, one_line
 
 _UNIT_TO_UM = {
-    "micron": 1.0, "microns": 1.0, "um": 1.0, "\u00b5m": 1.0, "\u03bcm": 1.0, "\\u00b5m": 1.0,
-    "nm": 1e-3, "nanometer": 1e-3, "mm": 1e3, "cm": 1e4, "m": 1e6,
-    "\u00c5": 1e-4, "a": 1e-4, "angstrom": 1e-4,
+    "micron": 1.0,
+    "microns": 1.0,
+    "um": 1.0,
+    "\u00b5m": 1.0,
+    "\u03bcm": 1.0,
+    "\\u00b5m": 1.0,
+    "nm": 1e-3,
+    "nanometer": 1e-3,
+    "mm": 1e3,
+    "cm": 1e4,
+    "m": 1e6,
+    "\u00c5": 1e-4,
+    "a": 1e-4,
+    "angstrom": 1e-4,
 }
 WIDEST_FLOAT = -1.7976931348623157e308  # repr() is 24 characters; no float's repr is longer
 # tifffile log messages that mean pixel data or pages are missing (metadata-only complaints about
 # vendor tags, LSM/Micro-Manager blocks etc. are ignored: the pixels are still complete).
-_CORRUPT_PHRASES = ("page offset", "corrupted file", "corrupted tag list", "invalid next page",
-                    "missing data", "bytes, got", "frames, got", "is missing", "returning subset",
-                    "segments, got")
+_CORRUPT_PHRASES = (
+    "page offset",
+    "corrupted file",
+    "corrupted tag list",
+    "invalid next page",
+    "missing data",
+    "bytes, got",
+    "frames, got",
+    "is missing",
+    "returning subset",
+    "segments, got",
+)
 
 
 class _Capture(logging.Handler):
@@ -133,7 +153,9 @@ def read_tiff(path: Path) -> ImageData:
         logger.removeHandler(capture)
     bad = [m for m in capture.messages if any(w in m.lower() for w in _CORRUPT_PHRASES)]
     if bad:
-        raise InputError(path, f"cannot read TIFF: corrupt or truncated file ({' '.join(bad[0].split())[:160]})")
+        raise InputError(
+            path, f"cannot read TIFF: corrupt or truncated file ({' '.join(bad[0].split())[:160]})"
+        )
     axes = _map_axes(raw_axes, path)
     extra: dict[str, Any] = {}
     if isinstance(ij.get("microsr"), str):
@@ -157,8 +179,13 @@ def read_tiff(path: Path) -> ImageData:
     return ImageData(np.asarray(array), axes, pixel_size, path, metadata)
 
 
-def _imagej_metadata(axes: str, dtype: np.dtype, pixel_size: float | None, metadata: dict[str, Any],
-                     value_range: tuple[float, float] | None) -> tuple[dict[str, Any], dict[str, Any]]:
+def _imagej_metadata(
+    axes: str,
+    dtype: np.dtype,
+    pixel_size: float | None,
+    metadata: dict[str, Any],
+    value_range: tuple[float, float] | None,
+) -> tuple[dict[str, Any], dict[str, Any]]:
     """ImageJ description entries and ``tifffile.write`` keywords shared by both TIFF writers.
 
     ``value_range`` (min, max) becomes ImageJ's display range (not for uint8 or RGB data).
@@ -178,8 +205,9 @@ def _imagej_metadata(axes: str, dtype: np.dtype, pixel_size: float | None, metad
     return ij_meta, kwargs
 
 
-def write_tiff(tmp: Path, array: np.ndarray, axes: str, pixel_size: float | None,
-               metadata: dict[str, Any]) -> None:
+def write_tiff(
+    tmp: Path, array: np.ndarray, axes: str, pixel_size: float | None, metadata: dict[str, Any]
+) -> None:
     """Write an ImageJ-compatible TIFF (uint8, uint16 or float32) to ``tmp``.
 
     Parameters
@@ -199,8 +227,9 @@ def write_tiff(tmp: Path, array: np.ndarray, axes: str, pixel_size: float | None
     rgb = axes.endswith("YXC")
     value_range = None if array.dtype == np.uint8 or rgb else (float(array.min()), float(array.max()))
     ij_meta, kwargs = _imagej_metadata(axes, array.dtype, pixel_size, metadata, value_range)
-    tifffile.imwrite(tmp, array, imagej=True, photometric="rgb" if rgb else "minisblack",
-                     metadata=ij_meta, **kwargs)
+    tifffile.imwrite(
+        tmp, array, imagej=True, photometric="rgb" if rgb else "minisblack", metadata=ij_meta, **kwargs
+    )
 
 
 def _widened(value: Any) -> Any:
@@ -212,10 +241,16 @@ def _widened(value: Any) -> Any:
     return WIDEST_FLOAT if isinstance(value, (float, np.floating)) else value
 
 
-def write_tiff_planes(tmp: Path, planes: Iterable[np.ndarray], shape: tuple[int, ...], axes: str,
-                      dtype: np.dtype, pixel_size: float | None,
-                      metadata: dict[str, Any] | Callable[[], dict[str, Any]],
-                      reserve: dict[str, Any] | None = None) -> None:
+def write_tiff_planes(
+    tmp: Path,
+    planes: Iterable[np.ndarray],
+    shape: tuple[int, ...],
+    axes: str,
+    dtype: np.dtype,
+    pixel_size: float | None,
+    metadata: dict[str, Any] | Callable[[], dict[str, Any]],
+    reserve: dict[str, Any] | None = None,
+) -> None:
     """Write an ImageJ-compatible TIFF from planes produced one at a time (no whole-stack array).
 
     The file reads back as :func:`write_tiff` of the assembled array does. The ImageJ
@@ -261,9 +296,11 @@ def write_tiff_planes(tmp: Path, planes: Iterable[np.ndarray], shape: tuple[int,
         nonlocal lo, hi
         for plane in planes:
             plane = np.asarray(plane)
-            if plane.dtype != dtype or plane.ndim < 2 or plane.shape != tuple(shape[-plane.ndim:]):
-                raise ValueError(f"plane of shape {plane.shape} and dtype {plane.dtype} does not fit a "
-                                 f"{dtype} stack of shape {tuple(shape)}")
+            if plane.dtype != dtype or plane.ndim < 2 or plane.shape != tuple(shape[-plane.ndim :]):
+                raise ValueError(
+                    f"plane of shape {plane.shape} and dtype {plane.dtype} does not fit a "
+                    f"{dtype} stack of shape {tuple(shape)}"
+                )
             lo, hi = min(lo, float(plane.min())), max(hi, float(plane.max()))
             yield plane
             del plane  # do not hold it while the next one is made
@@ -273,9 +310,11 @@ def write_tiff_planes(tmp: Path, planes: Iterable[np.ndarray], shape: tuple[int,
     room = _widened(dict(reserve or {}))
     ij_meta, kwargs = _imagej_metadata(axes, dtype, pixel_size, room, (WIDEST_FLOAT, WIDEST_FLOAT))
     with tifffile.TiffWriter(tmp, imagej=True) as tif:
-        tif.write(checked(), shape=tuple(shape), dtype=dtype, photometric="minisblack",
-                  metadata=ij_meta, **kwargs)
+        tif.write(
+            checked(), shape=tuple(shape), dtype=dtype, photometric="minisblack", metadata=ij_meta, **kwargs
+        )
         extra = metadata() if callable(metadata) else metadata
         ij_meta, _ = _imagej_metadata(axes, dtype, pixel_size, dict(extra or {}), (lo, hi))
-        tif.overwrite_description(tifffile.imagej_description(tuple(shape), rgb=False,
-                                                              colormapped=False, **ij_meta))
+        tif.overwrite_description(
+            tifffile.imagej_description(tuple(shape), rgb=False, colormapped=False, **ij_meta)
+        )

@@ -14,7 +14,12 @@ from microsr.errors import InputError
 from microsr.io._atomic import atomic_path, check_not_protected
 from microsr.io.dtype import WRITE_DTYPES, storable_dtype, to_dtype
 from microsr.io.image import (
-    AXIS_ORDER, MRC_EXTENSIONS, TIFF_EXTENSIONS, check_array, check_axes, check_finite,
+    AXIS_ORDER,
+    MRC_EXTENSIONS,
+    TIFF_EXTENSIONS,
+    check_array,
+    check_axes,
+    check_finite,
 )
 
 
@@ -32,8 +37,9 @@ def _imagej_order(array: np.ndarray, axes: str) -> tuple[np.ndarray, str]:
     if axes.endswith("YXC") and array.dtype == np.uint8 and array.shape[-1] == 3:
         lead = axes[:-3]
         order = imagej_order(lead)
-        return np.transpose(array, order + [len(lead), len(lead) + 1, len(lead) + 2]), \
-            "".join(lead[i] for i in order) + "YXC"
+        return np.transpose(array, order + [len(lead), len(lead) + 1, len(lead) + 2]), "".join(
+            lead[i] for i in order
+        ) + "YXC"
     order = imagej_order(axes)
     return np.transpose(array, order), "".join(axes[i] for i in order)
 
@@ -43,10 +49,16 @@ def _check_pixel_size(target: Path, pixel_size: float | None) -> None:
         raise InputError(target, f"pixel size must be a positive number of micrometres, not {pixel_size}")
 
 
-def write_image(path: str | PathLike[str], array: np.ndarray, axes: str = "YX",
-                pixel_size: float | None = None, *, dtype: Any = None,
-                metadata: dict[str, Any] | None = None,
-                protect: Iterable[str | PathLike[str]] = ()) -> Path:
+def write_image(
+    path: str | PathLike[str],
+    array: np.ndarray,
+    axes: str = "YX",
+    pixel_size: float | None = None,
+    *,
+    dtype: Any = None,
+    metadata: dict[str, Any] | None = None,
+    protect: Iterable[str | PathLike[str]] = (),
+) -> Path:
     """Write an image atomically; the format follows the extension (.tif/.tiff, .png, .mrc).
 
     Parameters
@@ -90,8 +102,11 @@ def write_image(path: str | PathLike[str], array: np.ndarray, axes: str = "YX",
     axes = check_axes(axes, a.ndim, target)
     check_finite(a, target)
     try:
-        a = to_dtype(a, dtype) if dtype is not None else (a if ext in MRC_EXTENSIONS and a.dtype == np.int16
-                                                          else storable_dtype(a))
+        a = (
+            to_dtype(a, dtype)
+            if dtype is not None
+            else (a if ext in MRC_EXTENSIONS and a.dtype == np.int16 else storable_dtype(a))
+        )
     except ValueError as exc:
         raise InputError(target, str(exc)) from exc
     _check_pixel_size(target, pixel_size)
@@ -112,11 +127,18 @@ def write_image(path: str | PathLike[str], array: np.ndarray, axes: str = "YX",
     return target
 
 
-def write_tiff_stack(path: str | PathLike[str], planes: Iterable[np.ndarray], shape: tuple[int, ...],
-                     axes: str, pixel_size: float | None = None, *, dtype: Any,
-                     metadata: dict[str, Any] | Callable[[], dict[str, Any]] | None = None,
-                     reserve: dict[str, Any] | None = None,
-                     protect: Iterable[str | PathLike[str]] = ()) -> Path:
+def write_tiff_stack(
+    path: str | PathLike[str],
+    planes: Iterable[np.ndarray],
+    shape: tuple[int, ...],
+    axes: str,
+    pixel_size: float | None = None,
+    *,
+    dtype: Any,
+    metadata: dict[str, Any] | Callable[[], dict[str, Any]] | None = None,
+    reserve: dict[str, Any] | None = None,
+    protect: Iterable[str | PathLike[str]] = (),
+) -> Path:
     """Write a stack to an ImageJ TIFF as its planes arrive, holding one plane at a time.
 
     The file reads back exactly as ``write_image(path, stack, axes, pixel_size,
@@ -188,6 +210,7 @@ def write_tiff_stack(path: str | PathLike[str], planes: Iterable[np.ndarray], sh
     with atomic_path(target, protect) as tmp:
         from microsr.io.tiff import write_tiff_planes
 
-        write_tiff_planes(tmp, checked(), shape, axes, dtype, pixel_size,
-                          metadata if metadata is not None else {}, reserve)
+        write_tiff_planes(
+            tmp, checked(), shape, axes, dtype, pixel_size, metadata if metadata is not None else {}, reserve
+        )
     return target

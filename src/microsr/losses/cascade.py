@@ -31,7 +31,7 @@ Free choices, documented
 from __future__ import annotations
 
 import re
-from typing import Sequence
+from collections.abc import Sequence
 
 import torch
 import torch.nn.functional as F

@@ -61,8 +61,7 @@ def geometry_prior_loss(eps: float = 1e-3, bce_weight: float = 1.0) -> LossFn:
             )
         if mask.shape != logits.shape:
             raise ValueError(
-                f"parsing map shape {tuple(mask.shape)} does not match the predicted "
-                f"{tuple(logits.shape)}"
+                f"parsing map shape {tuple(mask.shape)} does not match the predicted {tuple(logits.shape)}"
             )
         bce = F.binary_cross_entropy_with_logits(logits, mask.to(logits.dtype))
         parts["bce"] = bce.detach()

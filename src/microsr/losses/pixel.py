@@ -17,7 +17,7 @@ and images.
 from __future__ import annotations
 
 import re
-from typing import Sequence
+from collections.abc import Sequence
 
 import torch
 import torch.nn.functional as F
@@ -60,7 +60,9 @@ def _ssim_maps(x: Tensor, y: Tensor, data_range: float, win: Tensor) -> tuple[Te
 
 def _check_pair(x: Tensor, y: Tensor, min_side: int, what: str) -> None:
     if x.shape != y.shape or x.ndim != 4:
-        raise ValueError(f"{what} needs two (B, C, H, W) tensors of one shape, got {tuple(x.shape)} and {tuple(y.shape)}")
+        raise ValueError(
+            f"{what} needs two (B, C, H, W) tensors of one shape, got {tuple(x.shape)} and {tuple(y.shape)}"
+        )
     if min(x.shape[-2:]) < min_side:
         raise ConfigError(
             f"{what} needs images of at least {min_side} px per side, got {x.shape[-2]}x{x.shape[-1]}; "

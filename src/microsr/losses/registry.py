@@ -10,7 +10,8 @@ Losses are registered by name with a factory ``factory(**options) -> loss``.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Protocol
+from collections.abc import Callable
+from typing import Any, Protocol
 
 from torch import Tensor
 

@@ -6,5 +6,13 @@ See :mod:`microsr.metrics.core` and :mod:`microsr.metrics.ssim` for the exact co
 from microsr.metrics.core import crop_border, fit_affine, nrmse, psnr
 from microsr.metrics.ssim import MS_SSIM_MIN_SIZE, MS_SSIM_WEIGHTS, ms_ssim, ssim
 
-__all__ = ["psnr", "ssim", "ms_ssim", "nrmse", "fit_affine", "crop_border",
-           "MS_SSIM_MIN_SIZE", "MS_SSIM_WEIGHTS"]
+__all__ = [
+    "psnr",
+    "ssim",
+    "ms_ssim",
+    "nrmse",
+    "fit_affine",
+    "crop_border",
+    "MS_SSIM_MIN_SIZE",
+    "MS_SSIM_WEIGHTS",
+]

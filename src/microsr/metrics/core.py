@@ -91,8 +91,9 @@ def psnr(gt: np.ndarray, pred: np.ndarray, *, data_range: float, crop_border: in
     return float(10.0 * np.log10(dr * dr / mse))
 
 
-def nrmse(gt: np.ndarray, pred: np.ndarray, *, normalization: str = "euclidean",
-          crop_border: int = 0) -> float:
+def nrmse(
+    gt: np.ndarray, pred: np.ndarray, *, normalization: str = "euclidean", crop_border: int = 0
+) -> float:
     """Normalised root-mean-square error (lower is better, 0 for identical images).
 
     Parameters

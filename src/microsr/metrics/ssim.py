@@ -39,8 +39,7 @@ def _slices(g: np.ndarray, p: np.ndarray):
     return zip(g2, p2)
 
 
-def ssim(gt: np.ndarray, pred: np.ndarray, *, data_range: float, full: bool = False,
-         crop_border: int = 0):
+def ssim(gt: np.ndarray, pred: np.ndarray, *, data_range: float, full: bool = False, crop_border: int = 0):
     """Structural similarity (mean SSIM) with the standard Gaussian-window convention.
 
     Parameters
@@ -67,8 +66,17 @@ def ssim(gt: np.ndarray, pred: np.ndarray, *, data_range: float, full: bool = Fa
         raise ValueError(f"SSIM needs images of at least {WIN_SIZE}x{WIN_SIZE} pixels, got {g.shape[-2:]}")
     values, maps = [], []
     for g2, p2 in _slices(g, p):
-        out = structural_similarity(g2, p2, data_range=dr, gaussian_weights=True, sigma=SIGMA,
-                                    use_sample_covariance=False, K1=K1, K2=K2, full=full)
+        out = structural_similarity(
+            g2,
+            p2,
+            data_range=dr,
+            gaussian_weights=True,
+            sigma=SIGMA,
+            use_sample_covariance=False,
+            K1=K1,
+            K2=K2,
+            full=full,
+        )
         if full:
             values.append(out[0])
             maps.append(out[1])

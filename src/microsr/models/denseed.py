@@ -68,8 +68,7 @@ def transition(in_ch: int, down: bool, out_ch: int | None = None) -> tuple[nn.Se
         resample = nn.Conv2d(mid, out, 3, stride=2, padding=1, bias=False)
     else:
         resample = nn.ConvTranspose2d(mid, out, 3, stride=2, padding=1, output_padding=1, bias=False)
-    seq = nn.Sequential(*_bn_relu(in_ch), nn.Conv2d(in_ch, mid, 1, bias=False),
-                        *_bn_relu(mid), resample)
+    seq = nn.Sequential(*_bn_relu(in_ch), nn.Conv2d(in_ch, mid, 1, bias=False), *_bn_relu(mid), resample)
     return seq, out
 
 
@@ -87,14 +86,20 @@ class DenseED(nn.Module):
         Channels added by each dense layer (16).
     """
 
-    def __init__(self, in_channels: int, out_channels: int, scale: int,
-                 blocks: tuple[int, int, int] = (3, 6, 3), init_features: int = 48, growth: int = 16):
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        scale: int,
+        blocks: tuple[int, int, int] = (3, 6, 3),
+        init_features: int = 48,
+        growth: int = 16,
+    ):
         super().__init__()
         if len(blocks) != 3 or any(int(b) < 0 for b in blocks):
             raise ValueError(f"blocks must be three non-negative layer counts, got {blocks!r}")
         self.scale = scale
-        layers: list[nn.Module] = [nn.Conv2d(in_channels, init_features, 7, stride=2, padding=2,
-                                             bias=False)]
+        layers: list[nn.Module] = [nn.Conv2d(in_channels, init_features, 7, stride=2, padding=2, bias=False)]
         ch = init_features
         for k, n in enumerate(blocks):
             block, ch = dense_block(ch, int(n), growth)
@@ -116,11 +121,22 @@ _TINY = {"blocks": (1, 1, 1), "init_features": 8, "growth": 4}
 _DESC = "Mannam 2021 DenseED dense encoder-decoder (HR grid), blocks={}"
 
 
-@register_model("denseed", input_grid="hr", tiny=_TINY, default_loss="mse",
-                description=_DESC.format("(L1,L2,L3) option, default (3,6,3)"))
-def denseed(in_channels: int, out_channels: int, scale: int, *,
-            blocks: tuple[int, int, int] = (3, 6, 3), init_features: int = 48,
-            growth: int = 16) -> nn.Module:
+@register_model(
+    "denseed",
+    input_grid="hr",
+    tiny=_TINY,
+    default_loss="mse",
+    description=_DESC.format("(L1,L2,L3) option, default (3,6,3)"),
+)
+def denseed(
+    in_channels: int,
+    out_channels: int,
+    scale: int,
+    *,
+    blocks: tuple[int, int, int] = (3, 6, 3),
+    init_features: int = 48,
+    growth: int = 16,
+) -> nn.Module:
     """DenseED with ``blocks`` = (L1, L2, L3); (3, 6, 3) has 237,204 parameters (1 channel)."""
     return DenseED(in_channels, out_channels, scale, tuple(blocks), init_features, growth)
 
@@ -128,15 +144,20 @@ def denseed(in_channels: int, out_channels: int, scale: int, *,
 def _register_variant(blocks: tuple[int, int, int]) -> None:
     name = "denseed-" + "-".join(str(b) for b in blocks)
 
-    def build(in_channels: int, out_channels: int, scale: int, *, init_features: int = 48,
-              growth: int = 16) -> nn.Module:
+    def build(
+        in_channels: int, out_channels: int, scale: int, *, init_features: int = 48, growth: int = 16
+    ) -> nn.Module:
         return DenseED(in_channels, out_channels, scale, blocks, init_features, growth)
 
     build.__doc__ = f"DenseED-{blocks} of the seed (fixed blocks; width options only)."
-    register_model(name, input_grid="hr", tiny={"init_features": 8, "growth": 4},
-                   default_loss="mse", description=_DESC.format(blocks))(build)
+    register_model(
+        name,
+        input_grid="hr",
+        tiny={"init_features": 8, "growth": 4},
+        default_loss="mse",
+        description=_DESC.format(blocks),
+    )(build)
 
 
-for _blocks in ((1, 1, 1), (2, 2, 2), (3, 3, 3), (4, 4, 4), (3, 6, 3), (6, 12, 6), (8, 8, 8),
-                (9, 18, 9)):
+for _blocks in ((1, 1, 1), (2, 2, 2), (3, 3, 3), (4, 4, 4), (3, 6, 3), (6, 12, 6), (8, 8, 8), (9, 18, 9)):
     _register_variant(_blocks)

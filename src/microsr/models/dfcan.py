@@ -117,8 +117,9 @@ class FCAB(nn.Module):
 class ResidualGroup(nn.Module):
     """``x + FCAB^n(x)`` (no group-end conv)."""
 
-    def __init__(self, channels: int, n_blocks: int, reduction: int, gamma: float,
-                 spectrum_size: int | None) -> None:
+    def __init__(
+        self, channels: int, n_blocks: int, reduction: int, gamma: float, spectrum_size: int | None
+    ) -> None:
         super().__init__()
         self.blocks = nn.Sequential(
             *[FCAB(channels, reduction, gamma, spectrum_size) for _ in range(n_blocks)]
@@ -231,8 +232,12 @@ class DFGANDiscriminator(nn.Module):
         layers: list[nn.Module] = [conv2d(in_channels, stem, 3), nn.LeakyReLU(negative_slope)]
         prev = stem
         for w in widths:
-            layers += [conv2d(prev, w, 3), nn.LeakyReLU(negative_slope),
-                       conv2d(w, w, 3), nn.LeakyReLU(negative_slope)]
+            layers += [
+                conv2d(prev, w, 3),
+                nn.LeakyReLU(negative_slope),
+                conv2d(w, w, 3),
+                nn.LeakyReLU(negative_slope),
+            ]
             prev = w
         self.features = nn.Sequential(*layers)
         self.classifier = nn.Sequential(

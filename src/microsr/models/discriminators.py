@@ -42,11 +42,18 @@ class SRGANDiscriminator(nn.Module):
         cin, size = n_feats, patch_size
         for mult, stride in SRGAN_BLOCKS:
             cout = n_feats * mult // 64
-            layers += [nn.Conv2d(cin, cout, 3, stride, 1), nn.BatchNorm2d(cout), nn.LeakyReLU(0.2, inplace=True)]
+            layers += [
+                nn.Conv2d(cin, cout, 3, stride, 1),
+                nn.BatchNorm2d(cout),
+                nn.LeakyReLU(0.2, inplace=True),
+            ]
             cin, size = cout, (size - 1) // stride + 1
         self.features = nn.Sequential(*layers)
         self.classifier = nn.Sequential(
-            nn.Flatten(), nn.Linear(cin * size * size, dense), nn.LeakyReLU(0.2, inplace=True), nn.Linear(dense, 1)
+            nn.Flatten(),
+            nn.Linear(cin * size * size, dense),
+            nn.LeakyReLU(0.2, inplace=True),
+            nn.Linear(dense, 1),
         )
 
     def forward(self, x: Tensor) -> Tensor:

@@ -37,8 +37,7 @@ class DnCNN(nn.Module):
         Total number of conv layers (17), at least 2.
     """
 
-    def __init__(self, in_channels: int, out_channels: int, scale: int, width: int = 64,
-                 depth: int = 17):
+    def __init__(self, in_channels: int, out_channels: int, scale: int, width: int = 64, depth: int = 17):
         super().__init__()
         if in_channels != out_channels:
             raise ValueError(
@@ -48,11 +47,16 @@ class DnCNN(nn.Module):
         if depth < 2:
             raise ValueError(f"dncnn needs depth >= 2, got {depth}")
         self.scale = scale
-        layers: list[nn.Module] = [nn.Conv2d(in_channels, width, 3, padding=1, bias=True),
-                                   nn.ReLU(inplace=True)]
+        layers: list[nn.Module] = [
+            nn.Conv2d(in_channels, width, 3, padding=1, bias=True),
+            nn.ReLU(inplace=True),
+        ]
         for _ in range(depth - 2):
-            layers += [nn.Conv2d(width, width, 3, padding=1, bias=False),
-                       nn.BatchNorm2d(width, eps=1e-4), nn.ReLU(inplace=True)]
+            layers += [
+                nn.Conv2d(width, width, 3, padding=1, bias=False),
+                nn.BatchNorm2d(width, eps=1e-4),
+                nn.ReLU(inplace=True),
+            ]
         layers.append(nn.Conv2d(width, out_channels, 3, padding=1, bias=False))
         self.body = nn.Sequential(*layers)
 
@@ -61,9 +65,14 @@ class DnCNN(nn.Module):
         return x - self.body(x)
 
 
-@register_model("dncnn", input_grid="hr", tiny={"width": 8, "depth": 4}, default_loss="mse",
-                global_skip=True, description="Zhang 2017 DnCNN residual CNN on the bicubic grid (17 layers)")
-def dncnn(in_channels: int, out_channels: int, scale: int, *, width: int = 64,
-          depth: int = 17) -> nn.Module:
+@register_model(
+    "dncnn",
+    input_grid="hr",
+    tiny={"width": 8, "depth": 4},
+    default_loss="mse",
+    global_skip=True,
+    description="Zhang 2017 DnCNN residual CNN on the bicubic grid (17 layers)",
+)
+def dncnn(in_channels: int, out_channels: int, scale: int, *, width: int = 64, depth: int = 17) -> nn.Module:
     """DnCNN; 556,096 parameters for 1 channel with the defaults."""
     return DnCNN(in_channels, out_channels, scale, width, depth)

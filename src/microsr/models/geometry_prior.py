@@ -55,11 +55,11 @@ from microsr.models.registry import register_model
 PARSING_CLASSES = ("background", "cytoplasm", "nucleus")
 
 
-
 class _DoubleConv(nn.Sequential):
     def __init__(self, in_ch: int, out_ch: int):
-        super().__init__(conv2d(in_ch, out_ch), nn.ReLU(inplace=True), conv2d(out_ch, out_ch),
-                         nn.ReLU(inplace=True))
+        super().__init__(
+            conv2d(in_ch, out_ch), nn.ReLU(inplace=True), conv2d(out_ch, out_ch), nn.ReLU(inplace=True)
+        )
 
 
 class PriorUNet(nn.Module):
@@ -108,8 +108,9 @@ class ResBlock(nn.Module):
 
     def __init__(self, ch: int):
         super().__init__()
-        self.body = nn.Sequential(conv2d(ch, ch), nn.LeakyReLU(0.2, inplace=True),
-                                  conv2d(ch, ch), nn.LeakyReLU(0.2, inplace=True))
+        self.body = nn.Sequential(
+            conv2d(ch, ch), nn.LeakyReLU(0.2, inplace=True), conv2d(ch, ch), nn.LeakyReLU(0.2, inplace=True)
+        )
 
     def forward(self, x: Tensor) -> Tensor:
         return x + self.body(x)
@@ -127,8 +128,16 @@ class GeometryPriorSR(nn.Module):
     for the residual; otherwise no residual is added).
     """
 
-    def __init__(self, in_channels: int, out_channels: int, width: int = 64, encoder_blocks: int = 3,
-                 decoder_blocks: int = 3, use_prior: bool = True, n_classes: int = 3):
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        width: int = 64,
+        encoder_blocks: int = 3,
+        decoder_blocks: int = 3,
+        use_prior: bool = True,
+        n_classes: int = 3,
+    ):
         super().__init__()
         act = nn.LeakyReLU(0.2, inplace=True)
         self.use_prior = use_prior
@@ -136,11 +145,13 @@ class GeometryPriorSR(nn.Module):
         self.head = nn.Sequential(conv2d(in_channels, width), act)
         self.lr_encoder = _encoder(width, encoder_blocks)
         if use_prior:
-            self.mask_encoder = nn.Sequential(conv2d(n_classes, width), nn.LeakyReLU(0.2, True),
-                                              *_encoder(width, encoder_blocks))
+            self.mask_encoder = nn.Sequential(
+                conv2d(n_classes, width), nn.LeakyReLU(0.2, True), *_encoder(width, encoder_blocks)
+            )
         n_cat = 3 * width if use_prior else 2 * width
-        self.decoder = nn.Sequential(conv2d(n_cat, width), nn.LeakyReLU(0.2, True),
-                                     *_encoder(width, decoder_blocks))
+        self.decoder = nn.Sequential(
+            conv2d(n_cat, width), nn.LeakyReLU(0.2, True), *_encoder(width, decoder_blocks)
+        )
         self.tail = nn.Conv2d(width, out_channels, 1)
 
     def forward(self, x_bic: Tensor, parsing: Tensor | None = None) -> Tensor:
@@ -183,8 +194,15 @@ class GeometryPriorGivenMap(nn.Module):
 class GeometryPriorFull(nn.Module):
     """``geometry-prior-full``: prior U-Net + SR network, trained end to end (seed eq. 2)."""
 
-    def __init__(self, in_channels: int, out_channels: int, scale: int, prior_width: int = 32,
-                 prior_depth: int = 4, **sr_options):
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        scale: int,
+        prior_width: int = 32,
+        prior_depth: int = 4,
+        **sr_options,
+    ):
         super().__init__()
         self.scale = scale
         self.prior = PriorUNet(in_channels, 3, prior_width, prior_depth)
@@ -211,36 +229,93 @@ class GeometryPriorNoPrior(nn.Module):
 _TINY = {"width": 8, "encoder_blocks": 1, "decoder_blocks": 1}
 
 
-@register_model("geometry-prior", input_grid="hr", tiny=_TINY, default_loss="geometry-prior",
-                needs_mask=True, global_skip=True,
-                description="Hua 2020 leukocyte SR net guided by a given parsing map (mask needed "
-                            "for training and prediction)")
-def geometry_prior(in_channels: int, out_channels: int, scale: int, *, width: int = 64,
-                   encoder_blocks: int = 3, decoder_blocks: int = 3) -> nn.Module:
+@register_model(
+    "geometry-prior",
+    input_grid="hr",
+    tiny=_TINY,
+    default_loss="geometry-prior",
+    needs_mask=True,
+    global_skip=True,
+    description="Hua 2020 leukocyte SR net guided by a given parsing map (mask needed "
+    "for training and prediction)",
+)
+def geometry_prior(
+    in_channels: int,
+    out_channels: int,
+    scale: int,
+    *,
+    width: int = 64,
+    encoder_blocks: int = 3,
+    decoder_blocks: int = 3,
+) -> nn.Module:
     """SR network with mask encoder; ``decoder_blocks`` is the paper's N (3 -> 777,857 params)."""
-    return GeometryPriorGivenMap(in_channels, out_channels, scale, width=width,
-                                 encoder_blocks=encoder_blocks, decoder_blocks=decoder_blocks)
+    return GeometryPriorGivenMap(
+        in_channels,
+        out_channels,
+        scale,
+        width=width,
+        encoder_blocks=encoder_blocks,
+        decoder_blocks=decoder_blocks,
+    )
 
 
-@register_model("geometry-prior-full", input_grid="hr",
-                tiny={**_TINY, "prior_width": 4, "prior_depth": 2},
-                default_loss="geometry-prior", needs_mask=True, global_skip=True,
-                description="Hua 2020 end to end: prior U-Net predicts the parsing map, SR net uses "
-                            "it (masks for training only)")
-def geometry_prior_full(in_channels: int, out_channels: int, scale: int, *, width: int = 64,
-                        encoder_blocks: int = 3, decoder_blocks: int = 3, prior_width: int = 32,
-                        prior_depth: int = 4) -> nn.Module:
+@register_model(
+    "geometry-prior-full",
+    input_grid="hr",
+    tiny={**_TINY, "prior_width": 4, "prior_depth": 2},
+    default_loss="geometry-prior",
+    needs_mask=True,
+    global_skip=True,
+    description="Hua 2020 end to end: prior U-Net predicts the parsing map, SR net uses "
+    "it (masks for training only)",
+)
+def geometry_prior_full(
+    in_channels: int,
+    out_channels: int,
+    scale: int,
+    *,
+    width: int = 64,
+    encoder_blocks: int = 3,
+    decoder_blocks: int = 3,
+    prior_width: int = 32,
+    prior_depth: int = 4,
+) -> nn.Module:
     """Prior U-Net (7,759,587) + SR network (777,857) = 8,537,444 params for 1 channel."""
-    return GeometryPriorFull(in_channels, out_channels, scale, prior_width=prior_width,
-                             prior_depth=prior_depth, width=width, encoder_blocks=encoder_blocks,
-                             decoder_blocks=decoder_blocks)
+    return GeometryPriorFull(
+        in_channels,
+        out_channels,
+        scale,
+        prior_width=prior_width,
+        prior_depth=prior_depth,
+        width=width,
+        encoder_blocks=encoder_blocks,
+        decoder_blocks=decoder_blocks,
+    )
 
 
-@register_model("geometry-prior-noprior", input_grid="hr", tiny=_TINY,
-                default_loss="geometry-prior", global_skip=True,
-                description="Hua 2020 ablation without prior network (seed Fig. 1b)")
-def geometry_prior_noprior(in_channels: int, out_channels: int, scale: int, *, width: int = 64,
-                           encoder_blocks: int = 3, decoder_blocks: int = 3) -> nn.Module:
+@register_model(
+    "geometry-prior-noprior",
+    input_grid="hr",
+    tiny=_TINY,
+    default_loss="geometry-prior",
+    global_skip=True,
+    description="Hua 2020 ablation without prior network (seed Fig. 1b)",
+)
+def geometry_prior_noprior(
+    in_channels: int,
+    out_channels: int,
+    scale: int,
+    *,
+    width: int = 64,
+    encoder_blocks: int = 3,
+    decoder_blocks: int = 3,
+) -> nn.Module:
     """No mask encoder: decoder on [f, LRenc] (517,633 params with N = 3)."""
-    return GeometryPriorNoPrior(in_channels, out_channels, scale, width=width,
-                                encoder_blocks=encoder_blocks, decoder_blocks=decoder_blocks)
+    return GeometryPriorNoPrior(
+        in_channels,
+        out_channels,
+        scale,
+        width=width,
+        encoder_blocks=encoder_blocks,
+        decoder_blocks=decoder_blocks,
+    )

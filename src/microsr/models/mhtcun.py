@@ -66,7 +66,6 @@ from microsr.models.registry import register_model
 _MULTIPLE = 4  # two stride-2 levels in the U-Net and the context pyramid
 
 
-
 class MHTCUN(nn.Module):
     """Modified hybrid task cascade U-Net; LR (B, C_in, H, W) -> :class:`SROutput`.
 
@@ -113,8 +112,12 @@ class MHTCUN(nn.Module):
             raise ValueError(f"scale must be a positive integer, got {scale}")
         self.scale = scale
         self.stages = stages
-        opts = dict(reduction=reduction, gamma=gamma, spectrum_size=spectrum_size,
-                    separable_attention=separable_attention)
+        opts = dict(
+            reduction=reduction,
+            gamma=gamma,
+            spectrum_size=spectrum_size,
+            separable_attention=separable_attention,
+        )
         self.head = conv2d(in_channels, n_feats, 3)
         self.context = SpatialContext(n_feats, context_levels)
         self.unet = UNet(n_feats, n_blocks, opts)

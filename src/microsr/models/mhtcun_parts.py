@@ -38,8 +38,14 @@ class MFCAB(nn.Module):
     applies its own ReLU) instead of a full conv3x3. (B, C, H, W) -> (B, C, H, W).
     """
 
-    def __init__(self, channels: int, reduction: int = 16, gamma: float = 0.8,
-                 spectrum_size: int | None = None, separable_attention: bool = True) -> None:
+    def __init__(
+        self,
+        channels: int,
+        reduction: int = 16,
+        gamma: float = 0.8,
+        spectrum_size: int | None = None,
+        separable_attention: bool = True,
+    ) -> None:
         super().__init__()
         self.body = nn.Sequential(DSConv(channels, channels), DSConv(channels, channels))
         conv = DSConv(channels, channels, act=False) if separable_attention else None

@@ -12,8 +12,9 @@ take ``(in_channels, **options)``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Literal
+from typing import Any, Literal
 
 from torch import nn
 
@@ -152,7 +153,9 @@ def create_model(
         if why:
             raise ValueError(f"bicubic_residual: model {name!r} {why}")
         if in_channels != out_channels:
-            raise ValueError(f"bicubic_residual needs in_channels == out_channels, got {in_channels}, {out_channels}")
+            raise ValueError(
+                f"bicubic_residual needs in_channels == out_channels, got {in_channels}, {out_channels}"
+            )
     kwargs = {**(spec.tiny if tiny else {}), **options}
     model = spec.builder(in_channels, out_channels, scale, **kwargs)
     if bicubic_residual:

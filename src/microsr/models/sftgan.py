@@ -49,8 +49,11 @@ class SFTLayer(nn.Module):
         super().__init__()
 
         def branch() -> nn.Sequential:
-            return nn.Sequential(nn.Conv2d(cond_ch, cond_ch, 1), nn.LeakyReLU(0.1, inplace=True),
-                                 nn.Conv2d(cond_ch, n_feats, 1))
+            return nn.Sequential(
+                nn.Conv2d(cond_ch, cond_ch, 1),
+                nn.LeakyReLU(0.1, inplace=True),
+                nn.Conv2d(cond_ch, n_feats, 1),
+            )
 
         self.scale = branch()
         self.shift = branch()
@@ -93,15 +96,28 @@ def _upsampler(n_feats: int, scale: int) -> list[nn.Module]:
 class SFTGANGenerator(nn.Module):
     """SFT-GAN generator: ``forward(lr, mask)``, lr (B, C, h, w), mask (B, n_classes, s*h, s*w)."""
 
-    def __init__(self, in_channels: int, out_channels: int, scale: int, n_feats: int = 64,
-                 n_blocks: int = 16, cond_ch: int = 32, cond_width: int = 128, n_classes: int = 3):
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        scale: int,
+        n_feats: int = 64,
+        n_blocks: int = 16,
+        cond_ch: int = 32,
+        cond_width: int = 128,
+        n_classes: int = 3,
+    ):
         super().__init__()
         self.scale, self.n_classes = scale, n_classes
         k = max(scale, 1)
         self.cond_net = nn.Sequential(
-            nn.Conv2d(n_classes, cond_width, k, stride=k), nn.LeakyReLU(0.1, inplace=True),
-            *[m for _ in range(3) for m in (nn.Conv2d(cond_width, cond_width, 1),
-                                            nn.LeakyReLU(0.1, inplace=True))],
+            nn.Conv2d(n_classes, cond_width, k, stride=k),
+            nn.LeakyReLU(0.1, inplace=True),
+            *[
+                m
+                for _ in range(3)
+                for m in (nn.Conv2d(cond_width, cond_width, 1), nn.LeakyReLU(0.1, inplace=True))
+            ],
             nn.Conv2d(cond_width, cond_ch, 1),
         )
         self.head = conv2d(in_channels, n_feats)
@@ -109,7 +125,9 @@ class SFTGANGenerator(nn.Module):
         self.trunk_sft = SFTLayer(n_feats, cond_ch)
         self.trunk_conv = conv2d(n_feats, n_feats)
         self.hr_branch = nn.Sequential(
-            *_upsampler(n_feats, scale), conv2d(n_feats, n_feats), nn.ReLU(inplace=True),
+            *_upsampler(n_feats, scale),
+            conv2d(n_feats, n_feats),
+            nn.ReLU(inplace=True),
             conv2d(n_feats, out_channels),
         )
 
@@ -132,19 +150,37 @@ class SFTGANGenerator(nn.Module):
         return self.hr_branch(f + y)
 
 
-@register_model("sftgan", input_grid="lr", tiny={"n_feats": 8, "n_blocks": 1, "cond_ch": 4,
-                                                  "cond_width": 8},
-                default_loss="l1", discriminator="srgan", needs_mask=True,
-                description="Wang 2018 SFT-GAN generator conditioned on the 3-class parsing map")
-def sftgan(in_channels: int, out_channels: int, scale: int, *, n_feats: int = 64, n_blocks: int = 16,
-           cond_ch: int = 32, cond_width: int = 128) -> nn.Module:
+@register_model(
+    "sftgan",
+    input_grid="lr",
+    tiny={"n_feats": 8, "n_blocks": 1, "cond_ch": 4, "cond_width": 8},
+    default_loss="l1",
+    discriminator="srgan",
+    needs_mask=True,
+    description="Wang 2018 SFT-GAN generator conditioned on the 3-class parsing map",
+)
+def sftgan(
+    in_channels: int,
+    out_channels: int,
+    scale: int,
+    *,
+    n_feats: int = 64,
+    n_blocks: int = 16,
+    cond_ch: int = 32,
+    cond_width: int = 128,
+) -> nn.Module:
     """SFT-GAN generator adapted to 3-class HR-grid parsing maps (1,668,897 params, 1ch x2)."""
     return SFTGANGenerator(in_channels, out_channels, scale, n_feats, n_blocks, cond_ch, cond_width)
 
 
-@register_model("srgan", input_grid="lr", tiny=dict(get_spec("srresnet").tiny), default_loss="mse",
-                discriminator="srgan",
-                description="Ledig 2017 SRGAN: SRResNet generator + SRGAN discriminator (MSE content)")
+@register_model(
+    "srgan",
+    input_grid="lr",
+    tiny=dict(get_spec("srresnet").tiny),
+    default_loss="mse",
+    discriminator="srgan",
+    description="Ledig 2017 SRGAN: SRResNet generator + SRGAN discriminator (MSE content)",
+)
 def srgan(in_channels: int, out_channels: int, scale: int, **options) -> nn.Module:
     """The SRResNet generator (1,381,011 params, 1ch x2); options as for ``srresnet``."""
     return build_srresnet(in_channels, out_channels, scale, **options)

@@ -40,7 +40,9 @@ class SRResBlock(nn.Module):
 class SRResNet(nn.Module):
     """SRResNet generator (see module docstring)."""
 
-    def __init__(self, in_channels: int, out_channels: int, scale: int, n_feats: int = 64, n_blocks: int = 16):
+    def __init__(
+        self, in_channels: int, out_channels: int, scale: int, n_feats: int = 64, n_blocks: int = 16
+    ):
         super().__init__()
         self.head = nn.Sequential(conv2d(in_channels, n_feats, 9), nn.PReLU())
         self.body = nn.Sequential(

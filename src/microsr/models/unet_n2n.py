@@ -55,8 +55,16 @@ class UNetN2N(nn.Module):
         BN after every conv but the first and last (True: 989,712 params, False: 987,408).
     """
 
-    def __init__(self, in_channels: int, out_channels: int, scale: int, enc_width: int = 48,
-                 dec_width: int = 96, depth: int = 5, batch_norm: bool = True):
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        scale: int,
+        enc_width: int = 48,
+        dec_width: int = 96,
+        depth: int = 5,
+        batch_norm: bool = True,
+    ):
         super().__init__()
         if depth < 1:
             raise ValueError(f"depth must be at least 1, got {depth}")
@@ -90,10 +98,23 @@ class UNetN2N(nn.Module):
         return torch.tanh(self.out(y))[..., :h, :w]
 
 
-@register_model("unet-n2n", input_grid="hr", tiny={"enc_width": 8, "dec_width": 8, "depth": 2},
-                default_loss="mse", output_activation="tanh",
-                description="Noise2Noise U-Net (DenseED paper's comparison), HR grid, tanh output")
-def unet_n2n(in_channels: int, out_channels: int, scale: int, *, enc_width: int = 48,
-             dec_width: int = 96, depth: int = 5, batch_norm: bool = True) -> nn.Module:
+@register_model(
+    "unet-n2n",
+    input_grid="hr",
+    tiny={"enc_width": 8, "dec_width": 8, "depth": 2},
+    default_loss="mse",
+    output_activation="tanh",
+    description="Noise2Noise U-Net (DenseED paper's comparison), HR grid, tanh output",
+)
+def unet_n2n(
+    in_channels: int,
+    out_channels: int,
+    scale: int,
+    *,
+    enc_width: int = 48,
+    dec_width: int = 96,
+    depth: int = 5,
+    batch_norm: bool = True,
+) -> nn.Module:
     """Noise2Noise U-Net; 989,712 params (987,408 with ``batch_norm=False``) for 1 channel."""
     return UNetN2N(in_channels, out_channels, scale, enc_width, dec_width, depth, batch_norm)
