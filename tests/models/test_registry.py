@@ -26,7 +26,7 @@ from microsr.models import (
     register_discriminator,
     register_model,
 )
-from microsr.models.registry import _DISCRIMINATORS
+from microsr.models.registry import DISCRIMINATORS
 
 # Exact trainable-parameter counts for 1 channel in, 1 out, x2, default options.
 # Source: /work/shared/SPEC.md section 1 (each number is reproduced by the paper's architecture;
@@ -171,7 +171,7 @@ def test_discriminator_count_and_logits(name: str):
     """Default-size count (when SPEC.md gives one); logits (B, 1) on a small patch."""
     if name in EXPECTED_DISC_PARAMS:
         assert count_parameters(create_discriminator(name, 1)) == EXPECTED_DISC_PARAMS[name]
-    takes_patch = "patch_size" in inspect.signature(_DISCRIMINATORS[name]).parameters
+    takes_patch = "patch_size" in inspect.signature(DISCRIMINATORS.get(name)).parameters
     disc = create_discriminator(name, 1, **({"patch_size": 32} if takes_patch else {}))
     logits = disc(torch.rand(2, 1, 32, 32))
     assert logits.shape == (2, 1) and torch.isfinite(logits).all()

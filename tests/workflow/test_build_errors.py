@@ -2,7 +2,7 @@
 
 Regression: ``create_model`` / ``create_discriminator`` errors (``ValueError`` for an unsupported
 scale such as EDSR at x1, ``TypeError`` for an unknown option, ``RuntimeError`` for a negative
-width) went straight through the CLI as a traceback; ``engine/loop.py::_build_models`` now turns
+width) went straight through the CLI as a traceback; ``engine/session.py`` (``build_generator``, ``build_discriminator``) turns
 them into a ``ConfigError`` that names the model, the scale and the options.
 """
 

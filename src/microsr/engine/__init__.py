@@ -39,9 +39,10 @@ def train(config: TrainConfig, *, progress: bool = True) -> Path:
         Settings that cannot work together (e.g. half precision on the CPU).
     """
     from microsr.engine.data import prepare_data
-    from microsr.engine.loop import _check_run_folder, run_training
+    from microsr.engine.loop import run_training
+    from microsr.engine.session import check_run_folder
 
-    _check_run_folder(config)
+    check_run_folder(config)
     return run_training(config, prepare_data(config), progress=progress)
 
 

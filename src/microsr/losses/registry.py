@@ -15,8 +15,8 @@ from typing import Any, Protocol
 
 from torch import Tensor
 
-from microsr.errors import UnknownNameError
 from microsr.models.outputs import SROutput
+from microsr.registry import Registry
 
 
 class LossFn(Protocol):
@@ -26,32 +26,22 @@ class LossFn(Protocol):
 
 
 LossFactory = Callable[..., LossFn]
-_LOSSES: dict[str, LossFactory] = {}
+LOSSES: Registry[LossFactory] = Registry("loss", "losses")
 
 
 def register_loss(name: str) -> Callable[[LossFactory], LossFactory]:
     """Decorator registering a loss factory under ``name``."""
-
-    def deco(factory: LossFactory) -> LossFactory:
-        if name in _LOSSES:
-            raise ValueError(f"loss {name!r} is already registered; known losses: {sorted(_LOSSES)}")
-        _LOSSES[name] = factory
-        return factory
-
-    return deco
+    return LOSSES.register(name)
 
 
-def list_losses() -> list[str]:
-    """Names of all registered losses, sorted."""
-    return sorted(_LOSSES)
+def list_losses(pattern: str = "*") -> list[str]:
+    """Names of the registered losses matching ``pattern``, sorted."""
+    return LOSSES.names(pattern)
 
 
 def get_loss_factory(name: str) -> LossFactory:
     """The factory of ``name``; unknown names raise ``KeyError`` listing the known ones."""
-    try:
-        return _LOSSES[name]
-    except KeyError:
-        raise UnknownNameError(f"unknown loss {name!r}; known losses: {', '.join(list_losses())}") from None
+    return LOSSES.get(name)
 
 
 def build_registered_loss(name: str, **options: Any) -> LossFn:

@@ -7,6 +7,8 @@ from importlib import import_module
 
 from microsr.models.outputs import SROutput, final_output
 from microsr.models.registry import (
+    DISCRIMINATORS,
+    MODELS,
     ModelSpec,
     count_parameters,
     create_discriminator,
@@ -41,6 +43,8 @@ for _family in _FAMILIES:
     import_module(f"microsr.models.{_family}")
 
 __all__ = [
+    "DISCRIMINATORS",
+    "MODELS",
     "ModelSpec",
     "SROutput",
     "count_parameters",

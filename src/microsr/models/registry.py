@@ -18,7 +18,7 @@ from typing import Any, Literal
 
 from torch import nn
 
-from microsr.errors import UnknownNameError
+from microsr.registry import Registry
 
 Builder = Callable[..., nn.Module]
 
@@ -68,17 +68,15 @@ class ModelSpec:
     description: str = ""
 
 
-_MODELS: dict[str, ModelSpec] = {}
-_DISCRIMINATORS: dict[str, Builder] = {}
+MODELS: Registry[ModelSpec] = Registry("model")
+DISCRIMINATORS: Registry[Builder] = Registry("discriminator")
 
 
 def register_model(name: str, **spec: Any) -> Callable[[Builder], Builder]:
     """Decorator registering ``builder`` under ``name`` with the :class:`ModelSpec` fields given."""
 
     def deco(builder: Builder) -> Builder:
-        if name in _MODELS:
-            raise ValueError(f"model {name!r} is already registered; known models: {sorted(_MODELS)}")
-        _MODELS[name] = ModelSpec(name=name, builder=builder, **spec)
+        MODELS.register(name, ModelSpec(name=name, builder=builder, **spec))
         return builder
 
     return deco
@@ -86,34 +84,22 @@ def register_model(name: str, **spec: Any) -> Callable[[Builder], Builder]:
 
 def register_discriminator(name: str) -> Callable[[Builder], Builder]:
     """Decorator registering a discriminator builder ``(in_channels, **options) -> nn.Module``."""
-
-    def deco(builder: Builder) -> Builder:
-        if name in _DISCRIMINATORS:
-            raise ValueError(
-                f"discriminator {name!r} is already registered; known: {sorted(_DISCRIMINATORS)}"
-            )
-        _DISCRIMINATORS[name] = builder
-        return builder
-
-    return deco
+    return DISCRIMINATORS.register(name)
 
 
-def list_models() -> list[str]:
-    """Names of all registered generators, sorted."""
-    return sorted(_MODELS)
+def list_models(pattern: str = "*") -> list[str]:
+    """Names of the registered generators matching ``pattern`` (e.g. ``"edsr*"``), sorted."""
+    return MODELS.names(pattern)
 
 
-def list_discriminators() -> list[str]:
-    """Names of all registered discriminators, sorted."""
-    return sorted(_DISCRIMINATORS)
+def list_discriminators(pattern: str = "*") -> list[str]:
+    """Names of the registered discriminators matching ``pattern``, sorted."""
+    return DISCRIMINATORS.names(pattern)
 
 
 def get_spec(name: str) -> ModelSpec:
     """The :class:`ModelSpec` of ``name``; unknown names raise ``KeyError`` listing the known ones."""
-    try:
-        return _MODELS[name]
-    except KeyError:
-        raise UnknownNameError(f"unknown model {name!r}; known models: {', '.join(list_models())}") from None
+    return MODELS.get(name)
 
 
 def create_model(
@@ -178,13 +164,7 @@ def residual_refusal(spec: ModelSpec) -> str | None:
 
 def create_discriminator(name: str, in_channels: int = 1, **options: Any) -> nn.Module:
     """Build a registered discriminator; unknown names raise ``KeyError`` listing the known ones."""
-    try:
-        builder = _DISCRIMINATORS[name]
-    except KeyError:
-        raise UnknownNameError(
-            f"unknown discriminator {name!r}; known: {', '.join(list_discriminators())}"
-        ) from None
-    return builder(in_channels, **options)
+    return DISCRIMINATORS.get(name)(in_channels, **options)
 
 
 def count_parameters(model: nn.Module) -> int:
