@@ -30,7 +30,7 @@ def pad_to_multiple(x: Tensor, multiple: int) -> Tensor:
     """
     h, w = x.shape[-2:]
     ph, pw = (-h) % multiple, (-w) % multiple
-    if ph == 0 and pw == 0:
-        return x
+    if isinstance(h, int) and isinstance(w, int) and ph == 0 and pw == 0:
+        return x  # sizes are symbolic while exporting: no branch on their values then
     mode = "reflect" if ph < h and pw < w else "replicate"
     return F.pad(x, (0, pw, 0, ph), mode=mode)

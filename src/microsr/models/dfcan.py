@@ -31,7 +31,9 @@ Free choices, documented
   ``align_corners=False``) for users who want it; the parameter count does not depend on it.
 * Speed note: FFTs of sizes with large prime factors are slow (a 502 px tile = 2 x 251 roughly
   doubled the run time); callers that tile large images should prefer tile sizes with small factors.
-* ``fftshift`` is ``torch.fft.fftshift`` (the official slicing equals it for even sizes).
+* ``fftshift`` equals ``torch.fft.fftshift`` on every size (the official slicing equals it for even
+  sizes); it is written as slicing + concatenation so the model exports to ONNX with resizable
+  height and width (:mod:`microsr.models.fourier`, where the attention lives).
 * The FFT runs in float32 even under mixed precision (half-precision FFTs need power-of-2 sizes).
 * Channel ordering of PixelShuffle is PyTorch's (TF's depth_to_space differs; irrelevant when
   training from scratch).
@@ -40,64 +42,11 @@ Free choices, documented
 
 from __future__ import annotations
 
-import torch
-import torch.nn.functional as F
 from torch import Tensor, nn
 
 from microsr.models.blocks import conv2d
+from microsr.models.fourier import FourierChannelAttention
 from microsr.models.registry import register_discriminator, register_model
-
-
-class FourierChannelAttention(nn.Module):
-    """DFCAN's Fourier channel attention: re-weights channels by statistics of their spectra.
-
-    Parameters
-    ----------
-    channels : int
-        Feature channels C.
-    reduction : int
-        Squeeze ratio; the bottleneck has ``max(1, C // reduction)`` channels.
-    gamma : float
-        Power applied to the FFT magnitude (0.8 DFCAN, 0.1 DFGAN).
-    spectrum_size : int or None
-        ``None``: use the spectrum at its own size; an int resizes the shifted spectrum to
-        ``spectrum_size`` x ``spectrum_size`` (bilinear) like the official code.
-    conv : nn.Module or None
-        The C->C spatial conv applied to the spectrum (before ReLU); default conv3x3 with bias.
-        MHTCUN passes a depthwise-separable conv here.
-
-    Shapes: (B, C, H, W) -> (B, C, H, W).
-    """
-
-    def __init__(
-        self,
-        channels: int,
-        reduction: int = 16,
-        gamma: float = 0.8,
-        spectrum_size: int | None = None,
-        conv: nn.Module | None = None,
-    ) -> None:
-        super().__init__()
-        squeeze = max(1, channels // reduction)
-        self.gamma = float(gamma)
-        self.spectrum_size = spectrum_size
-        self.conv = conv if conv is not None else conv2d(channels, channels, 3)
-        self.down = nn.Conv2d(channels, squeeze, 1)
-        self.up = nn.Conv2d(squeeze, channels, 1)
-
-    def spectrum(self, y: Tensor) -> Tensor:
-        """``fftshift((|FFT2(y)| + 1e-8) ** gamma)`` per channel, float32, same shape as ``y``."""
-        mag = torch.fft.fft2(y.float()).abs()
-        return torch.fft.fftshift((mag + 1e-8) ** self.gamma, dim=(-2, -1))
-
-    def forward(self, y: Tensor) -> Tensor:
-        spec = self.spectrum(y)
-        if self.spectrum_size is not None and spec.shape[-2:] != (self.spectrum_size,) * 2:
-            spec = F.interpolate(spec, size=(self.spectrum_size,) * 2, mode="bilinear", align_corners=False)
-        a = F.relu(self.conv(spec.to(y.dtype)))
-        w = a.mean(dim=(-2, -1), keepdim=True)
-        w = torch.sigmoid(self.up(F.relu(self.down(w))))
-        return y * w.to(y.dtype)
 
 
 class FCAB(nn.Module):

@@ -12,7 +12,7 @@ import torch
 from torch import Tensor, nn
 
 from microsr.models.blocks import conv2d
-from microsr.models.dfcan import FourierChannelAttention
+from microsr.models.fourier import FourierChannelAttention
 
 
 class DSConv(nn.Sequential):
