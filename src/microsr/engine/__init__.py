@@ -12,9 +12,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from microsr.engine.config import TrainConfig, dump_config, load_config, make_config
+from microsr.engine.progress import TrainCallback, TrainEvent
 
 
-def train(config: TrainConfig, *, progress: bool = True) -> Path:
+def train(config: TrainConfig, *, progress: bool = True, callback: TrainCallback | None = None) -> Path:
     """Train (or resume, with ``config.resume``) a model; returns the run folder.
 
     Parameters
@@ -23,6 +24,9 @@ def train(config: TrainConfig, *, progress: bool = True) -> Path:
         The validated configuration (see ``docs/training.md``).
     progress : bool
         Show a progress bar and one line per validation (rank 0 only).
+    callback : callable or None
+        ``callback(TrainEvent)`` after every step (e.g. a live plot); returning True stops the
+        run after saving its resume state, as Ctrl-C does (``KeyboardInterrupt`` is raised).
 
     Returns
     -------
@@ -43,7 +47,7 @@ def train(config: TrainConfig, *, progress: bool = True) -> Path:
     from microsr.engine.session import check_run_folder
 
     check_run_folder(config)
-    return run_training(config, prepare_data(config), progress=progress)
+    return run_training(config, prepare_data(config), progress=progress, callback=callback)
 
 
-__all__ = ["TrainConfig", "dump_config", "load_config", "make_config", "train"]
+__all__ = ["TrainCallback", "TrainConfig", "TrainEvent", "dump_config", "load_config", "make_config", "train"]

@@ -29,7 +29,7 @@ from microsr.engine import build
 from microsr.engine.config import TrainConfig
 from microsr.engine.data import TrainingData
 from microsr.engine.interrupt import StopRequest
-from microsr.engine.progress import ProgressBar
+from microsr.engine.progress import ProgressBar, TrainCallback, TrainEvent
 from microsr.engine.records import plot_loss_curves
 from microsr.engine.session import Session, setup
 from microsr.engine.state import save_state
@@ -140,7 +140,15 @@ def _validate_and_save(session: Session, done: int, bar: ProgressBar) -> bool:
     return stopped
 
 
-def run_training(cfg: TrainConfig, data: TrainingData, *, progress: bool = True) -> Path:
+def _event(s: Session, done: int, loss: float, is_val: bool) -> TrainEvent:
+    rows = s.log.rows if s.log is not None else []
+    val = dict(rows[-1]) if is_val and rows and rows[-1].get("phase") == "val" else None
+    return TrainEvent(step=done, total=s.total, loss=loss, validation=val)
+
+
+def run_training(
+    cfg: TrainConfig, data: TrainingData, *, progress: bool = True, callback: TrainCallback | None = None
+) -> Path:
     """Train ``cfg`` on prepared ``data``; returns the run folder (see :func:`microsr.engine.train`)."""
     s = setup(cfg, data)
     title = f"{cfg.model.name} x{cfg.scale}, {count_parameters(s.model):,} params"
@@ -155,6 +163,8 @@ def run_training(cfg: TrainConfig, data: TrainingData, *, progress: bool = True)
                 log_step(s, done)
             if is_val and _validate_and_save(s, done, bar):
                 break
+            if callback is not None and callback(_event(s, done, loss, is_val)):
+                stop.requested = True
             scheduled = bool(cfg.checkpoint_every) and done % cfg.checkpoint_every == 0
             if not is_val and (scheduled or stop.requested):  # a validation has just saved it
                 save_state(s, done)

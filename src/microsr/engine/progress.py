@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from rich.console import Console
 from rich.progress import (
@@ -69,3 +71,29 @@ class ProgressBar:
             self.console.print(text)
         elif always:
             print(text, file=sys.stderr)
+
+
+@dataclass
+class TrainEvent:
+    """What a training callback receives after every optimiser step.
+
+    Attributes
+    ----------
+    step, total : int
+        Steps done and the run's last step.
+    loss : float
+        Training loss of this step.
+    validation : dict or None
+        The ``log.csv`` validation row (``val_loss``, ``psnr``, ``ssim``...) when this step
+        validated, else ``None``.
+    """
+
+    step: int
+    total: int
+    loss: float
+    validation: dict | None = field(default=None)
+
+
+#: ``callback(event) -> bool``: return True to stop; the loop then saves the resume state (as on
+#: Ctrl-C) and raises ``KeyboardInterrupt``. Used by the napari widget and the notebook API.
+TrainCallback = Callable[[TrainEvent], bool | None]

@@ -189,14 +189,11 @@ def box_plots(
     -------
     matplotlib.figure.Figure
     """
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
+    from microsr.evaluation.figures import new_figure
 
     metrics = list(metrics or metrics_of(rows))
     models = models_of(rows)
-    fig, axes = plt.subplots(1, len(metrics), figsize=(max(3.2 * len(metrics), 4), 3.6), squeeze=False)
+    fig, axes = new_figure((max(3.2 * len(metrics), 4), 3.6), 1, len(metrics))
     rng = np.random.default_rng(0)
     for ax, metric in zip(axes[0], metrics):
         f = pixel_size * 1000 if metric == "resolution_px" and pixel_size else 1.0

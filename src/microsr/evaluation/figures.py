@@ -17,6 +17,20 @@ import numpy as np
 MAX_SIDE = 512
 
 
+def new_figure(figsize: tuple[float, float], nrows: int = 1, ncols: int = 1):
+    """A matplotlib ``(Figure, axes)`` with its own Agg canvas (``axes`` 2-D, ``squeeze=False``).
+
+    The object-oriented API never touches pyplot's global state, so importing or calling microsr
+    does not switch the backend of a notebook or a napari session.
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=figsize)
+    FigureCanvasAgg(fig)
+    return fig, fig.subplots(nrows, ncols, squeeze=False)
+
+
 def png_uri(rgb: np.ndarray) -> str:
     """PNG data URI of an 8-bit image (zlib level 6: ``optimize`` costs 10x the time for ~5 %).
 
@@ -99,12 +113,9 @@ def css_gradient(cmap: str, steps: int = 9) -> str:
 
 
 def figure_uri(fig, dpi: int = 110) -> str:
-    """PNG data URI of a matplotlib figure (the figure is closed)."""
-    import matplotlib.pyplot as plt
-
+    """PNG data URI of a matplotlib figure."""
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
-    plt.close(fig)
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
 
 
@@ -121,11 +132,6 @@ def loss_curves_from_log(log_csv: Path):
     matplotlib.figure.Figure or None
         ``None`` when the file has no step column or no numeric data.
     """
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
-
     with open(log_csv, newline="", encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
     if not rows:
@@ -152,7 +158,8 @@ def loss_curves_from_log(log_csv: Path):
                 series[k][1].append(val)
     if not series:
         return None
-    fig, ax = plt.subplots(figsize=(6, 3.2))
+    fig, axes = new_figure((6, 3.2))
+    ax = axes[0, 0]
     for k, (x, y) in series.items():
         ax.plot(x, y, label=k, lw=1.2)
     ax.set_xlabel(step_key)

@@ -160,10 +160,10 @@ def plot_profiles(
 
     ``pixel_size`` (micrometres per GT pixel) switches the x axis to micrometres.
     """
-    import matplotlib.pyplot as plt
+    from microsr.evaluation.figures import new_figure
 
     if ax is None:
-        _, ax = plt.subplots(figsize=(8, 3.2))
+        ax = new_figure((8, 3.2))[1][0, 0]
     x = dist * pixel_size if pixel_size else dist
     for p in profiles:
         style = {"color": "black", "lw": 2.0} if p.name == "GT" else {"lw": 1.3}
