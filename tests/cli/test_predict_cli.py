@@ -7,8 +7,8 @@ import pytest
 import torch
 
 from microsr.cli.main import main
-from microsr.inference.model_io import save_model_folder
 from microsr.io import read_image, write_image
+from microsr.modelcard import save_model_folder
 from microsr.models import create_model
 
 

@@ -12,7 +12,7 @@ from safetensors.torch import load_file
 from microsr.engine.checkpoint import load_checkpoint
 from microsr.engine.loop import run_training
 from microsr.errors import ConfigError, InputError
-from microsr.inference.model_io import load_model_folder
+from microsr.modelcard import load_model_folder
 
 from .helpers import tiny_config, tiny_data
 

@@ -13,8 +13,8 @@ from microsr.engine import train
 from microsr.engine.config import make_config
 from microsr.engine.data import epoch_steps, prepare_data
 from microsr.errors import InputError
-from microsr.inference.model_io import load_model_folder
 from microsr.io import write_image
+from microsr.modelcard import load_model_folder
 
 
 def make_pairs(root, n=4, size=64, seed=0, masks=False):

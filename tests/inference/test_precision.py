@@ -9,10 +9,10 @@ import torch
 
 from microsr.errors import InputError
 from microsr.inference import precision as prec
-from microsr.inference.model_io import save_model_folder
 from microsr.inference.predict import predict_path
 from microsr.inference.tiling import predict_tiled
 from microsr.io import read_image
+from microsr.modelcard import save_model_folder
 from microsr.models import create_model, get_spec, list_models
 
 native = pytest.mark.skipif(

@@ -8,10 +8,10 @@ import torch
 
 from microsr.data.normalize import NormConfig, denormalize, normalize
 from microsr.errors import InputError
-from microsr.inference.model_io import load_model_folder, save_model_folder
 from microsr.inference.predict import predict_image, predict_path
 from microsr.inference.tiling import predict_tiled
 from microsr.io import ImageData, read_image, write_image
+from microsr.modelcard import load_model_folder, save_model_folder
 from microsr.models import create_model
 
 NORM = {"kind": "percentile", "low": 2.0, "high": 99.8}

@@ -11,11 +11,11 @@ import torch
 
 from microsr.data.normalize import NormConfig, normalize
 from microsr.inference import stacks
-from microsr.inference.model_io import load_model_folder, save_model_folder
 from microsr.inference.predict import predict_image, predict_path
 from microsr.inference.stacks import predict_stack_file
 from microsr.inference.tiling import predict_tiled
 from microsr.io import ImageData, read_image, to_output_dtype, write_image
+from microsr.modelcard import load_model_folder, save_model_folder
 from microsr.models import create_model
 
 NORM = {"kind": "percentile", "low": 2.0, "high": 99.8}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from microsr.inference.model_io import load_model_folder, save_model_folder
+from microsr.modelcard import load_model_folder, save_model_folder
 from microsr.models import count_parameters, create_model, get_spec, list_models
 from microsr.models.blocks import bicubic_upsample
 from microsr.models.outputs import SROutput

@@ -21,7 +21,6 @@ the curves); everything else is the unmodified command.
 from __future__ import annotations
 
 import csv
-import inspect
 import json
 
 import numpy as np
@@ -30,7 +29,7 @@ import tifffile
 
 from microsr.cli.main import main
 from microsr.io import write_image
-from microsr.models import create_model, get_spec, list_models
+from microsr.models import get_spec, list_models
 
 MODELS = list_models()  # at import time: models registered later are included automatically
 LR, SCALE, PATCH = 16, 2, 8
@@ -40,16 +39,6 @@ PRED_SHAPE = (20, 24)  # the predicted LR image: non-square, not a power of two
 def _uses_masks(name: str) -> bool:
     spec = get_spec(name)
     return spec.needs_mask or name.startswith(("geometry-prior", "sftgan"))
-
-
-def _forward_takes_mask(name: str) -> bool:
-    model = create_model(name, 1, 1, SCALE, tiny=True)
-    params = [
-        p
-        for p in inspect.signature(model.forward).parameters.values()
-        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
-    ]
-    return len(params) >= 2
 
 
 def _blobs(rng: np.random.Generator, shape: tuple[int, int]) -> np.ndarray:
@@ -159,7 +148,7 @@ def test_train_then_predict(name, dataset, tmp_path, capsys, no_curves):
         assert train_rows[-1].get("loss_g_adv") and train_rows[0].get("d_loss"), train_rows
     assert any(r["phase"] == "val" and r["psnr"] for r in rows), "no validation row"
 
-    pred_masks = ["--masks", str(dataset / "pred_mask")] if _forward_takes_mask(name) else []
+    pred_masks = ["--masks", str(dataset / "pred_mask")] if get_spec(name).mask_input else []
     out_dir = tmp_path / "pred"
     code = main(
         [

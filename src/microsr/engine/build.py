@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import inspect
 import json
 import os
 from dataclasses import asdict, dataclass
 from typing import Any
 
 import torch
-from torch import nn
 
 from microsr.engine.config import TrainConfig
 from microsr.errors import ConfigError
@@ -66,16 +64,6 @@ def make_fabric(cfg: TrainConfig) -> Fabric:
             precision=cfg.precision,
         )
     return Fabric(accelerator=accelerator, devices=1, precision=cfg.precision)
-
-
-def takes_mask(model: nn.Module) -> bool:
-    """True when ``model.forward`` has a second parameter (the parsing map), e.g. SFTGAN."""
-    params = [
-        p
-        for p in inspect.signature(model.forward).parameters.values()
-        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
-    ]
-    return len(params) >= 2
 
 
 def make_optimizer(params, name: str, lr: float, betas, weight_decay: float) -> torch.optim.Optimizer:

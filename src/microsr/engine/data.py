@@ -154,6 +154,7 @@ def prepare_data(cfg: TrainConfig) -> TrainingData:
         "val_crop": d.val_crop,
         "val_source": "split" if d.val_lr_dir is None else "folders",
         "epoch_steps": epoch_steps(shapes, d.patch_size, d.batch_size),
+        "lr_pixel_size": next((it.pixel_size for it in train_items if it.pixel_size), None),
     }
     return TrainingData(
         batcher=batcher,

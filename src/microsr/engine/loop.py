@@ -34,7 +34,7 @@ from microsr.engine.records import plot_loss_curves
 from microsr.engine.session import Session, setup
 from microsr.engine.state import save_state
 from microsr.engine.validate import validate
-from microsr.inference.model_io import save_model_folder, save_weights
+from microsr.modelcard import save_model_folder, save_weights
 from microsr.models import count_parameters
 
 
@@ -116,6 +116,7 @@ def save_outputs(session: Session, step: int, metrics: dict, improved: bool, sto
         tiny=cfg.model.tiny,
         normalization=cfg.data.normalization.model_dump(mode="json"),
         data=s.data.summary,
+        pixel_size=s.data.summary.get("lr_pixel_size"),
         validation={
             k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in validation.items()
         },

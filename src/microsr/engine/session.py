@@ -87,7 +87,7 @@ def build_discriminator(cfg: TrainConfig, spec: ModelSpec) -> torch.nn.Module | 
 
 def init_from(model: torch.nn.Module, cfg: TrainConfig) -> None:
     """Load the best weights of the run folder ``cfg.init_from`` after checking it is the same model."""
-    from microsr.inference.model_io import load_model_folder
+    from microsr.modelcard import load_model_folder
 
     src, info = load_model_folder(cfg.init_from, weights="best", device="cpu")
     here = (cfg.model.name, cfg.model.tiny, cfg.model.options, cfg.in_channels, cfg.out_channels, cfg.scale)
@@ -150,7 +150,7 @@ def _warn_few_validation_images(data: TrainingData) -> None:
 def _make_recipe(cfg: TrainConfig, fabric, spec: ModelSpec, model, disc, data) -> PlainRecipe:
     if spec.needs_mask and not data.has_masks:
         raise InputError(None, f"model {cfg.model.name!r} needs parsing masks for training: give --mask DIR")
-    pass_mask = spec.needs_mask and build.takes_mask(model)
+    pass_mask = spec.mask_input
 
     def forward(m, batch):
         return m(batch["lr"], batch["mask"]) if pass_mask else m(batch["lr"])

@@ -27,7 +27,6 @@ import numpy as np
 from torch import nn
 
 from microsr.errors import InputError
-from microsr.inference.model_io import ModelInfo, load_model_folder
 from microsr.inference.precision import check_precision
 from microsr.inference.progress import FileProgress
 from microsr.inference.stacks import (
@@ -41,6 +40,7 @@ from microsr.inference.stacks import (
 )
 from microsr.inference.tiling import model_device
 from microsr.io import ImageData, list_images, read_image, to_output_dtype, write_image
+from microsr.modelcard import ModelInfo, load_model_folder
 
 log = logging.getLogger("microsr.inference")
 
@@ -92,7 +92,7 @@ def predict_image(
     Parameters
     ----------
     model, info
-        From :func:`~microsr.inference.model_io.load_model_folder`.
+        From :func:`~microsr.modelcard.load_model_folder`.
     image : ImageData
         The LR image; axes end in ``YX`` (any leading T/Z/C) or ``YXC`` (RGB).
     tile, overlap, tta, precision

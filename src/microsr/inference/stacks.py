@@ -23,9 +23,9 @@ from torch import nn
 
 from microsr.data.normalize import NormConfig, NormParams, normalize
 from microsr.errors import InputError
-from microsr.inference.model_io import ModelInfo
 from microsr.inference.tiling import predict_tiled
 from microsr.io import ImageData, imagej_order, to_output_dtype, write_tiff_stack
+from microsr.modelcard import ModelInfo
 
 MAX_RECORDED = 4096  # more planes than this: only the first plane's norm_params are stored
 

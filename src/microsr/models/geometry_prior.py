@@ -235,6 +235,7 @@ _TINY = {"width": 8, "encoder_blocks": 1, "decoder_blocks": 1}
     tiny=_TINY,
     default_loss="geometry-prior",
     needs_mask=True,
+    mask_input=True,
     global_skip=True,
     description="Hua 2020 leukocyte SR net guided by a given parsing map (mask needed "
     "for training and prediction)",

@@ -43,6 +43,9 @@ class ModelSpec:
         Registry name of the discriminator for adversarial models (``None`` otherwise).
     needs_mask : bool
         True when training needs a parsing map / mask per image (geometry prior, SFTGAN).
+    mask_input : bool
+        True when ``forward`` takes the parsing map as a second input, so prediction needs one too
+        (``geometry-prior``, ``sftgan``; not ``geometry-prior-full``, which predicts its own map).
     trainable : bool
         False for interpolation baselines with no weights.
     global_skip : bool
@@ -62,6 +65,7 @@ class ModelSpec:
     default_loss: str = "mse"
     discriminator: str | None = None
     needs_mask: bool = False
+    mask_input: bool = False
     trainable: bool = True
     global_skip: bool = False
     output_activation: Literal["sigmoid", "tanh"] | None = None

@@ -157,6 +157,7 @@ class SFTGANGenerator(nn.Module):
     default_loss="l1",
     discriminator="srgan",
     needs_mask=True,
+    mask_input=True,
     description="Wang 2018 SFT-GAN generator conditioned on the 3-class parsing map",
 )
 def sftgan(

@@ -1,4 +1,4 @@
-"""Model folders: round trip, and one clear InputError for every broken folder."""
+"""Model folders: round trip, old folders, and one clear InputError for every broken folder."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from microsr.errors import InputError
-from microsr.inference.model_io import load_model_folder, read_model_json, save_model_folder
+from microsr.modelcard import FORMAT_VERSION, load_model_folder, read_model_json, save_model_folder
 from microsr.models import create_model
 
 
@@ -34,7 +34,8 @@ def test_round_trip(folder):
     loaded, info = load_model_folder(path, device="cpu")
     assert info.name == "edsr-baseline" and info.scale == 2 and info.tiny and not info.needs_mask
     assert info.normalization["high"] == 99.5 and info.weights.name == "best.safetensors"
-    assert info.raw["validation"]["psnr"] == 30.0 and info.raw["format"] == "microsr-model/1"
+    assert info.raw["validation"]["psnr"] == 30.0 and info.raw["format"] == "microsr-model"
+    assert info.card.format_version == FORMAT_VERSION
     for k, v in model.state_dict().items():
         assert torch.equal(loaded.state_dict()[k], v)
     assert not loaded.training
@@ -69,8 +70,33 @@ def test_missing_folder_and_files(tmp_path, folder):
         ("{not json", "not readable JSON"),
         ('{"format": "csbdeep/0.6"}', "unknown model format 'csbdeep/0.6'"),
         ('["microsr-model/1"]', "unknown model format"),
-        ('{"format": "microsr-model/1"}', "no architecture name"),
-        ('{"format": "microsr-model/1", "architecture": {"name": "dfcan", "scale": "x"}}', "invalid scale"),
+        ('{"format": "microsr-model/1"}', "architecture: Field required"),
+        (
+            '{"format": "microsr-model/1", "architecture": {"name": "dfcan", "scale": "x"}}',
+            "architecture.scale",
+        ),
+        (
+            '{"format": "microsr-model/1", "architecture": {"name": "dfcan", "scale": 0}}',
+            "architecture.scale",
+        ),
+        (
+            '{"format": "microsr-model", "format_version": 9, "architecture": {"name": "dfcan", "scale": 2}}',
+            "written by a newer microsr",
+        ),
+        (
+            '{"format": "microsr-model", "architecture": {"name": "dfcan", "scale": 2, "in_channels": 0}}',
+            "architecture.in_channels",
+        ),
+        (
+            '{"format": "microsr-model", "architecture": {"name": "dfcan", "scale": 2},'
+            ' "weights": {"best": "/etc/best.safetensors"}}',
+            "must be relative and inside",
+        ),
+        (
+            '{"format": "microsr-model", "architecture": {"name": "dfcan", "scale": 2},'
+            ' "weights": {"best": "../other/best.safetensors"}}',
+            "must be relative and inside",
+        ),
         (
             '{"format": "microsr-model/1", "architecture": {"name": "no-such-net", "scale": 2}}',
             "unknown model",
@@ -118,3 +144,23 @@ def test_bad_options_and_weights_choice(folder):
 def test_needs_mask_only_when_forward_takes_one(tmp_path, name, needs):
     save_model_folder(tmp_path / name, create_model(name, tiny=True), name=name, scale=2, tiny=True)
     assert load_model_folder(tmp_path / name, device="cpu")[1].needs_mask is needs
+
+
+def test_old_folder_without_format_version_still_loads(folder):
+    """A folder written before the schema: format "microsr-model/1", no format_version, no pixel_size."""
+    path, model = folder
+    doc = json.loads((path / "model.json").read_text())
+    doc["format"] = "microsr-model/1"
+    del doc["format_version"], doc["pixel_size"]
+    (path / "model.json").write_text(json.dumps(doc))
+    loaded, info = load_model_folder(path, device="cpu")
+    assert info.card.format_version == 1 and info.card.pixel_size is None
+    x = torch.rand(1, 1, 12, 12)
+    with torch.no_grad():
+        assert torch.equal(loaded(x), model.eval()(x))
+
+
+def test_writes_are_atomic_and_leave_no_temporaries(folder):
+    path, _ = folder
+    names = sorted(p.name for p in path.rglob("*"))
+    assert names == ["best.safetensors", "last.safetensors", "model.json", "weights"]
