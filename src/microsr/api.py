@@ -69,7 +69,7 @@ class TrainingRun:
 
     @property
     def model_json(self) -> dict[str, Any]:
-        from microsr.inference.model_io import read_model_json
+        from microsr.modelcard import read_model_json
 
         return read_model_json(self.folder)
 
@@ -212,8 +212,8 @@ def predict(
     device: str | None = None,
 ) -> Prediction:
     """Super-resolve one image (a file, an ``ImageData`` or a 2-D/3-D array) with a model folder."""
-    from microsr.inference.model_io import load_model_folder
     from microsr.inference.predict import predict_image
+    from microsr.modelcard import load_model_folder
 
     net, info = load_model_folder(model, weights=weights, device=device)  # type: ignore[arg-type]
     data = _as_image(image)
