@@ -2,7 +2,9 @@
 
 Each command group lives in its own module with a ``register(app)`` function. Any
 :class:`~microsr.errors.MicrosrError` (bad input, bad config) becomes one line on stderr and exit
-code 2, with no traceback; so does a ``KeyboardInterrupt`` (exit 130). Python warnings raised by
+code 2, with no traceback; so does an operating-system error (a folder that cannot be written, a
+full disk: ``error: <path>: <reason>``) and running out of memory; a ``KeyboardInterrupt`` prints
+``interrupted`` (exit 130). Python warnings raised by
 the library (e.g. unpaired files skipped) are shown as one ``warning: ...`` line each on stderr,
 without Python's file/line prefix, so that they read like the rest of the command's output.
 """
@@ -12,6 +14,7 @@ from __future__ import annotations
 import sys
 import warnings
 from importlib import import_module
+from typing import Annotated, Optional
 
 import typer
 
@@ -27,8 +30,20 @@ app = typer.Typer(
 
 
 @app.callback()
-def _root() -> None:
+def _root(
+    max_pixels: Annotated[
+        Optional[int],
+        typer.Option(
+            "--max-pixels",
+            help="Largest input image (values: pixels x channels x planes) to read; default from "
+            "the available memory or the MICROSR_MAX_PIXELS environment variable.",
+        ),
+    ] = None,
+) -> None:
     """Deep-learning super-resolution for microscopy: simulate, train, evaluate, predict."""
+    from microsr.io.guard import set_max_pixels
+
+    set_max_pixels(max_pixels)
 
 
 # Command modules, each with register(app). Order is the order of `microsr --help`.
@@ -59,7 +74,26 @@ def main(argv: list[str] | None = None) -> int:
         return _main(argv)
 
 
+def _os_error(exc: OSError) -> str:
+    """``<path>: <reason>`` for an operating-system error (the path it names, if any)."""
+    reason = exc.strerror or " ".join(str(exc).split()) or type(exc).__name__
+    path = exc.filename if exc.filename is not None else None
+    if path is not None and exc.filename2 is not None:
+        path = f"{path} -> {exc.filename2}"
+    return f"{path}: {reason}" if path is not None else reason
+
+
 def _main(argv: list[str] | None) -> int:
+    from microsr.io.guard import set_max_pixels
+
+    set_max_pixels(None)  # each call starts from the environment / memory default
+    try:
+        return _run(argv)
+    finally:
+        set_max_pixels(None)
+
+
+def _run(argv: list[str] | None) -> int:
     try:
         result = app(args=argv, prog_name="microsr", standalone_mode=False)
         if isinstance(result, int):
@@ -70,6 +104,12 @@ def _main(argv: list[str] | None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except MemoryError:
+        print("error: out of memory; use smaller images, tiles or batches", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"error: {_os_error(exc)}", file=sys.stderr)
+        return 2
     except typer.Exit as exc:
         return exc.exit_code
     except typer.Abort:

@@ -3,7 +3,9 @@
 Both writers build the whole data set in a hidden staging folder next to ``out`` and rename it to
 ``out`` only when every file is written, so a failure (bad file, Ctrl-C) leaves nothing half
 written. ``out`` must not exist yet or be empty, and must not be (or contain) the input folder.
-Layout::
+Staging folders left beside ``out`` by a killed run are removed by the next run there. Options
+are checked to be finite and in range, and the memory a simulation or degradation needs is
+estimated before it starts (:mod:`microsr.io.guard`). Layout::
 
     OUT/lr/NAME.tif   OUT/hr/NAME.tif   OUT/simulation.json | OUT/degradation.json
 """
@@ -13,7 +15,6 @@ from __future__ import annotations
 import json
 import multiprocessing
 import shutil
-import uuid
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
@@ -29,6 +30,14 @@ from microsr.data.degrade import AiryPSF, GaussianPSF, crop_to_multiple, degrade
 from microsr.data.simulate import SimConfig, simulate_pair, simulation_record
 from microsr.errors import InputError
 from microsr.io import list_images, read_image, storable_dtype, to_output_dtype, write_image
+from microsr.io._atomic import partial_name, remove_stale_temporaries
+from microsr.io.guard import check_memory, check_number, check_writable
+
+SIM_BYTES_PER_PX = 512  # peak memory of one simulated pair per HR pixel (measured: <= 460 B, ER)
+DEGRADE_BYTES_PER_PX = 48  # float64 copies of a plane while degrading (input, blurred, noisy, ...)
+MAX_SEED = 2**63 - 1
+MAX_PHOTONS = 1e9  # numpy's Poisson sampler fails near 1e19; cameras saturate far below 1e9 e-
+MAX_PSF_PX = 1000  # PSF radius (HR px) beyond which the blur would erase any image
 
 DEFAULT_SIGMA_PER_SCALE = 0.85  # Gaussian FWHM of 2 LR px (a Nyquist-sampled widefield camera)
 
@@ -42,7 +51,7 @@ def staged_folder(out: str | PathLike[str], *, inputs: tuple[Path, ...] = ()) ->
     InputError
         ``out`` is a file, a non-empty folder, or is/contains/lies inside an input folder.
     """
-    out = Path(out)
+    out = check_writable(out)  # first: also refuses symbolic-link loops, which resolve() cannot follow
     target = out.resolve()
     for inp in inputs:
         src = inp.resolve()
@@ -50,8 +59,9 @@ def staged_folder(out: str | PathLike[str], *, inputs: tuple[Path, ...] = ()) ->
             raise InputError(out, f"output folder overlaps the input folder {inp}; choose another")
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise InputError(out, "output already exists and is not an empty folder; choose a new one")
+    remove_stale_temporaries(out.parent)
     out.parent.mkdir(parents=True, exist_ok=True)
-    stage = out.parent / f".{out.name}.partial-{uuid.uuid4().hex[:8]}"
+    stage = out.parent / partial_name(out.name)
     stage.mkdir()
     try:
         yield stage
@@ -113,12 +123,17 @@ def write_simulated(
         raise InputError(None, f"--count must be at least 1, got {count}")
     if scale < 1 or size < 8 or size % scale:
         raise InputError(None, f"--size {size} (HR px) must be >= 8 and divisible by --scale {scale}")
-    if photons is not None and photons <= 0:
-        raise InputError(None, f"--photons must be positive, got {photons}")
+    check_number("--photons", photons, low=0, low_open=True, high=MAX_PHOTONS)
+    check_number("--seed", seed, low=0, high=MAX_SEED - count)
     if structure == "leukocytes" and size < 16:
         raise InputError(None, f"--size {size}: leukocyte images need at least 16 HR px")
     if workers < 1:
         raise InputError(None, f"--workers must be at least 1, got {workers}")
+    busy = 1 if count == 1 else min(workers, count)
+    check_memory(
+        SIM_BYTES_PER_PX * size * size * busy,
+        f"simulating {busy} {size}x{size} image(s) at a time",
+    )
     cfg = SimConfig() if photons is None else SimConfig(photons=photons)
     desc = f"simulating {structure}"
     with staged_folder(out) as stage:
@@ -159,12 +174,20 @@ def choose_psf(
         px = pixel_nm if pixel_nm is not None else (file_pixel_um * 1000 if file_pixel_um else None)
         if px is None:
             raise InputError(path, "no pixel size in the file; give --pixel-size NM (HR pixel)")
-        if na <= 0 or wavelength <= 0 or px <= 0:
-            raise InputError(None, "--na, --wavelength and --pixel-size must be positive")
-        return AiryPSF(na, wavelength, px)
+        check_number("--na", na, low=0, low_open=True, high=2.0)
+        check_number("--wavelength", wavelength, low=0, low_open=True)
+        check_number("--pixel-size" if pixel_nm is not None else "pixel size", px, low=0, low_open=True)
+        psf = AiryPSF(na, wavelength, px)
+        radius = 0.61 * wavelength / na / px
+        if radius > MAX_PSF_PX:
+            raise InputError(
+                path if pixel_nm is None else None,
+                f"an Airy PSF of {wavelength:g} nm / NA {na:g} on {px:g} nm pixels is {radius:.3g} "
+                f"px wide (at most {MAX_PSF_PX}); check --pixel-size (nm), --wavelength (nm), --na",
+            )
+        return psf
     s = DEFAULT_SIGMA_PER_SCALE * scale if sigma is None else sigma
-    if s <= 0:
-        raise InputError(None, f"--psf-sigma must be positive, got {s}")
+    check_number("--psf-sigma", s, low=0, low_open=True, high=MAX_PSF_PX)
     return GaussianPSF(s)
 
 
@@ -175,6 +198,9 @@ def _degrade_image(image, *, scale, psf, photons, read_noise, rng):
     if arr.shape[-2] < scale or arr.shape[-1] < scale:
         raise InputError(image.path, f"image is {arr.shape[-2]}x{arr.shape[-1]} px, smaller than the scale")
     hr = crop_to_multiple(arr, scale)
+    h, w = hr.shape[-2:]
+    pad = 2 * int(3.5 * psf.wavelength_nm / psf.na / psf.pixel_nm) if isinstance(psf, AiryPSF) else 0
+    check_memory(2 * hr.nbytes + DEGRADE_BYTES_PER_PX * (h + pad) * (w + pad), f"degrading {image.path}")
     planes = hr.reshape(-1, *hr.shape[-2:])
     lr = np.stack(
         [degrade(p, scale=scale, psf=psf, photons=photons, read_noise=read_noise, rng=rng) for p in planes]
@@ -205,10 +231,13 @@ def write_degraded(
     """
     if scale < 1:
         raise InputError(None, f"--scale must be a positive integer, got {scale}")
-    if photons is not None and photons <= 0:
-        raise InputError(None, f"--photons must be positive, got {photons}")
-    if read_noise < 0:
-        raise InputError(None, f"--read-noise must be >= 0, got {read_noise}")
+    check_number("--photons", photons, low=0, low_open=True, high=MAX_PHOTONS)
+    check_number("--read-noise", read_noise, low=0, high=MAX_PHOTONS)
+    check_number("--seed", seed, low=0, high=MAX_SEED)
+    check_number("--psf-sigma", psf_sigma, low=0, low_open=True, high=MAX_PSF_PX)
+    check_number("--pixel-size", pixel_size, low=0, low_open=True)
+    check_number("--na", na, low=0, low_open=True, high=2.0)
+    check_number("--wavelength", wavelength, low=0, low_open=True)
     hr_dir = Path(hr_dir)
     files = list_images(hr_dir)
     records = []
@@ -238,8 +267,13 @@ def write_degraded(
                 raise InputError(f, f"two inputs would both be written as {name}; rename one")
             try:
                 hr = storable_dtype(hr)
-            except ValueError as exc:
-                raise InputError(f, str(exc)) from exc
+            except ValueError:
+                lo, hi = hr.min(), hr.max()
+                raise InputError(
+                    f,
+                    f"{hr.dtype} values {lo}..{hi} fit neither uint16 nor float32 exactly; "
+                    "rescale the image to 0..65535 (uint16) or convert it to 32-bit float first",
+                ) from None
             write_image(stage / "hr" / name, hr, img.axes, px)
             lr_out = to_output_dtype(lr, hr.dtype)
             write_image(stage / "lr" / name, lr_out, img.axes, None if px is None else px * scale)

@@ -9,10 +9,14 @@ Public API::
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from microsr.engine.config import TrainConfig, dump_config, load_config, make_config
 from microsr.engine.progress import TrainCallback, TrainEvent
+from microsr.io._atomic import remove_stale_temporaries
+from microsr.io.guard import check_writable
+from microsr.io.lock import LOCK_NAME, folder_lock
 
 
 def train(config: TrainConfig, *, progress: bool = True, callback: TrainCallback | None = None) -> Path:
@@ -38,7 +42,9 @@ def train(config: TrainConfig, *, progress: bool = True, callback: TrainCallback
     Raises
     ------
     InputError
-        Bad folders or images, a non-empty run folder without resume, resume without checkpoint.
+        Bad folders or images, a non-empty run folder without resume, resume without checkpoint,
+        a folder that cannot be written, or one another run is writing into (the run folder is
+        locked for the whole training, :mod:`microsr.io.lock`).
     ConfigError
         Settings that cannot work together (e.g. half precision on the CPU).
     """
@@ -46,8 +52,29 @@ def train(config: TrainConfig, *, progress: bool = True, callback: TrainCallback
     from microsr.engine.loop import run_training
     from microsr.engine.session import check_run_folder
 
+    out = Path(config.out)
     check_run_folder(config)
-    return run_training(config, prepare_data(config), progress=progress, callback=callback)
+    check_writable(out)  # before the data are read: a read-only place fails now, in one line
+    run = lambda: run_training(config, prepare_data(config), progress=progress, callback=callback)  # noqa: E731
+    if int(os.environ.get("RANK", os.environ.get("SLURM_PROCID", "0"))) != 0:
+        return run()  # data-parallel ranks > 0: rank 0 holds the lock
+    created = not out.exists()
+    try:
+        with folder_lock(out, "train"):
+            for folder in (out, out / "weights", out / "checkpoint"):
+                remove_stale_temporaries(folder)  # of a killed run (e.g. .loss_curves.png.*.tmp)
+            check_run_folder(config)  # again, now that no other run can change the folder
+            return run()
+    finally:
+        if created:
+            _remove_if_only_lock(out)
+
+
+def _remove_if_only_lock(folder: Path) -> None:
+    """Delete a run folder this call created if a failure left nothing in it but the lock file."""
+    if folder.is_dir() and {p.name for p in folder.iterdir()} <= {LOCK_NAME}:
+        (folder / LOCK_NAME).unlink(missing_ok=True)
+        folder.rmdir()
 
 
 __all__ = ["TrainCallback", "TrainConfig", "TrainEvent", "dump_config", "load_config", "make_config", "train"]

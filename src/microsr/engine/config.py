@@ -17,7 +17,7 @@ from microsr.data.normalize import NormConfig
 from microsr.errors import ConfigError, InputError
 
 PathField = Annotated[Path, Field(strict=False)]
-_STRICT = ConfigDict(strict=True, extra="forbid")
+_STRICT = ConfigDict(strict=True, extra="forbid", allow_inf_nan=False)  # NaN or inf in a setting: refused
 
 
 class ModelSection(BaseModel):
@@ -140,7 +140,7 @@ class TrainConfig(BaseModel):
     log_every: int = Field(10, gt=0)
     monitor: Literal["val_loss", "psnr", "ssim"] = "val_loss"
     early_stopping: EarlyStoppingSection = Field(default_factory=EarlyStoppingSection)
-    seed: int = 0
+    seed: int = Field(0, ge=0, lt=2**63)  # torch, numpy and random all accept this range
     device: Literal["auto", "cpu", "cuda"] = "auto"
     precision: Literal["32-true", "16-mixed", "bf16-mixed"] = "32-true"
     adversarial: AdversarialSection = Field(default_factory=AdversarialSection)

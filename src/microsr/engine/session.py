@@ -44,7 +44,8 @@ def check_run_folder(cfg: TrainConfig) -> None:
                 "start a new run without --resume",
             )
     # a folder holding only config.yaml is a run that stopped before its first checkpoint: reuse it
-    elif out.exists() and {p.name for p in out.iterdir()} - {"config.yaml"}:
+    # (hidden files: the lock and a killed run's temporaries, which train() removes under the lock)
+    elif out.exists() and {p.name for p in out.iterdir() if not p.name.startswith(".")} - {"config.yaml"}:
         raise InputError(out, "run folder is not empty; continue it with --resume or choose a new --out")
 
 

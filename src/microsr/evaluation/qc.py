@@ -39,6 +39,7 @@ from microsr.evaluation.evaluate import (
     write_results,
 )
 from microsr.io import read_image, write_text_atomic
+from microsr.io.guard import check_writable
 from microsr.metrics import crop_border as _crop
 from microsr.metrics import fit_affine
 
@@ -190,7 +191,11 @@ def run_qc(
             raise InputError(pred, "given twice as --pred; give each prediction folder once")
         seen.add(Path(pred).resolve())
     check_options(fit, data_range, crop_border)
-    out = Path(out_dir)
+    out = check_writable(out_dir)
+    inputs = [Path(gt_dir), *map(Path, pred_dirs), *([Path(lr_dir)] if lr_dir is not None else [])]
+    for folder in inputs:
+        if out.resolve() == folder.resolve():
+            raise InputError(out, f"--out is the input folder {folder}; choose a separate folder for results")
     names = compare.model_names(pred_dirs)
     kw = {"fit": fit, "data_range": data_range, "crop_border": crop_border}
     summaries: dict[str, dict[str, Any]] = {}

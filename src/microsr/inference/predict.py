@@ -10,7 +10,8 @@ written as an ImageJ-compatible TIFF named after the input (``<stem>.tif``):
   are written as float32), clipped to the dtype's range.
 
 Axes are kept, the pixel size is divided by the scale, writes are atomic and an input file is never
-overwritten. :func:`predict_path` writes stacks plane by plane as they are predicted
+overwritten; the output folder is checked to be writable before the model is loaded, and hidden
+temporary files left in it by a killed run are removed. :func:`predict_path` writes stacks plane by plane as they are predicted
 (:mod:`microsr.inference.stacks`), so the whole output stack is never in memory. RGB images
 (``YXC`` with 3 colours) go through the Y channel with Cb/Cr up-scaled bicubically
 (:func:`microsr.data.color.super_resolve_rgb`) when the model has one input channel.
@@ -40,6 +41,8 @@ from microsr.inference.stacks import (
 )
 from microsr.inference.tiling import model_device
 from microsr.io import ImageData, list_images, read_image, to_output_dtype, write_image
+from microsr.io._atomic import remove_stale_temporaries
+from microsr.io.guard import check_writable
 from microsr.modelcard import ModelInfo, load_model_folder
 
 log = logging.getLogger("microsr.inference")
@@ -255,6 +258,8 @@ def predict_path(
         raise InputError(None, f"--tile must be at least 16 pixels, got {tile}")
     if overlap < 0:
         raise InputError(None, f"--overlap must be >= 0, got {overlap}")
+    check_writable(output_dir)  # before any work: a read-only or missing folder is found now
+    remove_stale_temporaries(output_dir)  # hidden .NAME.<pid>-<hex>.tmp.tif of killed runs
     model, info = load_model_folder(model_dir, weights=weights, device=device)  # type: ignore[arg-type]
     try:
         check_precision(precision, model_device(model))

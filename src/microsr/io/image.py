@@ -92,6 +92,26 @@ def check_finite(array: np.ndarray, path: str | PathLike[str] | None) -> np.ndar
     return array
 
 
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
+def check_float_range(array: np.ndarray, path: str | PathLike[str] | None) -> np.ndarray:
+    """Refuse float64 values beyond float32's range (about 3.4e38), which microsr computes in.
+
+    Such values (e.g. 1e300) would overflow to infinity in the first float32 copy or in squared
+    errors. ``array`` must be finite (:func:`check_finite`); it is returned unchanged.
+    """
+    if array.dtype.kind == "f" and array.dtype.itemsize > 4 and array.size:
+        top = max(abs(float(array.max())), abs(float(array.min())))
+        if top > FLOAT32_MAX:
+            raise InputError(
+                path,
+                f"values up to {top:.3g} exceed the 32-bit float range (3.4e38) microsr computes "
+                "in; rescale the image (e.g. divide by its maximum) first",
+            )
+    return array
+
+
 def check_array(array: np.ndarray, path: str | PathLike[str] | None) -> np.ndarray:
     """Reject empty images, complex or object data and fewer than 2 dimensions."""
     if array.size == 0 or 0 in array.shape:
@@ -147,6 +167,7 @@ def read_image(path: str | PathLike[str], *, allow_nonfinite: bool = False) -> I
         image.pixel_size = None
     if not allow_nonfinite:
         check_finite(image.array, p)
+        check_float_range(image.array, p)
     image.path = p
     return image
 

@@ -18,6 +18,7 @@ import mrcfile
 import numpy as np
 
 from microsr.errors import InputError
+from microsr.io.guard import check_pixels
 from microsr.io.image import ImageData, one_line
 
 _MRC_DTYPES = (np.int8, np.int16, np.uint16, np.float32, np.uint8)
@@ -28,6 +29,7 @@ def read_mrc(path: Path) -> ImageData:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
+            _check_header(path)
             try:
                 mrc = mrcfile.open(path, mode="r", permissive=False)
             except ValueError:
@@ -49,6 +51,19 @@ def read_mrc(path: Path) -> ImageData:
         raise InputError(path, f"cannot read MRC: corrupt or truncated file ({one_line(exc)})") from exc
     pixel_size = voxel / 1e4 if voxel > 0 else None
     return ImageData(array, axes, pixel_size, path, {"format": "mrc", "voxel_size_angstrom": voxel})
+
+
+def _check_header(path: Path) -> None:
+    """The declared size (NX x NY x NZ, mode) against the pixel limit, before the data are read."""
+    with mrcfile.open(path, mode="r", permissive=True, header_only=True) as mrc:
+        h = mrc.header
+        if h is None:
+            return  # mrcfile could not read a header at all; the full open reports it
+        try:
+            dtype = mrcfile.utils.dtype_from_mode(int(h.mode))
+        except ValueError:
+            dtype = np.dtype(np.float32)
+        check_pixels(path, (int(h.nz), int(h.ny), int(h.nx)), dtype)
 
 
 def write_mrc(tmp: Path, array: np.ndarray, axes: str, pixel_size: float | None) -> None:

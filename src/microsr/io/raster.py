@@ -20,6 +20,7 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from microsr.errors import InputError
+from microsr.io.guard import check_pixels
 from microsr.io.image import ImageData, one_line
 
 
@@ -32,14 +33,33 @@ def _is_16bit_colour_png(path: Path) -> bool:
 
 
 def read_raster(path: Path) -> ImageData:
-    """Read a PNG or JPEG file (see module docstring for axes and dtypes)."""
+    """Read a PNG or JPEG file (see module docstring for axes and dtypes).
+
+    The size in the header is checked against :func:`microsr.io.guard.max_pixels` before the
+    pixels are decoded; that check replaces Pillow's own ``MAX_IMAGE_PIXELS`` (a fixed 89 MP
+    warning and 179 MP error, below a legitimate 14000 x 13000 mosaic), which is lifted during
+    the read.
+    """
+    limit, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, None
+    try:
+        return _read_raster(path)
+    finally:
+        Image.MAX_IMAGE_PIXELS = limit
+
+
+def _read_raster(path: Path) -> ImageData:
     try:
         if path.suffix.lower() == ".png" and _is_16bit_colour_png(path):
+            head = path.read_bytes()[:26]
+            width, height = int.from_bytes(head[16:20], "big"), int.from_bytes(head[20:24], "big")
+            check_pixels(path, (height, width, 4 if head[25] == 6 else 3), np.uint16)
             array = imagecodecs.png_decode(path.read_bytes())
             return ImageData(
                 _drop_opaque_alpha(array), "YXC", None, path, {"format": "png", "mode": "RGB;16"}
             )
         with Image.open(path) as im:
+            bands = len(im.getbands())
+            check_pixels(path, (im.size[1], im.size[0], bands) if bands > 1 else im.size[::-1], np.uint8)
             im.load()
             mode = im.mode
             if mode == "P":
@@ -57,6 +77,7 @@ def read_raster(path: Path) -> ImageData:
         ValueError,
         IndexError,
         imagecodecs.PngError,
+        Image.DecompressionBombError,
     ) as exc:
         raise InputError(path, f"cannot read image: corrupt or truncated file ({one_line(exc)})") from exc
     if mode == "I" and array.size and array.min() >= 0 and array.max() <= 65535:

@@ -25,6 +25,7 @@ import numpy as np
 import tifffile
 
 from microsr.errors import InputError
+from microsr.io.guard import check_pixels
 from microsr.io.image import ImageData, one_line
 
 _UNIT_TO_UM = {
@@ -119,6 +120,13 @@ def _tag_pixel_size(page: Any, ij_unit: str | None) -> float | None:
 
 
 def _map_axes(axes: str, path: Path) -> str:
+    unnamed = sum(a in "IQ" for a in axes.upper())
+    if unnamed > 2:
+        raise InputError(
+            path,
+            f"TIFF has {unnamed} unnamed stack dimensions (axes {axes!r}) and microsr can name at most "
+            "2 (Z, T); save it as an ImageJ hyperstack or OME-TIFF that names its axes (TZCYX)",
+        )
     out = []
     for a in axes.upper():
         if a == "S":
@@ -139,6 +147,7 @@ def read_tiff(path: Path) -> ImageData:
     try:
         with tifffile.TiffFile(path) as tif:
             series = tif.series[0]
+            check_pixels(path, series.shape, series.dtype)  # before decoding: compression bombs
             array = series.asarray()
             raw_axes = series.axes
             page = tif.pages.first if hasattr(tif.pages, "first") else tif.pages[0]

@@ -232,6 +232,13 @@ def load_model_folder(
         state = load_file(str(found))
     except (SafetensorError, OSError, ValueError) as exc:
         raise InputError(found, f"weights file is corrupt or not safetensors ({exc})") from None
+    broken = [k for k, v in state.items() if v.is_floating_point() and not bool(torch.isfinite(v).all())]
+    if broken:
+        raise InputError(
+            found,
+            f"the model's weights hold NaN or infinite values ({len(broken)} of {len(state)} tensors, "
+            f"e.g. {broken[0]}): its training diverged; retrain it or try the other --weights",
+        )
     try:
         model.load_state_dict(state, strict=True)
     except RuntimeError as exc:

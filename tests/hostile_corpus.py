@@ -1,0 +1,176 @@
+"""Hostile input files built from scratch for the robustness tests (tiny files, made per test).
+
+Each maker writes one file into ``folder`` and returns its path. The bombs are small valid files
+whose headers were patched to declare far more pixels than they hold, as the adversarial review of
+the command line used them: a TIFF declaring 100000 x 100000 uint16, a PNG beyond Pillow's
+decompression-bomb limit, an MRC declaring 100000 x 100000 x 100000 float32.
+"""
+
+from __future__ import annotations
+
+import struct
+import zlib
+from pathlib import Path
+
+import mrcfile
+import numpy as np
+import tifffile
+from PIL import Image
+
+HUGE = 100_000
+
+
+def _patch_tiff_tags(path: Path, values: dict[str, int]) -> None:
+    """Overwrite inline SHORT/LONG tag values of the first page in place."""
+    with tifffile.TiffFile(path) as tif:
+        tags = tif.pages.first.tags
+        fmt = tif.byteorder + "I"
+        spots = {name: (tags[name].valueoffset, tags[name].dtype) for name in values}
+    with open(path, "r+b") as fh:
+        for name, value in values.items():
+            offset, dtype = spots[name]
+            fh.seek(offset)
+            fh.write(struct.pack(fmt if dtype == 4 else fmt.replace("I", "H"), value))
+
+
+def tiff_bomb(folder: Path, name: str = "bomb.tif") -> Path:
+    """A tiled, deflate-compressed TIFF that declares 100000 x 100000 uint16."""
+    path = folder / name
+    tifffile.imwrite(path, np.zeros((64, 64), np.uint16), tile=(16, 16), compression="zlib")
+    _patch_tiff_tags(path, {"ImageWidth": HUGE, "ImageLength": HUGE})
+    return path
+
+
+def _png_chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+
+def png_bomb(folder: Path, name: str = "bomb.png", width: int = HUGE, height: int = HUGE) -> Path:
+    """An 8-bit grayscale PNG whose header declares ``width`` x ``height`` (data: a few rows)."""
+    path = folder / name
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    idat = zlib.compress(b"\x00" * (width + 1) * 4, 9)
+    path.write_bytes(
+        b"\x89PNG\r\n\x1a\n"
+        + _png_chunk(b"IHDR", ihdr)
+        + _png_chunk(b"IDAT", idat)
+        + _png_chunk(b"IEND", b"")
+    )
+    return path
+
+
+def png16_colour_bomb(folder: Path, name: str = "bomb16.png") -> Path:
+    """A 16-bit RGB PNG (decoded by imagecodecs, not Pillow) declaring 100000 x 100000."""
+    path = folder / name
+    ihdr = struct.pack(">IIBBBBB", HUGE, HUGE, 16, 2, 0, 0, 0)
+    idat = zlib.compress(b"\x00" * (6 * HUGE + 1) * 2, 9)
+    path.write_bytes(
+        b"\x89PNG\r\n\x1a\n"
+        + _png_chunk(b"IHDR", ihdr)
+        + _png_chunk(b"IDAT", idat)
+        + _png_chunk(b"IEND", b"")
+    )
+    return path
+
+
+def mrc_bomb(folder: Path, name: str = "bomb.mrc") -> Path:
+    """An MRC whose header declares 100000^3 float32 values (holds 8 x 8)."""
+    path = folder / name
+    with mrcfile.new(path) as mrc:
+        mrc.set_data(np.zeros((8, 8), np.float32))
+    with open(path, "r+b") as fh:
+        fh.write(struct.pack("<3i", HUGE, HUGE, HUGE))
+    return path
+
+
+def five_d_tiff(folder: Path, name: str = "five_d.tif") -> Path:
+    """A plain (no ImageJ/OME metadata) 5-D TIFF: tifffile reports the axes as QQQYX."""
+    path = folder / name
+    tifffile.imwrite(path, np.zeros((2, 2, 2, 16, 16), np.uint16))
+    return path
+
+
+def float64_huge(folder: Path, name: str = "huge.tif", size: int = 32) -> Path:
+    """A float64 image with values near 1e300 (finite, but overflowing float32 and squares)."""
+    path = folder / name
+    rng = np.random.default_rng(0)
+    tifffile.imwrite(path, (1e300 * (0.5 + rng.random((size, size)))).astype(np.float64))
+    return path
+
+
+def small_png(folder: Path, name: str = "ok.png", size: int = 16) -> Path:
+    path = folder / name
+    Image.fromarray(np.arange(size * size, dtype=np.uint8).reshape(size, size)).save(path)
+    return path
+
+
+def all_nan_weights(model_dir: Path) -> Path:
+    """Replace every weight of a model folder's ``best``/``last`` files with NaN."""
+    from safetensors.numpy import load_file, save_file
+
+    for kind in ("best", "last"):
+        path = model_dir / "weights" / f"{kind}.safetensors"
+        state = load_file(str(path))
+        save_file({k: np.full_like(v, np.nan) for k, v in state.items()}, str(path))
+    return model_dir
+
+
+def symlink_loop(folder: Path, name: str = "loop") -> Path:
+    """``folder/name`` -> ``folder/name.b`` -> ``folder/name``."""
+    a, b = folder / name, folder / f"{name}.b"
+    a.symlink_to(b)
+    b.symlink_to(a)
+    return a
+
+
+def snapshot(root: Path) -> dict[str, str]:
+    """Every entry under ``root`` (without following links): its kind and, for files, its bytes' hash."""
+    import hashlib
+    import os
+
+    seen: dict[str, str] = {}
+    for dirpath, dirnames, filenames in os.walk(root):
+        for name in dirnames + filenames:
+            p = Path(dirpath) / name
+            rel = str(p.relative_to(root))
+            if p.is_symlink():
+                seen[rel] = "link:" + os.readlink(p)
+            elif p.is_dir():
+                seen[rel] = "dir"
+            else:
+                seen[rel] = hashlib.sha256(p.read_bytes()).hexdigest()
+    return seen
+
+
+def _run(cases: list[dict], root: Path, limit: int) -> list[dict]:
+    """Run ``microsr`` on each case in this process (under the address-space ``limit``)."""
+    import contextlib
+    import io
+    import resource
+    import traceback
+
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    from microsr.cli.main import main
+
+    results = []
+    for case in cases:
+        before = snapshot(root)
+        out, err = io.StringIO(), io.StringIO()
+        try:
+            with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+                code = main(case["argv"])
+        except BaseException:  # noqa: BLE001 - the point is to report anything that escapes
+            code = "raised"
+            err.write(traceback.format_exc())
+        after = snapshot(root)
+        changed = sorted(k for k in before.keys() | after.keys() if before.get(k) != after.get(k))
+        results.append({"id": case["id"], "code": code, "stderr": err.getvalue(), "changed": changed})
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    return [dict(r, peak_rss=peak) for r in results]
+
+
+if __name__ == "__main__":  # python hostile_corpus.py ROOT LIMIT_BYTES < cases.json > results.json
+    import json
+    import sys
+
+    print(json.dumps(_run(json.load(sys.stdin), Path(sys.argv[1]), int(sys.argv[2]))))
