@@ -25,8 +25,15 @@ class Weights(str, Enum):
 
 def predict(
     model: Annotated[Path, typer.Option("--model", help="Model / training run folder (with model.json).")],
-    input: Annotated[Path, typer.Option("--input", help="An image file or a folder of images.")],
-    output: Annotated[Path, typer.Option("--output", help="Folder for the results (<name>.tif).")],
+    input: Annotated[
+        Path, typer.Option("--input", help="An image file, a folder of images or an OME-Zarr image.")
+    ],
+    output: Annotated[
+        Path,
+        typer.Option(
+            "--output", help="Folder for the results (<name>.tif), or NAME.ome.zarr for block-wise output."
+        ),
+    ],
     tile: Annotated[int, typer.Option("--tile", help="Tile edge in LR pixels (memory grows with it).")] = 256,
     overlap: Annotated[
         int, typer.Option("--overlap", help="Overlap of neighbouring tiles in LR pixels.")
@@ -60,9 +67,42 @@ def predict(
             "outputs off by about 1% of their range.",
         ),
     ] = Precision.fp32,
+    level: Annotated[int, typer.Option("--level", help="OME-Zarr input: multiscale level to read.")] = 0,
+    block: Annotated[
+        Optional[int],
+        typer.Option("--block", help="Block edge in LR pixels for .ome.zarr output (default: input chunks)."),
+    ] = None,
+    workers: Annotated[
+        Optional[int],
+        typer.Option("--workers", help="Predict blocks on a local Dask cluster of N processes."),
+    ] = None,
+    scheduler: Annotated[
+        Optional[str], typer.Option("--scheduler", help="Address of a running Dask scheduler to use.")
+    ] = None,
+    resume: Annotated[
+        bool,
+        typer.Option("--resume", help="Continue an interrupted .ome.zarr prediction (missing blocks only)."),
+    ] = False,
 ) -> None:
-    """Super-resolve images with a trained model; stacks are done plane by plane."""
+    """Super-resolve images with a trained model; stacks are done plane by plane.
+
+    With an OME-Zarr input or an ``.ome.zarr`` output the image is read lazily and predicted
+    block by block on Dask (see docs/large-data.md).
+    """
     from microsr.inference.predict import predict_path
+    from microsr.io.lazy import is_zarr_path
+
+    if is_zarr_path(input) or is_zarr_path(output):
+        return _predict_large(
+            model, input, output, tile, overlap, tta, keep_range, weights, device, precision,
+            level, block, workers, scheduler, resume,
+        )  # fmt: skip
+    if level or block is not None or workers is not None or scheduler is not None or resume:
+        from microsr.errors import InputError
+
+        raise InputError(
+            output, "--level, --block, --workers, --scheduler and --resume need an .ome.zarr --output"
+        )
 
     written = predict_path(
         model,
@@ -78,6 +118,36 @@ def predict(
         precision=precision.value,
     )
     typer.echo(f"wrote {len(written)} image(s) to {output}")
+
+
+def _predict_large(
+    model, input, output, tile, overlap, tta, keep_range, weights, device, precision,
+    level, block, workers, scheduler, resume,
+) -> None:  # fmt: skip
+    from microsr.errors import InputError
+    from microsr.inference.large import predict_large
+    from microsr.io.lazy import is_zarr_path
+
+    if not is_zarr_path(output):
+        raise InputError(output, "OME-Zarr input is written as OME-Zarr: give --output NAME.ome.zarr")
+    out = predict_large(
+        model,
+        input,
+        output,
+        level=level,
+        tile=tile,
+        overlap=overlap,
+        tta=tta,
+        keep_range=keep_range,
+        weights=weights.value,
+        device=device,
+        precision=precision.value,
+        block=block,
+        workers=workers,
+        scheduler=scheduler,
+        resume=resume,
+    )
+    typer.echo(f"wrote {out}")
 
 
 def register(app: typer.Typer) -> None:
