@@ -155,3 +155,12 @@ def test_receptive_radius_of_known_networks():
             return nn.functional.interpolate(x + x.mean(dim=(2, 3), keepdim=True), scale_factor=2)
 
     assert receptive_radius(Global(), 1, 2) is None
+
+
+@pytest.mark.parametrize("q", [(2.0, 99.8), (0.0, 100.0), (13.7, 50.0)])
+def test_percentiles_from_histogram_equal_numpy(rng, q):
+    from microsr.inference.norm_stats import _from_hist, _hist
+
+    values = rng.integers(0, 3000, 10_001, dtype=np.uint16)  # reference: np.percentile (linear)
+    got = _from_hist(_hist(values, 0, 65536), 0, q)
+    np.testing.assert_allclose(got, np.percentile(values.astype(np.float64), q), rtol=0, atol=1e-9)

@@ -4,7 +4,7 @@ Block-wise prediction must normalise every block with the numbers of its whole p
 prediction does), never with the block's own. How each ``NormConfig`` kind gets them:
 
 ``percentile`` on 8/16-bit integers
-    Exact: one histogram per plane (``np.bincount`` per block, summed), then the percentile is read
+    Exact: one histogram per plane (``np.bincount`` per block, summed in a tree), then the percentile is read
     off the cumulative counts with the same linear interpolation as ``np.percentile``. One pass
     over the data, 0.5 MB of counts per plane in flight.
 ``percentile`` on other types (float, 32-bit)
@@ -33,6 +33,18 @@ MAX_SAMPLE = 4096 * 4096
 
 def _hist(block: np.ndarray, lo: int, n: int) -> np.ndarray:
     return np.bincount((block.astype(np.int64) - lo).ravel(), minlength=n)
+
+
+def _plane_hist(plane, lo: int, n: int):
+    """The histogram of a 2-D Dask array: one per block, summed as a tree (bounded memory)."""
+    ny, nx = (len(c) for c in plane.chunks)
+    per_block = plane.map_blocks(
+        lambda b: _hist(b, lo, n)[None, None, :],
+        chunks=((1,) * ny, (1,) * nx, (n,)),
+        new_axis=2,
+        dtype=np.int64,
+    )
+    return per_block.sum(axis=(0, 1))
 
 
 def _from_hist(counts: np.ndarray, lo: int, qs: tuple[float, float]) -> tuple[float, float]:
@@ -64,8 +76,7 @@ def _plane_task(plane, cfg: NormConfig):
     dt = plane.dtype
     if cfg.kind == "percentile" and dt.kind in "ui" and dt.itemsize <= 2:
         lo, n = int(np.iinfo(dt).min), 2 ** (8 * dt.itemsize)
-        parts = [dask.delayed(_hist)(b, lo, n) for b in plane.to_delayed().ravel()]
-        counts = dask.delayed(sum)(parts)
+        counts = sum(_plane_hist(p, lo, n) for p in (plane if plane.ndim > 2 else [plane]))
         pair = dask.delayed(_from_hist)(counts, lo, (cfg.low, cfg.high))
         return dask.delayed(lambda p: _params("percentile", p[0], p[1] - p[0]))(pair)
     if cfg.kind == "percentile":
