@@ -40,6 +40,37 @@ def test_models_match_original_fca_on_same_weights(name, hw, monkeypatch):
     torch.testing.assert_close(got, want, rtol=0, atol=1e-6)
 
 
+@pytest.mark.parametrize("hw", [(8, 8), (7, 9), (5, 4)])
+def test_channels_last_spectrum_equals_contiguous_and_keeps_the_layout(hw):
+    fca = FourierChannelAttention(6, reduction=2, gamma=0.8)
+    y = torch.randn(2, 6, *hw)
+    y_cl = y.contiguous(memory_format=torch.channels_last)
+    got = fca.spectrum(y_cl)
+    assert got.is_contiguous(memory_format=torch.channels_last)
+    torch.testing.assert_close(got, fca.spectrum(y), rtol=0, atol=0)
+    torch.testing.assert_close(got, _original_spectrum(fca, y), rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("name", ["dfcan", "mhtcun"])
+def test_gradients_match_original_fca(name, monkeypatch):
+    """Training follows the same path: parameter gradients equal the original formulation's."""
+    torch.manual_seed(1)
+    model = create_model(name, tiny=True)
+    x, target = torch.rand(2, 1, 10, 12), torch.rand(2, 1, 20, 24)
+
+    def grads():
+        model.zero_grad()
+        torch.nn.functional.mse_loss(final_output(model(x)), target).backward()
+        return [p.grad.clone() for p in model.parameters() if p.grad is not None]
+
+    got = grads()
+    monkeypatch.setattr(FourierChannelAttention, "spectrum", _original_spectrum)
+    want = grads()
+    assert len(got) == len(want) > 0
+    for g, w in zip(got, want):
+        torch.testing.assert_close(g, w, rtol=1e-4, atol=1e-6)
+
+
 def test_dfcan_exports_to_onnx_with_resizable_height_and_width(tmp_path):
     pytest.importorskip("onnxscript")
     ort = pytest.importorskip("onnxruntime")

@@ -42,6 +42,7 @@ Free choices, documented
 
 from __future__ import annotations
 
+import torch
 from torch import Tensor, nn
 
 from microsr.models.blocks import conv2d
@@ -60,7 +61,8 @@ class FCAB(nn.Module):
         self.attention = FourierChannelAttention(channels, reduction, gamma, spectrum_size)
 
     def forward(self, x: Tensor) -> Tensor:
-        return x + self.attention(self.body(x))
+        y = self.body(x)
+        return torch.addcmul(x, y, self.attention.weights(y))  # x + FCA(y) in one pass
 
 
 class ResidualGroup(nn.Module):

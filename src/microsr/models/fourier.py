@@ -9,9 +9,22 @@ The centring shift is written as slicing + concatenation (:func:`fftshift2d`) ra
 ``torch.fft.fftshift``: both give the same values on odd and even sizes, but ``fftshift`` is a
 ``roll``, which the ONNX exporter (torch 2.13, dynamo) cannot export when height and width are
 resizable, while slices and concatenation export at any size.
+
+How the spectrum is computed (same values as the formula above, within float32 rounding):
+
+* The input is real, so its spectrum is Hermitian, ``|F(u, v)| = |F(-u, -v)|``: a real-input FFT
+  (``rfft2``, half the columns, half the work of the complex ``fft2``) gives every magnitude, and
+  ``+ 1e-8`` and ``** gamma`` run on that half only.
+* The full, centred spectrum is then built by one gather from the half spectrum
+  (:func:`shifted_half_index`): the mirroring and the ``fftshift`` are both moved into the index,
+  so there is no separate shift copy. The gather writes the layout the spectrum conv reads
+  (channels-last when the features are channels-last, as in tiled prediction).
+* ``y * w`` and the block's residual sum are one ``addcmul`` (:meth:`FourierChannelAttention.weights`).
 """
 
 from __future__ import annotations
+
+from functools import lru_cache
 
 import torch
 import torch.nn.functional as F
@@ -28,6 +41,49 @@ def fftshift2d(x: Tensor) -> Tensor:
         k = n - n // 2
         x = torch.cat([x.narrow(dim, k, n - k), x.narrow(dim, 0, k)], dim=dim)
     return x
+
+
+def _half_index(h: int, w: int, device: torch.device) -> Tensor:
+    """(h, w) int64: flat index into the (h, w // 2 + 1) half spectrum of each position of the
+    centred full spectrum (``fftshift`` of the full one)."""
+    # no tensor % size below: the ONNX exporter cannot take a remainder by a symbolic size
+    u = torch.arange(h, device=device) - h // 2
+    u = torch.where(u < 0, u + h, u)  # unshifted row of each centred row, (i - h // 2) mod h
+    v = torch.arange(w, device=device) - w // 2
+    v = torch.where(v < 0, v + w, v)  # unshifted column of each centred column
+    mirror = v > w // 2  # columns missing from the half spectrum: use |F(-u, -v)|
+    neg_u = torch.where(u == 0, u, h - u)  # (-u) mod h
+    rows = torch.where(mirror[None, :], neg_u[:, None], u[:, None])
+    cols = torch.where(mirror, w - v, v)[None, :]
+    return rows * (w // 2 + 1) + cols
+
+
+_cached_half_index = lru_cache(maxsize=64)(_half_index)
+
+
+def shifted_half_index(h: int, w: int, device: torch.device) -> Tensor:
+    """Flat gather index (h * w,) from a flattened half spectrum to the centred full spectrum.
+
+    Cached per size in eager mode; computed in the graph while tracing (export, compile), where
+    sizes may be symbolic.
+    """
+    if torch.compiler.is_compiling() or not isinstance(h, int):
+        return _half_index(h, w, device).flatten()
+    return _cached_half_index(h, w, device).flatten()
+
+
+def centred_magnitude(y: Tensor, gamma: float) -> Tensor:
+    """``fftshift((|FFT2(y)| + 1e-8) ** gamma)`` over the last two axes, float32, shape of ``y``;
+    channels-last when ``y`` is (see the module docstring for how it is computed)."""
+    b, c, h, w = y.shape
+    mag = torch.fft.rfft2(y.float()).abs()
+    half = torch.pow(mag.add_(1e-8), gamma)  # in place on the fresh magnitude (abs keeps its input)
+    idx = shifted_half_index(h, w, y.device)
+    if y.dim() == 4 and y.is_contiguous(memory_format=torch.channels_last) and c > 1:
+        # gather along positions of a (B, positions, C) view: the result is channels-last
+        out = half.flatten(2).transpose(1, 2).index_select(1, idx)
+        return out.view(b, h, w, c).permute(0, 3, 1, 2)
+    return half.flatten(2).index_select(2, idx).view(b, c, h, w)
 
 
 class FourierChannelAttention(nn.Module):
@@ -69,14 +125,16 @@ class FourierChannelAttention(nn.Module):
 
     def spectrum(self, y: Tensor) -> Tensor:
         """``fftshift((|FFT2(y)| + 1e-8) ** gamma)`` per channel, float32, same shape as ``y``."""
-        mag = torch.fft.fft2(y.float()).abs()
-        return fftshift2d((mag + 1e-8) ** self.gamma)
+        return centred_magnitude(y, self.gamma)
 
-    def forward(self, y: Tensor) -> Tensor:
+    def weights(self, y: Tensor) -> Tensor:
+        """The channel weights w, (B, C, 1, 1) in (0, 1), in the dtype of ``y``."""
         spec = self.spectrum(y)
         if self.spectrum_size is not None and spec.shape[-2:] != (self.spectrum_size,) * 2:
             spec = F.interpolate(spec, size=(self.spectrum_size,) * 2, mode="bilinear", align_corners=False)
-        a = F.relu(self.conv(spec.to(y.dtype)))
+        a = F.relu(self.conv(spec.to(y.dtype)), inplace=True)  # the conv keeps its input, not its output
         w = a.mean(dim=(-2, -1), keepdim=True)
-        w = torch.sigmoid(self.up(F.relu(self.down(w))))
-        return y * w.to(y.dtype)
+        return torch.sigmoid(self.up(F.relu(self.down(w)))).to(y.dtype)
+
+    def forward(self, y: Tensor) -> Tensor:
+        return y * self.weights(y)

@@ -52,7 +52,8 @@ class MFCAB(nn.Module):
         self.attention = FourierChannelAttention(channels, reduction, gamma, spectrum_size, conv=conv)
 
     def forward(self, x: Tensor) -> Tensor:
-        return x + self.attention(self.body(x))
+        y = self.body(x)
+        return torch.addcmul(x, y, self.attention.weights(y))  # x + FCA(y) in one pass
 
 
 def _fcabs(n: int, channels: int, opts: dict) -> nn.Sequential:
