@@ -58,7 +58,10 @@ def _half_index(h: int, w: int, device: torch.device) -> Tensor:
     return rows * (w // 2 + 1) + cols
 
 
-_cached_half_index = lru_cache(maxsize=64)(_half_index)
+@lru_cache(maxsize=64)
+def _cached_half_index(h: int, w: int, device: torch.device) -> Tensor:
+    with torch.inference_mode(False):  # a normal tensor, usable by autograd after inference mode
+        return _half_index(h, w, device)
 
 
 def shifted_half_index(h: int, w: int, device: torch.device) -> Tensor:
@@ -78,12 +81,14 @@ def centred_magnitude(y: Tensor, gamma: float) -> Tensor:
     b, c, h, w = y.shape
     mag = torch.fft.rfft2(y.float()).abs()
     half = torch.pow(mag.add_(1e-8), gamma)  # in place on the fresh magnitude (abs keeps its input)
+    flat = half.reshape(b, c, h * (w // 2 + 1))  # sizes from y: the exporter cannot read a complex one
     idx = shifted_half_index(h, w, y.device)
-    if y.dim() == 4 and y.is_contiguous(memory_format=torch.channels_last) and c > 1:
+    tracing = torch.compiler.is_compiling() or not isinstance(h, int)
+    if not tracing and y.is_contiguous(memory_format=torch.channels_last) and c > 1:
         # gather along positions of a (B, positions, C) view: the result is channels-last
-        out = half.flatten(2).transpose(1, 2).index_select(1, idx)
+        out = flat.transpose(1, 2).index_select(1, idx)
         return out.view(b, h, w, c).permute(0, 3, 1, 2)
-    return half.flatten(2).index_select(2, idx).view(b, c, h, w)
+    return flat.index_select(2, idx).view(b, c, h, w)
 
 
 class FourierChannelAttention(nn.Module):
