@@ -11,6 +11,7 @@ from __future__ import annotations
 import struct
 import zlib
 from pathlib import Path
+from typing import Any
 
 import mrcfile
 import numpy as np
@@ -174,3 +175,79 @@ if __name__ == "__main__":  # python hostile_corpus.py ROOT LIMIT_BYTES < cases.
     import sys
 
     print(json.dumps(_run(json.load(sys.stdin), Path(sys.argv[1]), int(sys.argv[2]))))
+
+
+def model_variants(model_dir: Path, root: Path) -> dict[str, tuple[Path, str]]:
+    """Copies of a valid srcnn (tiny) model folder, each with one hostile change, and the reason
+    (a regular expression) each must be refused with."""
+    import json
+    import shutil
+
+    doc = json.loads((model_dir / "model.json").read_text())
+    arch = doc["architecture"]
+    outside = root / "outside.safetensors"
+    shutil.copy(model_dir / "weights" / "best.safetensors", outside)
+    changes: dict[str, tuple[Any, str]] = {
+        "width-huge": (
+            {"architecture": {**arch, "name": "edsr", "options": {"n_feats": 10**6}}},
+            r"'n_feats' = 1000000 is out of range",
+        ),
+        "memory-huge": (
+            {
+                "architecture": {
+                    **arch,
+                    "name": "edsr",
+                    "tiny": False,
+                    "options": {"n_feats": 1024, "n_blocks": 256},
+                }
+            },
+            r"the edsr model in .* \(4,8\d\d,\d{3},\d{3} parameters\) would need about \d+\.\d GiB of memory",
+        ),
+        "scale-inf": ({"architecture": {**arch, "scale": float("inf")}}, r"architecture.scale"),
+        "scale-string": ({"architecture": {**arch, "scale": "two"}}, r"architecture.scale"),
+        "channels-negative": ({"architecture": {**arch, "in_channels": -1}}, r"architecture.in_channels"),
+        "channels-string": ({"architecture": {**arch, "out_channels": "one"}}, r"architecture.out_channels"),
+        "options-list": ({"architecture": {**arch, "options": [1, 2]}}, r"architecture.options"),
+        "option-object": (
+            {"architecture": {**arch, "options": {"n_feats": {"a": 1}}}},
+            r"'n_feats' must be a number",
+        ),
+        "option-nan": (
+            {"architecture": {**arch, "name": "edsr", "options": {"res_scale": float("nan")}}},
+            r"'res_scale' = nan is not a finite",
+        ),
+        "normalization-string": ({"normalization": "percentile"}, r"normalization"),
+        "weights-string": ({"weights": "weights/best.safetensors"}, r"weights"),
+        "weights-int": ({"weights": 5}, r"weights"),
+        "weights-parent": (
+            {"weights": {"best": "../../x.safetensors"}},
+            r"must be relative and inside the model folder",
+        ),
+        "weights-absolute": (
+            {"weights": {"best": str(outside)}},
+            r"must be relative and inside the model folder",
+        ),
+        "not-tiny": (
+            {"architecture": {**arch, "tiny": False}},
+            r"weights do not match the srcnn architecture .* in the file but",
+        ),
+    }
+    out = {}
+    for key, (change, reason) in changes.items():
+        folder = root / f"model-{key}"
+        shutil.copytree(model_dir, folder)
+        (folder / "model.json").write_text(json.dumps({**doc, **change}))
+        out[key] = (folder, reason)
+    deep = root / "model-nested-deep"
+    shutil.copytree(model_dir, deep)
+    (deep / "model.json").write_text(
+        '{"format": "microsr-model", "architecture": ' + "[" * 100_000 + "]" * 100_000 + "}"
+    )
+    out["nested-deep"] = (deep, r"not readable JSON \(nested too deeply\)")
+    link = root / "model-weights-symlink"
+    shutil.copytree(model_dir, link)
+    for kind in ("best", "last"):
+        (link / "weights" / f"{kind}.safetensors").unlink()
+        (link / "weights" / f"{kind}.safetensors").symlink_to(outside)
+    out["weights-symlink"] = (link, r"weight file lies outside the model folder")
+    return out

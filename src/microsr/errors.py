@@ -10,6 +10,10 @@ from __future__ import annotations
 from os import PathLike
 
 
+def _one_line(text: str) -> str:
+    return text.replace("\r", "\\r").replace("\n", "\\n")
+
+
 class MicrosrError(Exception):
     """Base class of every error microsr raises on purpose."""
 
@@ -26,8 +30,9 @@ class InputError(MicrosrError):
     """
 
     def __init__(self, path: str | PathLike[str] | None, problem: str):
-        self.path = None if path is None else str(path)
-        self.problem = problem
+        # always one line, even when a file name or a value from a hostile file holds line breaks
+        self.path = None if path is None else _one_line(str(path))
+        self.problem = _one_line(problem)
         super().__init__(f"{self.path}: {problem}" if self.path else problem)
 
 

@@ -191,6 +191,17 @@ def corpus(tmp_path_factory):
             r"the model's weights hold NaN or infinite values .* training diverged",
         )
     )
+    for key, (folder, reason) in hc.model_variants(model, root).items():
+        argv = [
+            "predict",
+            "--model",
+            str(folder),
+            "--input",
+            str(good / "lr"),
+            "--output",
+            str(root / "outs" / key),
+        ]
+        cases.append((f"predict-model-{key}", argv, reason))
     payload = json.dumps([{"id": c[0], "argv": c[1]} for c in cases])
     proc = subprocess.run(
         [sys.executable, hc.__file__, str(root), str(LIMIT)],
@@ -205,6 +216,25 @@ def corpus(tmp_path_factory):
     return {c[0]: (c[2], results[c[0]]) for c in cases}
 
 
+MODEL_CASES = (
+    "width-huge",
+    "memory-huge",
+    "scale-inf",
+    "scale-string",
+    "channels-negative",
+    "channels-string",
+    "options-list",
+    "option-object",
+    "option-nan",
+    "normalization-string",
+    "weights-string",
+    "weights-int",
+    "weights-parent",
+    "weights-absolute",
+    "not-tiny",
+    "nested-deep",
+    "weights-symlink",
+)
 CASE_IDS = (
     [
         f"{cmd}-{key}"
@@ -234,6 +264,7 @@ CASE_IDS = (
         for cmd in ("predict", "degrade", "simulate", "evaluate", "train")
     ]
     + ["evaluate-out-is-gt", "predict-all-nan-weights"]
+    + [f"predict-model-{key}" for key in MODEL_CASES]
 )
 
 

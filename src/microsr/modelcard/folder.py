@@ -28,6 +28,16 @@ from torch import nn
 
 from microsr.errors import InputError
 from microsr.io._atomic import atomic_path
+from microsr.io.image import one_line
+from microsr.modelcard.guard import (
+    MAX_MODEL_JSON_BYTES,
+    check_inside,
+    check_options,
+    check_weight_header,
+    estimate,
+    meta_build,
+    shapes,
+)
 from microsr.modelcard.schema import (
     FORMAT_NAME,
     FORMAT_VERSION,
@@ -157,10 +167,14 @@ def read_model_card(folder: str | os.PathLike[str]) -> ModelCard:
         raise InputError(folder, "model folder not found")
     if not path.is_file():
         raise InputError(folder, "not a model folder: no model.json (give a training run folder)")
+    if path.stat().st_size > MAX_MODEL_JSON_BYTES:
+        raise InputError(path, f"model.json is {path.stat().st_size:,} bytes; a model card is a few kB")
     try:
         doc = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise InputError(path, f"model.json is not readable JSON ({exc})") from None
+    except RecursionError:
+        raise InputError(path, "model.json is not readable JSON (nested too deeply)") from None
     fmt = doc.get("format") if isinstance(doc, dict) else None
     if fmt not in (FORMAT_NAME, LEGACY_FORMAT):
         raise InputError(path, f"unknown model format {fmt!r}; this microsr reads {FORMAT_NAME!r}")
@@ -186,8 +200,13 @@ def _find_weights(root: Path, card: ModelCard, weights: str) -> Path:
     return found
 
 
-def build_from_card(card: ModelCard, where: Path) -> nn.Module:
-    """The untrained network the card describes (``where`` names the file in errors)."""
+def build_from_card(card: ModelCard, where: Path, weights: Path | None = None) -> nn.Module:
+    """The untrained network the card describes (``where`` names the file in errors).
+
+    It is first built on the meta device (:mod:`microsr.modelcard.guard`): options out of range,
+    a model too large for the available memory or (given ``weights``) a weight file whose header
+    declares other tensors are refused before anything is allocated.
+    """
     from microsr.models import create_model, get_spec
 
     arch = card.architecture
@@ -195,12 +214,21 @@ def build_from_card(card: ModelCard, where: Path) -> nn.Module:
         get_spec(arch.name)
     except KeyError as exc:
         raise InputError(where, str(exc.args[0])) from None
-    try:
+    check_options(arch.options, where)
+
+    def build() -> nn.Module:
         return create_model(
             arch.name, arch.in_channels, arch.out_channels, arch.scale, tiny=arch.tiny, **arch.options
         )
-    except TypeError as exc:
-        raise InputError(where, f"architecture options do not fit {arch.name}: {exc}") from None
+
+    try:
+        meta = meta_build(build)
+    except (TypeError, ValueError, RuntimeError, AssertionError, ZeroDivisionError) as exc:
+        raise InputError(where, f"architecture options do not fit {arch.name}: {one_line(exc)}") from None
+    estimate(meta, arch.name, where)
+    if weights is not None:
+        check_weight_header(weights, shapes(meta), arch.name)
+    return build()
 
 
 def load_model_folder(
@@ -227,7 +255,8 @@ def load_model_folder(
     root = root.parent if root.suffix == ".json" else root
     found = _find_weights(root, card, weights)
     arch = card.architecture
-    model = build_from_card(card, root / "model.json")
+    check_inside(found, root)
+    model = build_from_card(card, root / "model.json", found)
     try:
         state = load_file(str(found))
     except (SafetensorError, OSError, ValueError) as exc:
