@@ -1,0 +1,159 @@
+"""The Super-resolve widget: a model folder + an image layer -> an up-sampled layer on top of it.
+
+Prediction runs in a thread worker (:mod:`microsr.napari._worker`) with a progress bar over tiles
+and a Cancel button; the result layer keeps the input's name with the suffix ``" x{s} {model}"``,
+has ``scale = input scale / s`` and the pixel-centre translation of
+:func:`~microsr.napari._layers.upsampled_placement`, so it overlays the input exactly.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from qtpy.QtCore import Signal
+from qtpy.QtWidgets import (
+    QCheckBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QProgressBar,
+    QPushButton,
+    QSpinBox,
+    QWidget,
+)
+
+from microsr.errors import InputError
+from microsr.io import ImageData
+from microsr.napari._layers import notify_error, one_line, plane_of, upsampled_placement
+from microsr.napari._widgets import LayerChoice
+from microsr.napari._worker import Cancelled, Job, Outcome
+
+
+def check_model_folder(text: str) -> Path:
+    """The chosen model folder, or an :class:`InputError` saying what is wrong with it."""
+    from microsr.inference.model_io import read_model_json
+
+    if not text.strip():
+        raise InputError(None, "no model chosen: pick a trained model folder (it holds model.json)")
+    folder = Path(text.strip()).expanduser()
+    if not folder.is_dir():
+        raise InputError(folder, "model folder not found")
+    if not (folder / "model.json").is_file():
+        raise InputError(folder, "not a microsr model folder (no model.json); pick a training run folder")
+    read_model_json(folder)
+    return folder
+
+
+class SuperResolveWidget(QWidget):
+    """Dock widget; ``done`` is emitted with the :class:`Outcome` of every run."""
+
+    done = Signal(object)
+
+    def __init__(self, napari_viewer):
+        super().__init__()
+        self.viewer = napari_viewer
+        self.job: Job | None = None
+        self.layer = LayerChoice(napari_viewer)
+        self.model = QLineEdit()
+        self.model.setPlaceholderText("trained model folder (holds model.json)")
+        browse = QPushButton("Browse…")
+        browse.clicked.connect(self._browse)
+        row = QHBoxLayout()
+        row.addWidget(self.model)
+        row.addWidget(browse)
+        self.tile, self.overlap = QSpinBox(), QSpinBox()
+        self.tile.setRange(16, 4096)
+        self.tile.setValue(256)
+        self.overlap.setRange(0, 512)
+        self.overlap.setValue(32)
+        self.tta = QCheckBox("8-fold test-time augmentation (slower, a little better)")
+        self.run_button, self.cancel_button = QPushButton("Super-resolve"), QPushButton("Cancel")
+        self.cancel_button.setEnabled(False)
+        self.run_button.clicked.connect(self.run)
+        self.cancel_button.clicked.connect(self.cancel)
+        self.progress = QProgressBar()
+        self.status = QLabel("")
+        self.status.setWordWrap(True)
+        form = QFormLayout(self)
+        form.addRow("image layer", self.layer)
+        form.addRow("model", row)
+        form.addRow("tile (px)", self.tile)
+        form.addRow("overlap (px)", self.overlap)
+        form.addRow(self.tta)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.run_button)
+        buttons.addWidget(self.cancel_button)
+        form.addRow(buttons)
+        form.addRow(self.progress)
+        form.addRow(self.status)
+
+    def _browse(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Model folder")
+        if folder:
+            self.model.setText(folder)
+
+    def _fail(self, message: str) -> None:
+        self.status.setText(message)
+        notify_error(message)
+
+    def run(self) -> None:
+        """Check the inputs (notifying one line when bad) and start the prediction worker."""
+        try:
+            layer = self.layer.current()
+            data = plane_of(layer, "image")
+            folder = check_model_folder(self.model.text())
+        except InputError as exc:
+            return self._fail(one_line(exc))
+        tile, overlap, tta = self.tile.value(), self.overlap.value(), self.tta.isChecked()
+        source = {"name": layer.name, "scale": tuple(layer.scale), "translate": tuple(layer.translate)}
+        source["units"] = tuple(layer.units)
+
+        def work(report, cancel):
+            from microsr.inference.model_io import load_model_folder
+            from microsr.inference.predict import predict_image
+
+            model, info = load_model_folder(folder, device="cpu")
+
+            def on_tile(done: int, total: int) -> None:
+                if cancel.is_set():
+                    raise Cancelled
+                report((done, total))
+
+            out, _ = predict_image(
+                model, info, ImageData(data, "YX"), tile=tile, overlap=overlap, tta=tta, on_tile=on_tile
+            )
+            return out, info
+
+        self.run_button.setEnabled(False)
+        self.cancel_button.setEnabled(True)
+        self.progress.setValue(0)
+        self.status.setText(f"super-resolving {layer.name!r}…")
+        self.job = Job(work, self._on_progress, lambda outcome: self._finish(outcome, source))
+
+    def cancel(self) -> None:
+        if self.job is not None:
+            self.job.cancel()
+            self.status.setText("cancelling…")
+
+    def _on_progress(self, value) -> None:
+        done, total = value
+        self.progress.setMaximum(total)
+        self.progress.setValue(done)
+
+    def _finish(self, outcome: Outcome, source: dict) -> None:
+        self.job = None
+        self.run_button.setEnabled(True)
+        self.cancel_button.setEnabled(False)
+        if outcome.cancelled:
+            self.status.setText("cancelled; no layer was added")
+        elif outcome.error:
+            self._fail(outcome.error)
+        else:
+            out, info = outcome.value
+            scale, translate = upsampled_placement(source["scale"], source["translate"], info.scale)
+            name = f"{source['name']} x{info.scale} {info.name}"
+            self.viewer.add_image(out, name=name, scale=scale, translate=translate, units=source["units"])
+            self.status.setText(f"added {name!r} {out.shape}")
+        self.done.emit(outcome)

@@ -1,0 +1,37 @@
+"""Small Qt pieces shared by the widgets: a combo box of the viewer's image layers."""
+
+from __future__ import annotations
+
+from qtpy.QtWidgets import QComboBox
+
+NONE = "(none)"
+
+
+class LayerChoice(QComboBox):
+    """The viewer's image layers by name, kept up to date; ``optional`` adds a "(none)" entry."""
+
+    def __init__(self, viewer, *, optional: bool = False):
+        super().__init__()
+        self.viewer, self.optional = viewer, optional
+        viewer.layers.events.inserted.connect(self.refresh)
+        viewer.layers.events.removed.connect(self.refresh)
+        viewer.layers.events.moved.connect(self.refresh)
+        self.refresh()
+
+    def refresh(self, *_event) -> None:
+        from napari.layers import Image
+
+        current = self.currentText()
+        names = [layer.name for layer in self.viewer.layers if isinstance(layer, Image)]
+        self.clear()
+        self.addItems(([NONE] if self.optional else []) + names)
+        if current in names:
+            self.setCurrentText(current)
+
+    def select(self, name: str) -> None:
+        self.setCurrentText(name)
+
+    def current(self):
+        """The chosen layer, or ``None`` ("(none)", or no image layer open)."""
+        name = self.currentText()
+        return self.viewer.layers[name] if name and name != NONE and name in self.viewer.layers else None
