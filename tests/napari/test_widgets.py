@@ -10,7 +10,7 @@ from napari.utils.notifications import notification_manager
 from qtpy.QtCore import QTimer
 
 import microsr
-from microsr.inference.model_io import load_model_folder
+from microsr.modelcard import load_model_folder
 from microsr.inference.predict import predict_image
 from microsr.io import ImageData
 

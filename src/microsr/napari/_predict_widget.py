@@ -33,7 +33,7 @@ from microsr.napari._worker import Cancelled, Job, Outcome
 
 def check_model_folder(text: str) -> Path:
     """The chosen model folder, or an :class:`InputError` saying what is wrong with it."""
-    from microsr.inference.model_io import read_model_json
+    from microsr.modelcard import read_model_json
 
     if not text.strip():
         raise InputError(None, "no model chosen: pick a trained model folder (it holds model.json)")
@@ -111,7 +111,7 @@ class SuperResolveWidget(QWidget):
         source["units"] = tuple(layer.units)
 
         def work(report, cancel):
-            from microsr.inference.model_io import load_model_folder
+            from microsr.modelcard import load_model_folder
             from microsr.inference.predict import predict_image
 
             model, info = load_model_folder(folder, device="cpu")
