@@ -57,6 +57,8 @@ class QualityWidget(QWidget):
         self.table.setHorizontalHeaderLabels(["method", "PSNR (dB)", "SSIM", "NRMSE"])
         self.resolution = QTableWidget(0, 2)
         self.resolution.setHorizontalHeaderLabels(["layer", "decorrelation resolution"])
+        for table in (self.table, self.resolution):
+            table.setMinimumHeight(120)
         self.status = QLabel("")
         self.status.setWordWrap(True)
         form = QFormLayout(self)
