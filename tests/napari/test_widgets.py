@@ -10,9 +10,9 @@ from napari.utils.notifications import notification_manager
 from qtpy.QtCore import QTimer
 
 import microsr
-from microsr.modelcard import load_model_folder
 from microsr.inference.predict import predict_image
 from microsr.io import ImageData
+from microsr.modelcard import load_model_folder
 
 from . import scenes
 

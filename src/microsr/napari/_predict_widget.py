@@ -111,8 +111,8 @@ class SuperResolveWidget(QWidget):
         source["units"] = tuple(layer.units)
 
         def work(report, cancel):
-            from microsr.modelcard import load_model_folder
             from microsr.inference.predict import predict_image
+            from microsr.modelcard import load_model_folder
 
             model, info = load_model_folder(folder, device="cpu")
 
