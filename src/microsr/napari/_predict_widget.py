@@ -10,24 +10,21 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from qtpy.QtCore import Signal
 from qtpy.QtWidgets import (
     QCheckBox,
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
-    QLabel,
     QLineEdit,
     QProgressBar,
     QPushButton,
     QSpinBox,
-    QWidget,
 )
 
 from microsr.errors import InputError
 from microsr.io import ImageData
-from microsr.napari._layers import notify_error, one_line, plane_of, upsampled_placement
-from microsr.napari._widgets import LayerChoice
+from microsr.napari._layers import one_line, plane_of, upsampled_placement
+from microsr.napari._widgets import JobWidget, LayerChoice
 from microsr.napari._worker import Cancelled, Job, Outcome
 
 
@@ -46,15 +43,11 @@ def check_model_folder(text: str) -> Path:
     return folder
 
 
-class SuperResolveWidget(QWidget):
+class SuperResolveWidget(JobWidget):
     """Dock widget; ``done`` is emitted with the :class:`Outcome` of every run."""
 
-    done = Signal(object)
-
     def __init__(self, napari_viewer):
-        super().__init__()
-        self.viewer = napari_viewer
-        self.job: Job | None = None
+        super().__init__(napari_viewer)
         self.layer = LayerChoice(napari_viewer)
         self.model = QLineEdit()
         self.model.setPlaceholderText("trained model folder (holds model.json)")
@@ -74,8 +67,6 @@ class SuperResolveWidget(QWidget):
         self.run_button.clicked.connect(self.run)
         self.cancel_button.clicked.connect(self.cancel)
         self.progress = QProgressBar()
-        self.status = QLabel("")
-        self.status.setWordWrap(True)
         form = QFormLayout(self)
         form.addRow("image layer", self.layer)
         form.addRow("model", row)
@@ -93,10 +84,6 @@ class SuperResolveWidget(QWidget):
         folder = QFileDialog.getExistingDirectory(self, "Model folder")
         if folder:
             self.model.setText(folder)
-
-    def _fail(self, message: str) -> None:
-        self.status.setText(message)
-        notify_error(message)
 
     def run(self) -> None:
         """Check the inputs (notifying one line when bad) and start the prediction worker."""

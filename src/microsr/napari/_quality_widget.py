@@ -9,12 +9,11 @@ prediction against the LR, or against the GT without an LR), and the decorrelati
 
 from __future__ import annotations
 
-from qtpy.QtCore import Signal
-from qtpy.QtWidgets import QFormLayout, QLabel, QPushButton, QTableWidget, QTableWidgetItem, QWidget
+from qtpy.QtWidgets import QFormLayout, QPushButton, QTableWidget, QTableWidgetItem
 
 from microsr.errors import InputError
-from microsr.napari._layers import notify_error, one_line, pixel_size_of, plane_of
-from microsr.napari._widgets import LayerChoice
+from microsr.napari._layers import one_line, pixel_size_of, plane_of
+from microsr.napari._widgets import JobWidget, LayerChoice
 from microsr.napari._worker import Job, Outcome
 
 METRICS = ("psnr", "ssim", "nrmse")
@@ -39,15 +38,11 @@ def quality(pred, gt, lr, pixel_sizes: dict[str, float | None]) -> dict:
     }
 
 
-class QualityWidget(QWidget):
+class QualityWidget(JobWidget):
     """Dock widget; ``done`` is emitted with the :class:`Outcome` of every run."""
 
-    done = Signal(object)
-
     def __init__(self, napari_viewer):
-        super().__init__()
-        self.viewer = napari_viewer
-        self.job: Job | None = None
+        super().__init__(napari_viewer)
         self.pred = LayerChoice(napari_viewer)
         self.gt = LayerChoice(napari_viewer, optional=True)
         self.lr = LayerChoice(napari_viewer, optional=True)
@@ -59,8 +54,6 @@ class QualityWidget(QWidget):
         self.resolution.setHorizontalHeaderLabels(["layer", "decorrelation resolution"])
         for table in (self.table, self.resolution):
             table.setMinimumHeight(120)
-        self.status = QLabel("")
-        self.status.setWordWrap(True)
         form = QFormLayout(self)
         form.addRow("prediction", self.pred)
         form.addRow("ground truth", self.gt)
@@ -69,10 +62,6 @@ class QualityWidget(QWidget):
         form.addRow(self.table)
         form.addRow(self.resolution)
         form.addRow(self.status)
-
-    def _fail(self, message: str) -> None:
-        self.status.setText(message)
-        notify_error(message)
 
     def run(self) -> None:
         """Check the layers and measure in a worker."""

@@ -13,7 +13,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from qtpy.QtCore import Signal
 from qtpy.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -25,13 +24,12 @@ from qtpy.QtWidgets import (
     QPushButton,
     QRadioButton,
     QSpinBox,
-    QWidget,
 )
 
 from microsr.errors import InputError
-from microsr.napari._layers import notify_error, one_line, plane_of
+from microsr.napari._layers import one_line, plane_of
 from microsr.napari._plot import LossPlot
-from microsr.napari._widgets import LayerChoice
+from microsr.napari._widgets import JobWidget, LayerChoice
 from microsr.napari._worker import Job, Outcome
 
 
@@ -58,15 +56,11 @@ def write_layer_pair(lr: np.ndarray, hr: np.ndarray, folder: Path) -> tuple[Path
     return folder / "lr", folder / "hr", s
 
 
-class TrainWidget(QWidget):
+class TrainWidget(JobWidget):
     """Dock widget; ``done`` is emitted with the :class:`Outcome` of every run or resume."""
 
-    done = Signal(object)
-
     def __init__(self, napari_viewer):
-        super().__init__()
-        self.viewer = napari_viewer
-        self.job: Job | None = None
+        super().__init__(napari_viewer)
         self.from_folders, self.from_layers = QRadioButton("folders"), QRadioButton("layers")
         self.from_layers.setChecked(True)
         self.lr_dir, self.hr_dir = QLineEdit(), QLineEdit()
@@ -101,8 +95,6 @@ class TrainWidget(QWidget):
         self.stop_button.setEnabled(False)
         self.progress = QProgressBar()
         self.plot = LossPlot()
-        self.status = QLabel("")
-        self.status.setWordWrap(True)
         self._layout()
         self._describe()
 
@@ -139,10 +131,6 @@ class TrainWidget(QWidget):
         self.residual.setToolTip(f"not for {name}: it {refusal}" if refusal else "")
         if refusal:
             self.residual.setChecked(False)
-
-    def _fail(self, message: str) -> None:
-        self.status.setText(message)
-        notify_error(message)
 
     def _data_folders(self, out: Path) -> tuple[Path, Path, int]:
         if self.from_folders.isChecked():

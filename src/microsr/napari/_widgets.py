@@ -1,8 +1,11 @@
-"""Small Qt pieces shared by the widgets: a combo box of the viewer's image layers."""
+"""Qt pieces shared by the widgets: their base class and a combo box of the viewer's image layers."""
 
 from __future__ import annotations
 
-from qtpy.QtWidgets import QComboBox
+from qtpy.QtCore import Signal
+from qtpy.QtWidgets import QComboBox, QLabel, QWidget
+
+from microsr.napari._layers import notify_error
 
 NONE = "(none)"
 
@@ -35,3 +38,22 @@ class LayerChoice(QComboBox):
         """The chosen layer, or ``None`` ("(none)", or no image layer open)."""
         name = self.currentText()
         return self.viewer.layers[name] if name and name != NONE and name in self.viewer.layers else None
+
+
+class JobWidget(QWidget):
+    """Base of the dock widgets: the viewer, the running :class:`~microsr.napari._worker.Job` (or
+    ``None``), a status line, and ``done``, emitted with the ``Outcome`` of every run."""
+
+    done = Signal(object)
+
+    def __init__(self, napari_viewer):
+        super().__init__()
+        self.viewer = napari_viewer
+        self.job = None
+        self.status = QLabel("")
+        self.status.setWordWrap(True)
+
+    def _fail(self, message: str) -> None:
+        """Show a one-line problem in the status line and as a napari notification."""
+        self.status.setText(message)
+        notify_error(message)
