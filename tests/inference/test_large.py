@@ -86,6 +86,8 @@ def test_ome_zarr_in_out_equals_in_process(run, tmp_path, rng, version):
     ome = attrs.get("ome", attrs)
     window = ome["omero"]["channels"][0]["window"]
     assert window["min"] <= window["start"] < window["end"] <= window["max"]
+    models = pytest.importorskip(f"ome_zarr_models.v0{version[-1]}.image")  # the NGFF schema, in pydantic
+    assert models.Image.from_zarr(zarr.open_group(str(out), mode="r")).attributes
     prov = attrs["microsr"]
     assert prov["model"] == "srcnn" and len(prov["weights_sha256"]) == 64 and prov["version"]
 

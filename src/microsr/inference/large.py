@@ -138,11 +138,17 @@ def _provenance(info: Any, cfg: Any, params: dict, job: dict[str, Any], keep_ran
     }
 
 
-def _create_store(part: Path, y: Any, ngff: str, meta: dict[str, Any]) -> None:
+def _create_store(part: Path, y: Any, axes: str, ngff: str, meta: dict[str, Any]) -> None:
     """The empty working store with its level arrays, provenance and the done-marker folder."""
     chunks = tuple(c[0] for c in y.chunks)
     zarr_out.create_pyramid(
-        part, shape=y.shape, chunks=chunks, dtype=y.dtype, ngff_version=ngff, attrs={"microsr": meta}
+        part,
+        shape=y.shape,
+        chunks=chunks,
+        dtype=y.dtype,
+        axes=axes,
+        ngff_version=ngff,
+        attrs={"microsr": meta},
     )
     (part / DONE).mkdir()
 
@@ -215,7 +221,7 @@ def predict_large(
             whole_c=whole_c, opts=opts, keep_range=keep_range, out_dtype=dtype,
         )  # fmt: skip
         if not resumed:
-            _create_store(part, y, ngff, _provenance(info, cfg, params, job, keep_range))
+            _create_store(part, y, image.axes, ngff, _provenance(info, cfg, params, job, keep_range))
         _run_blocks(y, part, sched, progress)
         zarr_out.build_levels(part, scheduler=sched)
     n_levels = len(zarr_out.level_shapes(y.shape, tuple(c[0] for c in y.chunks)))

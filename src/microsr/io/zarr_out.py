@@ -61,16 +61,22 @@ def create_pyramid(
     shape: tuple[int, ...],
     chunks: tuple[int, ...],
     dtype: Any,
+    axes: str,
     ngff_version: str = "0.5",
     attrs: dict[str, Any] | None = None,
 ) -> list[tuple[int, ...]]:
-    """Create the (empty) group and level arrays at ``path``; returns the level shapes."""
+    """Create the (empty) group and level arrays at ``path``; returns the level shapes.
+
+    NGFF 0.5 arrays carry the axis names as Zarr v3 ``dimension_names``.
+    """
     import zarr
 
     v2 = ngff_version == "0.4"
     group = zarr.open_group(str(path), mode="w-", zarr_format=2 if v2 else 3)
     shapes = level_shapes(shape, chunks)
-    kw: dict[str, Any] = {"chunk_key_encoding": {"name": "v2", "separator": "/"}} if v2 else {}
+    kw: dict[str, Any] = {"chunk_key_encoding": {"name": "v2", "separator": "/"}}
+    if not v2:
+        kw = {"dimension_names": [a.lower() for a in axes]}
     for k, shp in enumerate(shapes):
         ch = tuple(min(c, n) for c, n in zip(chunks, shp))
         group.create_array(f"s{k}", shape=shp, chunks=ch, dtype=dtype, fill_value=0, **kw)
