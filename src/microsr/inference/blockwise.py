@@ -46,6 +46,7 @@ def receptive_radius(model: Any, in_channels: int, scale: int, probe: int = PROB
     with torch.enable_grad():
         y = final_output(model(x))
         y[..., scale * c, scale * c].sum().backward()
+    model.zero_grad(set_to_none=True)  # the probe leaves no gradients behind
     g = x.grad.abs().sum(dim=(0, 1))
     rows, cols = torch.nonzero(g > 0, as_tuple=True)
     if rows.numel() == 0:

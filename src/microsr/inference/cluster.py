@@ -49,6 +49,12 @@ def worker_model(ref: ModelRef) -> tuple[Any, Any]:
     return _MODELS[ref]
 
 
+def remember(ref: ModelRef, model: Any, info: Any) -> None:
+    """Use an already loaded model for ``ref`` in this process (in-process runs load it once)."""
+    _MODELS.clear()
+    _MODELS[ref] = (model, info)
+
+
 def cores() -> int:
     """CPU cores this process may use."""
     try:

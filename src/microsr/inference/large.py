@@ -29,7 +29,7 @@ import numpy as np
 
 from microsr.errors import InputError
 from microsr.inference.blockwise import choose_halo, prediction_array, receptive_radius
-from microsr.inference.cluster import ModelRef, cores, dask_client
+from microsr.inference.cluster import ModelRef, cores, dask_client, remember
 from microsr.inference.norm_stats import plane_stats
 from microsr.inference.stacks import norm_config, output_dtype
 from microsr.inference.tiling import model_device
@@ -205,8 +205,10 @@ def predict_large(
     nlead = image.array.ndim - 2
     with dask_client(workers, scheduler) as client:
         threads = max(1, cores() // workers) if workers else 0
-        ref = ModelRef(str(info.folder), info.weights.stem, dev, threads)
+        ref = ModelRef(str(info.folder), weights, dev, threads)
         sched = client if client is not None else "sync"
+        if client is None:
+            remember(ref, model, info)
         if resumed:
             import zarr
 
