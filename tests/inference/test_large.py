@@ -166,3 +166,17 @@ def test_percentiles_from_histogram_equal_numpy(rng, q):
     values = rng.integers(0, 3000, 10_001, dtype=np.uint16)  # reference: np.percentile (linear)
     got = _from_hist(_hist(values, 0, 65536), 0, q)
     np.testing.assert_allclose(got, np.percentile(values.astype(np.float64), q), rtol=0, atol=1e-9)
+
+
+def test_napari_reader_opens_the_output_with_pixel_size(run, tmp_path, rng):
+    reader_plugin = pytest.importorskip("napari_ome_zarr")  # napari's OME-Zarr reader, no viewer needed
+    img = rng.integers(0, 60000, (48, 40), dtype=np.uint16)
+    out = predict_large(
+        run, write_ome(tmp_path / "in.ome.zarr", img, "YX", pixel=0.2), tmp_path / "o.ome.zarr", **KW
+    )
+    layers = reader_plugin.napari_get_reader(str(out))(str(out))
+    data, kwargs, kind = layers[0]
+    assert kind == "image" and data[0].shape == (96, 80)
+    assert kwargs["scale"] == pytest.approx([0.1, 0.1])  # the input's 0.2 µm divided by the scale
+    lo, hi = kwargs["contrast_limits"]  # the display window written to omero
+    assert lo < hi
