@@ -98,3 +98,50 @@ def test_bad_input_exit_2_one_line_nothing_written(setup, capsys, case):
     assert err.startswith("error: ") and len(err.splitlines()) == 1 and "Traceback" not in err
     assert not out.exists() or sorted(p.name for p in out.iterdir()) == before
     assert sorted(p.name for p in (t / "lr").iterdir()) == before
+
+
+def _predict(t, *extra, out_flag="--output"):
+    return main(
+        ["predict", "--model", str(t / "run"), "--input", str(t / "lr"), out_flag, str(t / "sr"), *extra]
+    )
+
+
+@pytest.mark.parametrize("device", ["cuda", "gpu", "cuda:0"])
+def test_cuda_without_a_gpu_is_one_line_exit_2(setup, capsys, monkeypatch, device):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert _predict(setup, "--device", device) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == f"error: --device {device}: no CUDA GPU is available here; use --device cpu"
+    assert not (setup / "sr").exists()
+
+
+def test_unknown_device_is_one_line_exit_2(setup, capsys):
+    assert _predict(setup, "--device", "tpu") == 2
+    assert capsys.readouterr().err.strip().startswith("error: --device must be auto, cpu, cuda")
+
+
+def test_out_is_accepted_like_in_the_other_commands(setup, capsys):
+    assert _predict(setup, "--tile", "16", "--overlap", "8", out_flag="--out") == 0
+    assert sorted(p.name for p in (setup / "sr").iterdir()) == ["a.tif", "b.tif"]
+
+
+@pytest.mark.parametrize(
+    "tile,overlap,message",
+    [
+        ("32", "32", "--overlap 32 is more than half the tile (32 px): give --overlap 16 or less"),
+        ("100", "60", "--overlap 60 is more than half the tile (96 px, --tile 100 rounded down)"),
+    ],
+)
+def test_overlap_beyond_half_the_tile_is_refused(setup, capsys, tile, overlap, message):
+    assert _predict(setup, "--tile", tile, "--overlap", overlap) == 2
+    err = capsys.readouterr().err.strip()
+    assert message in err and len(err.splitlines()) == 1
+    assert not (setup / "sr").exists()
+
+
+def test_tile_rounding_is_announced_and_progress_goes_to_stderr(setup, capsys):
+    assert _predict(setup, "--tile", "100", "--overlap", "8") == 0
+    out, err = capsys.readouterr()
+    assert "note: --tile 100 rounded down to 96" in err
+    assert out.strip() == f"wrote 2 image(s) to {setup / 'sr'}"  # results only; the bars went to stderr
+    assert "images" in err and "2/2" in err

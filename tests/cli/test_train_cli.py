@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
+from pathlib import Path
 
 import numpy as np
 import pytest
+import yaml
 
+import microsr
 import microsr.models
 from microsr.cli.main import main
 from microsr.io import write_image
@@ -92,6 +96,8 @@ def test_bad_input_one_line_exit_2(pairs, tmp_path, capsys, args, message):
     if "--patch-size" in args:
         i = base.index("--patch-size")
         del base[i : i + 2]
+    if "--resume" in args:
+        (tmp_path / "run").mkdir()  # a run folder without a checkpoint
     assert main(base + args) == 2
     err = capsys.readouterr().err.strip()
     assert message in err and len(err.splitlines()) == 1 and err.startswith("error:")
@@ -275,3 +281,76 @@ def test_bad_validation_folders(pairs, tmp_path, capsys, extra, message):
     err = capsys.readouterr().err.strip()
     assert message in err and len(err.splitlines()) == 1
     assert not (tmp_path / "run").exists()
+
+
+def test_config_stores_absolute_data_folders_and_resumes_from_any_directory(pairs, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert main(_base((Path("lr"), Path("hr")), Path("runs") / "a", "--steps", "2", "--val-every", "2")) == 0
+    cfg = yaml.safe_load((tmp_path / "runs" / "a" / "config.yaml").read_text())
+    assert cfg["data"]["lr_dir"] == str(tmp_path / "lr") and cfg["data"]["hr_dir"] == str(tmp_path / "hr")
+    monkeypatch.chdir(tmp_path / "runs")
+    assert main(["train", "--out", "a", "--resume", "--steps", "4", "--quiet"]) == 0
+    assert json.loads((tmp_path / "runs" / "a" / "model.json").read_text())["training"]["steps_done"] == 4
+
+
+def test_old_relative_paths_in_config_yaml_are_found_or_named(pairs, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    run = tmp_path / "runs" / "a"
+    assert main(_base(pairs, run, "--steps", "2", "--val-every", "2")) == 0
+    text = (run / "config.yaml").read_text()
+    (run / "config.yaml").write_text(text.replace(str(tmp_path) + "/", ""))  # as older runs wrote them
+    monkeypatch.chdir(run)  # lr/ and hr/ are found two levels up, beside runs/
+    assert main(["train", "--out", ".", "--resume", "--steps", "3", "--quiet"]) == 0
+    (run / "config.yaml").write_text(
+        text.replace(str(tmp_path) + "/", "").replace("lr_dir: lr", "lr_dir: gone")
+    )
+    assert main(["train", "--out", ".", "--resume", "--steps", "4", "--quiet"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()[-1]  # after the one-validation-image warning
+    assert err.startswith("error: gone: folder not found (path from config.yaml")
+
+
+def test_resume_of_a_missing_run_folder_names_it(tmp_path, capsys):
+    assert main(["train", "--out", str(tmp_path / "runs" / "typo"), "--resume"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert (
+        err
+        == f"error: {tmp_path / 'runs' / 'typo'}: no run folder to resume here; check --out, or start a new run without --resume"
+    )
+
+
+def test_run_folder_files_follow_the_umask(pairs, tmp_path):
+    old = os.umask(0o022)
+    try:
+        assert main(_base(pairs, tmp_path / "run", "--steps", "2", "--val-every", "2")) == 0
+    finally:
+        os.umask(old)
+    files = [p for p in (tmp_path / "run").rglob("*") if p.is_file()]
+    names = {p.relative_to(tmp_path / "run").as_posix() for p in files}
+    assert {"config.yaml", "model.json", "weights/best.safetensors", "checkpoint/last.pt", "log.csv"} <= names
+    assert {p.name: oct(p.stat().st_mode & 0o777) for p in files} == {p.name: "0o644" for p in files}
+
+
+def test_help_shows_flags_without_bool_and_the_defaults(capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "200")
+    assert main(["train", "--help"]) == 0
+    text = capsys.readouterr().out
+    assert "<bool>" not in text
+    assert "--resume" in text and "--no-resume" in text and "--no-tiny" in text
+    lines = {line.split()[1]: line for line in text.splitlines() if line.startswith("│    --")}
+    assert "[default: 4]" in lines["--batch-size"] and "[default: 64]" in lines["--patch-size"]
+    assert "[default: 0.0001]" in lines["--learning-rate"] and "[default: 10 epochs]" in lines["--steps"]
+    assert "Architecture name" in lines["--model"]
+    assert main(["predict", "--help"]) == 0
+    text = capsys.readouterr().out
+    assert "<bool>" not in text and "Trained model folder" in text and "--out,--output" in text
+
+
+def test_version(capsys):
+    assert main(["--version"]) == 0
+    assert capsys.readouterr().out.strip() == f"microsr {microsr.__version__}"
+
+
+def test_mask_and_masks_are_one_option(pairs, tmp_path, capsys):
+    for flag in ("--mask", "--masks"):
+        assert main(_base(pairs, tmp_path / flag, "--steps", "1", flag, str(tmp_path / "nomasks"))) == 2
+        assert "nomasks" in capsys.readouterr().err

@@ -7,6 +7,10 @@ full disk: ``error: <path>: <reason>``) and running out of memory; a ``KeyboardI
 ``interrupted`` (exit 130). Python warnings raised by
 the library (e.g. unpaired files skipped) are shown as one ``warning: ...`` line each on stderr,
 without Python's file/line prefix, so that they read like the rest of the command's output.
+
+Every command is built with :class:`_FlagCommand` (and the group with :class:`_FlagGroup`), so that on/off options show in ``--help`` as
+``--flag`` / ``--no-flag`` without a value type (typer prints ``<bool>``, which reads as if the flag
+took ``true``/``false``).
 """
 
 from __future__ import annotations
@@ -17,16 +21,48 @@ from importlib import import_module
 from typing import Annotated, Optional
 
 import typer
+from typer.core import TyperCommand, TyperGroup
 
+from microsr import __version__
 from microsr.errors import MicrosrError
 
+
+def _flags_without_type(params: list) -> list:
+    """Give on/off options an empty metavar, so that ``--help`` prints no ``<bool>`` after them."""
+    for param in params:
+        if getattr(param, "is_flag", False) and param.metavar is None:
+            param.metavar = ""
+    return params
+
+
+class _FlagCommand(TyperCommand):
+    """A typer command whose on/off options show no value type in ``--help``."""
+
+    def get_params(self, ctx):  # noqa: ANN001, ANN201 - click's signature
+        return _flags_without_type(super().get_params(ctx))
+
+
+class _FlagGroup(TyperGroup):
+    """The ``microsr`` group, with the same help rendering as :class:`_FlagCommand`."""
+
+    def get_params(self, ctx):  # noqa: ANN001, ANN201 - click's signature
+        return _flags_without_type(super().get_params(ctx))
+
+
 app = typer.Typer(
+    cls=_FlagGroup,
     name="microsr",
     help="Deep-learning super-resolution for microscopy: simulate, train, evaluate, predict.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        typer.echo(f"microsr {__version__}")
+        raise typer.Exit(0)
 
 
 @app.callback()
@@ -39,6 +75,12 @@ def _root(
             "the available memory or the MICROSR_MAX_PIXELS environment variable.",
         ),
     ] = None,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_show_version, is_eager=True, help="Print the microsr version and exit."
+        ),
+    ] = False,
 ) -> None:
     """Deep-learning super-resolution for microscopy: simulate, train, evaluate, predict."""
     from microsr.io.guard import set_max_pixels
@@ -50,6 +92,9 @@ def _root(
 _COMMAND_MODULES = ["data_cmds", "train_cmds", "predict_cmd", "eval_cmds", "qc_cmds", "demo_cmd"]
 for _name in _COMMAND_MODULES:
     import_module(f"microsr.cli.{_name}").register(app)
+for _info in app.registered_commands:
+    if _info.cls in (None, TyperCommand):
+        _info.cls = _FlagCommand
 
 
 def _is_usage_error(exc: BaseException) -> bool:

@@ -24,25 +24,44 @@ class Weights(str, Enum):
 
 
 def predict(
-    model: Annotated[Path, typer.Option("--model", help="Model / training run folder (with model.json).")],
+    model: Annotated[
+        Path,
+        typer.Option(
+            "--model",
+            help="Trained model folder: the --out of `microsr train` (with model.json). "
+            "(In `microsr train`, --model is an architecture name instead.)",
+        ),
+    ],
     input: Annotated[
         Path, typer.Option("--input", help="An image file, a folder of images or an OME-Zarr image.")
     ],
     output: Annotated[
         Path,
         typer.Option(
-            "--output", help="Folder for the results (<name>.tif), or NAME.ome.zarr for block-wise output."
+            "--out",
+            "--output",
+            help="Folder for the results (<name>.tif), or NAME.ome.zarr for block-wise output.",
         ),
     ],
-    tile: Annotated[int, typer.Option("--tile", help="Tile edge in LR pixels (memory grows with it).")] = 256,
+    tile: Annotated[
+        int,
+        typer.Option(
+            "--tile",
+            help="Tile edge in LR pixels (memory grows with it); rounded down to a multiple of 16 "
+            "with prime factors 2, 3, 5 only (e.g. 100 -> 96).",
+        ),
+    ] = 256,
     overlap: Annotated[
-        int, typer.Option("--overlap", help="Overlap of neighbouring tiles in LR pixels.")
+        int,
+        typer.Option("--overlap", help="Overlap of neighbouring tiles in LR pixels; at most half the tile."),
     ] = 32,
-    tta: Annotated[bool, typer.Option("--tta", help="Average the 8 rotations/mirrors (8x slower).")] = False,
+    tta: Annotated[
+        bool, typer.Option("--tta/--no-tta", help="Average the 8 rotations/mirrors (8x slower).")
+    ] = False,
     keep_range: Annotated[
         bool,
         typer.Option(
-            "--keep-range",
+            "--keep-range/--no-keep-range",
             help="Write in the input's intensity range and bit depth (uint16 stays uint16) "
             "instead of float32 normalised units.",
         ),
@@ -53,11 +72,16 @@ def predict(
     masks: Annotated[
         Optional[Path],
         typer.Option(
-            "--masks", help="Folder of parsing maps (same names, HR size) for models that need them."
+            "--masks",
+            "--mask",
+            help="Folder of parsing maps (same names, HR size) for models that need them.",
         ),
     ] = None,
     device: Annotated[
-        Optional[str], typer.Option("--device", help="cpu or cuda (default: cuda if available).")
+        Optional[str],
+        typer.Option(
+            "--device", help="auto, cpu, cuda (or gpu), cuda:N. \\[default: auto: cuda if available]"
+        ),
     ] = None,
     precision: Annotated[
         Precision,
@@ -89,9 +113,15 @@ def predict(
     With an OME-Zarr input or an ``.ome.zarr`` output the image is read lazily and predicted
     block by block on Dask (see docs/large-data.md).
     """
+    from microsr.inference.precision import resolve_device
     from microsr.inference.predict import predict_path
+    from microsr.inference.tiling import check_tiling
     from microsr.io.lazy import is_zarr_path
 
+    used = check_tiling(tile, overlap)
+    device = None if device is None else str(resolve_device(device))  # one line for cuda without a GPU
+    if used != tile:
+        typer.echo(f"note: --tile {tile} rounded down to {used} (multiple of 16, factors 2, 3, 5)", err=True)
     if is_zarr_path(input) or is_zarr_path(output):
         return _predict_large(
             model, input, output, tile, overlap, tta, keep_range, weights, device, precision,

@@ -13,7 +13,15 @@ from typing import Annotated, Any, Optional
 
 import typer
 
+from microsr.cli.run_paths import absolute_data_dirs
+from microsr.engine.config import DataSection, OptimizerSection
 from microsr.errors import ConfigError, InputError
+
+#: Defaults shown in ``microsr train --help`` (the flags themselves default to "not given", so that
+#: a --config file or a resumed run's config.yaml keeps its own values).
+_DEFAULT_BATCH = DataSection.model_fields["batch_size"].default
+_DEFAULT_PATCH = DataSection.model_fields["patch_size"].default
+_DEFAULT_LR = OptimizerSection.model_fields["lr"].default
 
 
 def _overrides(**flags: Any) -> dict[str, Any]:
@@ -50,7 +58,12 @@ def train(
         Optional[Path], typer.Option("--hr", help="Folder of matching high-resolution images.")
     ] = None,
     model: Annotated[
-        Optional[str], typer.Option("--model", help="Architecture (see `microsr models`).")
+        Optional[str],
+        typer.Option(
+            "--model",
+            help="Architecture name, e.g. srcnn (see `microsr models`). "
+            "(In `microsr predict`, --model is a trained run folder instead.)",
+        ),
     ] = None,
     scale: Annotated[
         Optional[int], typer.Option("--scale", help="Up-sampling factor (HR px per LR px).")
@@ -59,20 +72,32 @@ def train(
         Optional[Path], typer.Option("--config", help="YAML training config; flags override it.")
     ] = None,
     steps: Annotated[
-        Optional[int], typer.Option("--steps", help="Optimiser steps (exclusive with --epochs).")
+        Optional[int],
+        typer.Option(
+            "--steps",
+            help="Optimiser steps (exclusive with --epochs); on a CPU, a few hundred with --tiny. "
+            "\\[default: 10 epochs]",
+        ),
     ] = None,
     epochs: Annotated[Optional[int], typer.Option("--epochs", help="Epochs (see docs/training.md).")] = None,
-    batch_size: Annotated[Optional[int], typer.Option("--batch-size", help="Patches per step.")] = None,
-    patch_size: Annotated[Optional[int], typer.Option("--patch-size", help="LR patch size in px.")] = None,
+    batch_size: Annotated[
+        Optional[int], typer.Option("--batch-size", help=f"Patches per step. \\[default: {_DEFAULT_BATCH}]")
+    ] = None,
+    patch_size: Annotated[
+        Optional[int],
+        typer.Option("--patch-size", help=f"LR patch size in px. \\[default: {_DEFAULT_PATCH}]"),
+    ] = None,
     resume: Annotated[
-        bool, typer.Option("--resume", help="Continue the run in --out from its checkpoint.")
+        bool,
+        typer.Option("--resume/--no-resume", help="Continue the run in --out from its checkpoint."),
     ] = False,
     init_from: Annotated[
         Optional[Path],
         typer.Option("--init-from", help="Start from the best weights of this earlier run (fine-tuning)."),
     ] = None,
     mask: Annotated[
-        Optional[Path], typer.Option("--mask", help="Folder of parsing masks (geometry prior, SFTGAN).")
+        Optional[Path],
+        typer.Option("--mask", "--masks", help="Folder of parsing masks (geometry prior, SFTGAN)."),
     ] = None,
     val_lr: Annotated[
         Optional[Path],
@@ -84,19 +109,21 @@ def train(
         Optional[Path], typer.Option("--val-hr", help="Folder of matching HR validation images.")
     ] = None,
     val_mask: Annotated[
-        Optional[Path], typer.Option("--val-mask", help="Parsing masks of the validation images.")
+        Optional[Path],
+        typer.Option("--val-mask", "--val-masks", help="Parsing masks of the validation images."),
     ] = None,
     tiny: Annotated[
-        bool, typer.Option("--tiny", help="Small version of the architecture (tests, CPU demos).")
-    ] = False,
+        Optional[bool],
+        typer.Option("--tiny/--no-tiny", help="Small version of the architecture (tests, CPU runs)."),
+    ] = None,
     bicubic_residual: Annotated[
-        bool,
+        Optional[bool],
         typer.Option(
-            "--bicubic-residual",
+            "--bicubic-residual/--no-bicubic-residual",
             help="Add the bicubic-upsampled input to the output, so the network learns "
             "only the correction (faster to train; see docs/training.md).",
         ),
-    ] = False,
+    ] = None,
     seed: Annotated[
         Optional[int], typer.Option("--seed", help="Seed of the split, initialisation and patches.")
     ] = None,
@@ -121,7 +148,8 @@ def train(
         Optional[str], typer.Option("--loss", help="Loss, e.g. 'mse+0.1*ssim' (default: the model's).")
     ] = None,
     learning_rate: Annotated[
-        Optional[float], typer.Option("--learning-rate", help="Generator learning rate.")
+        Optional[float],
+        typer.Option("--learning-rate", help=f"Generator learning rate. \\[default: {_DEFAULT_LR:g}]"),
     ] = None,
     device: Annotated[Optional[str], typer.Option("--device", help="auto, cpu or cuda.")] = None,
     num_threads: Annotated[
@@ -135,42 +163,45 @@ def train(
 
     if steps is not None and epochs is not None:
         raise ConfigError("--steps and --epochs are mutually exclusive: give one of them")
+    if resume and not out.is_dir():
+        raise InputError(
+            out, "no run folder to resume here; check --out, or start a new run without --resume"
+        )
+    run_config = None
     if config is None and resume and (out / "config.yaml").is_file():
-        config = out / "config.yaml"  # resume a run with its own settings unless told otherwise
+        config = run_config = out / "config.yaml"  # resume a run with its own settings unless told otherwise
     if config is None:
         missing = [flag for flag, value in (("--lr", lr), ("--hr", hr), ("--model", model)) if value is None]
         if missing:
             raise InputError(None, f"give {', '.join(missing)} (or a --config file)")
-    cfg = load_config(
-        config,
-        _overrides(
-            out=out,
-            lr=lr,
-            hr=hr,
-            model=model,
-            scale=scale,
-            steps=steps,
-            epochs=epochs,
-            batch_size=batch_size,
-            patch_size=patch_size,
-            resume=True if resume else False,
-            init_from=init_from,
-            mask=mask,
-            val_lr=val_lr,
-            val_hr=val_hr,
-            val_mask=val_mask,
-            tiny=True if tiny else None,
-            bicubic_residual=True if bicubic_residual else None,
-            seed=seed,
-            val_every=val_every,
-            checkpoint_every=checkpoint_every,
-            ema=ema,
-            loss=loss,
-            learning_rate=learning_rate,
-            device=device,
-            num_threads=num_threads,
-        ),
+    given = _overrides(
+        out=out,
+        lr=lr,
+        hr=hr,
+        model=model,
+        scale=scale,
+        steps=steps,
+        epochs=epochs,
+        batch_size=batch_size,
+        patch_size=patch_size,
+        resume=True if resume else False,
+        init_from=init_from,
+        mask=mask,
+        val_lr=val_lr,
+        val_hr=val_hr,
+        val_mask=val_mask,
+        tiny=tiny,
+        bicubic_residual=bicubic_residual,
+        seed=seed,
+        val_every=val_every,
+        checkpoint_every=checkpoint_every,
+        ema=ema,
+        loss=loss,
+        learning_rate=learning_rate,
+        device="cuda" if device == "gpu" else device,
+        num_threads=num_threads,
     )
+    cfg = absolute_data_dirs(load_config(config, given), given, run_config)
     run = run_train(cfg, progress=not quiet)
     if int(os.environ.get("RANK", os.environ.get("SLURM_PROCID", "0"))) != 0:
         return  # data-parallel launch: rank 0 reports

@@ -142,23 +142,34 @@ class Tracker:
         return asdict(self)
 
 
+#: Top-level settings a resumed run must share with the checkpointed one (and every ``data`` field
+#: except ``val_crop``); the others may change on resume (:func:`changeable_on_resume`).
+FINGERPRINTED = (
+    "model",
+    "scale",
+    "in_channels",
+    "out_channels",
+    "loss",
+    "optimizer",
+    "schedule",
+    "seed",
+    "adversarial",
+    "monitor",
+    "log_every",
+    "ema_decay",
+)
+
+
+def changeable_on_resume() -> list[str]:
+    """The settings that may differ on resume: config fields outside :data:`FINGERPRINTED`."""
+    fixed = set(FINGERPRINTED) | {"data", "out", "resume", "init_from"}
+    return [k for k in TrainConfig.model_fields if k not in fixed] + ["data.val_crop"]
+
+
 def fingerprint(cfg: TrainConfig) -> str:
     """The settings a resumed run must share with the original (JSON text, compared on resume)."""
     d = cfg.model_dump(mode="json")
-    keep = [
-        "model",
-        "scale",
-        "in_channels",
-        "out_channels",
-        "loss",
-        "optimizer",
-        "schedule",
-        "seed",
-        "adversarial",
-        "monitor",
-        "log_every",
-        "ema_decay",
-    ]
+    keep = list(FINGERPRINTED)
     out = {k: d[k] for k in keep}
     out["data"] = {k: v for k, v in d["data"].items() if k != "val_crop"}
     for key in ("lr_dir", "hr_dir", "mask_dir"):
@@ -170,6 +181,11 @@ def fingerprint(cfg: TrainConfig) -> str:
 def check_fingerprint(saved: str, cfg: TrainConfig) -> None:
     """Raise ``ConfigError`` naming the settings that differ from the checkpointed run."""
     old, new = json.loads(saved), json.loads(fingerprint(cfg))
+    for doc in (old, new):  # folders compare as absolute paths (older runs stored them as given)
+        data = doc.get("data", {})
+        for key, value in data.items():
+            if key.endswith("_dir") and isinstance(value, str):
+                data[key] = os.path.abspath(value)
     diffs = []
     for key in sorted(set(old) | set(new)):
         if isinstance(old.get(key), dict) and isinstance(new.get(key), dict):
@@ -184,5 +200,5 @@ def check_fingerprint(saved: str, cfg: TrainConfig) -> None:
         raise ConfigError(
             "cannot resume: these settings differ from the checkpointed run: "
             + ", ".join(diffs)
-            + " (only steps/epochs, val_every, early_stopping, device and num_threads may change)"
+            + f" (only {', '.join(changeable_on_resume())} may change)"
         )

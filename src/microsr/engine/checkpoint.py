@@ -9,9 +9,7 @@ into place with ``os.replace``, so an interrupted save never leaves a half-writt
 
 from __future__ import annotations
 
-import os
 import random
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -20,6 +18,7 @@ import numpy as np
 import torch
 
 from microsr.errors import InputError
+from microsr.io._atomic import atomic_path
 
 CHECKPOINT_FORMAT = "microsr-checkpoint/1"
 
@@ -27,15 +26,8 @@ CHECKPOINT_FORMAT = "microsr-checkpoint/1"
 def atomic_write(path: Path, write: Callable[[Any], None]) -> Path:
     """Call ``write(file_object)`` on a temporary file beside ``path``, then rename it to ``path``."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.{os.getpid()}-", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            write(fh)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_path(path) as tmp, open(tmp, "wb") as fh:  # created with the umask's mode
+        write(fh)
     return path
 
 

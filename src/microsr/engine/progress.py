@@ -67,8 +67,8 @@ class ProgressBar:
 
     def note(self, text: str, *, always: bool = False) -> None:
         """Print one line above the bar; with ``always``, to stderr even when the bar is disabled."""
-        if self.enabled:
-            self.console.print(text)
+        if self.enabled:  # no hard wrap: a command in the text stays whole, the terminal folds it
+            self.console.print(text, soft_wrap=True, markup=False, highlight=False)
         elif always:
             print(text, file=sys.stderr)
 

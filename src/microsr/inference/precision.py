@@ -18,7 +18,38 @@ from contextlib import AbstractContextManager as ContextManager
 
 import torch
 
+from microsr.errors import InputError
+
 PRECISIONS = ("fp32", "bf16")
+_DEVICES = "auto, cpu, cuda (or gpu) or cuda:N"
+
+
+def resolve_device(device: str | torch.device | None) -> torch.device:
+    """The torch device for a user's ``--device``: ``None``/``"auto"``, ``"cpu"``, ``"cuda"``
+    (alias ``"gpu"``) or ``"cuda:N"``.
+
+    Raises
+    ------
+    InputError
+        An unknown name, or CUDA requested on a machine without a CUDA GPU (one line, instead of
+        torch's traceback at the first tensor moved there).
+    """
+    name = str(device).strip().lower() if device is not None else "auto"
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name == "gpu" or name.startswith("gpu:"):
+        name = "cuda" + name[3:]
+    try:
+        dev = torch.device(name)
+    except RuntimeError:
+        raise InputError(None, f"--device must be {_DEVICES}, not {str(device)!r}") from None
+    if dev.type not in ("cpu", "cuda"):
+        raise InputError(None, f"--device must be {_DEVICES}, not {str(device)!r}")
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise InputError(None, f"--device {device}: no CUDA GPU is available here; use --device cpu")
+    if dev.type == "cuda" and dev.index is not None and dev.index >= torch.cuda.device_count():
+        raise InputError(None, f"--device {device}: this machine has {torch.cuda.device_count()} CUDA GPU(s)")
+    return dev
 
 
 def bf16_supported(device: torch.device) -> bool:

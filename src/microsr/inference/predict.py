@@ -28,7 +28,7 @@ import numpy as np
 from torch import nn
 
 from microsr.errors import InputError
-from microsr.inference.precision import check_precision
+from microsr.inference.precision import check_precision, resolve_device
 from microsr.inference.progress import FileProgress
 from microsr.inference.stacks import (
     base_metadata,
@@ -39,7 +39,7 @@ from microsr.inference.stacks import (
     recorded_params,
     to_input_range,
 )
-from microsr.inference.tiling import model_device
+from microsr.inference.tiling import check_tiling, model_device
 from microsr.io import ImageData, list_images, read_image, to_output_dtype, write_image
 from microsr.io._atomic import remove_stale_temporaries
 from microsr.io.guard import check_writable
@@ -254,13 +254,10 @@ def predict_path(
     list of Path
         The written files, in input order.
     """
-    if tile < 16:
-        raise InputError(None, f"--tile must be at least 16 pixels, got {tile}")
-    if overlap < 0:
-        raise InputError(None, f"--overlap must be >= 0, got {overlap}")
+    check_tiling(tile, overlap)
     check_writable(output_dir)  # before any work: a read-only or missing folder is found now
     remove_stale_temporaries(output_dir)  # hidden .NAME.<pid>-<hex>.tmp.tif of killed runs
-    model, info = load_model_folder(model_dir, weights=weights, device=device)  # type: ignore[arg-type]
+    model, info = load_model_folder(model_dir, weights=weights, device=resolve_device(device))  # type: ignore[arg-type]
     try:
         check_precision(precision, model_device(model))
     except ValueError as exc:

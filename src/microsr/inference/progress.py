@@ -19,6 +19,7 @@ class FileProgress:
 
     def __enter__(self) -> FileProgress:
         if self.enabled:
+            from rich.console import Console
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
             self.bar = Progress(
@@ -27,6 +28,7 @@ class FileProgress:
                 MofNCompleteColumn(),
                 TimeRemainingColumn(),
                 transient=False,
+                console=Console(stderr=True),  # stdout is for results, as in `microsr train`
             )
             self.bar.__enter__()
             self.files = self.bar.add_task("images", total=self.n_files)

@@ -28,6 +28,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
+from microsr.errors import InputError
 from microsr.inference.precision import autocast
 from microsr.models.outputs import final_output
 
@@ -55,6 +56,30 @@ def choose_tile(tile: int) -> int:
     fast and satisfy models that down-sample internally by up to 16; the result is >= 16.
     """
     return MIN_TILE * fft_friendly(max(int(tile), MIN_TILE) // MIN_TILE)
+
+
+def check_tiling(tile: int, overlap: int) -> int:
+    """The tile edge :func:`predict_tiled` will use for ``tile``, after checking both options.
+
+    Raises
+    ------
+    InputError
+        ``tile`` below 16 px, a negative ``overlap``, or an ``overlap`` above half the (rounded)
+        tile: neighbouring tiles would then advance by less than the blending ramp.
+    """
+    if tile < MIN_TILE:
+        raise InputError(None, f"--tile must be at least {MIN_TILE} pixels, got {tile}")
+    if overlap < 0:
+        raise InputError(None, f"--overlap must be >= 0, got {overlap}")
+    used = choose_tile(tile)
+    if overlap > used // 2:
+        raise InputError(
+            None,
+            f"--overlap {overlap} is more than half the tile ({used} px"
+            + (f", --tile {tile} rounded down" if used != tile else "")
+            + f"): give --overlap {used // 2} or less, or a larger --tile",
+        )
+    return used
 
 
 def tile_starts(length: int, tile: int, overlap: int) -> list[int]:
