@@ -89,7 +89,15 @@ def _root(
 
 
 # Command modules, each with register(app). Order is the order of `microsr --help`.
-_COMMAND_MODULES = ["data_cmds", "train_cmds", "predict_cmd", "eval_cmds", "qc_cmds", "demo_cmd"]
+_COMMAND_MODULES = [
+    "data_cmds",
+    "train_cmds",
+    "predict_cmd",
+    "export_cmd",
+    "eval_cmds",
+    "qc_cmds",
+    "demo_cmd",
+]
 for _name in _COMMAND_MODULES:
     import_module(f"microsr.cli.{_name}").register(app)
 for _info in app.registered_commands:

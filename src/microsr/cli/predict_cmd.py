@@ -1,4 +1,4 @@
-"""``microsr predict``: super-resolve a file or folder with a trained model folder."""
+"""``microsr predict``: super-resolve a file or folder with a training run or a bioimage.io package."""
 
 from __future__ import annotations
 
@@ -28,7 +28,8 @@ def predict(
         Path,
         typer.Option(
             "--model",
-            help="Trained model folder: the --out of `microsr train` (with model.json). "
+            help="Trained model folder: the --out of `microsr train` (with model.json), or a "
+            "bioimage.io package (.zip, or a folder with rdf.yaml). "
             "(In `microsr train`, --model is an architecture name instead.)",
         ),
     ],
@@ -107,12 +108,22 @@ def predict(
         bool,
         typer.Option("--resume", help="Continue an interrupted .ome.zarr prediction (missing blocks only)."),
     ] = False,
+    weight_format: Annotated[
+        Optional[str],
+        typer.Option(
+            "--weight-format",
+            help="For a bioimage.io package: pytorch_state_dict, torchscript or onnx "
+            "(default: the first of these it holds).",
+        ),
+    ] = None,
 ) -> None:
     """Super-resolve images with a trained model; stacks are done plane by plane.
 
     With an OME-Zarr input or an ``.ome.zarr`` output the image is read lazily and predicted
     block by block on Dask (see docs/large-data.md).
     """
+    from microsr.errors import InputError
+    from microsr.export.importer import is_package, load_package
     from microsr.inference.precision import resolve_device
     from microsr.inference.predict import predict_path
     from microsr.inference.tiling import check_tiling
@@ -122,14 +133,17 @@ def predict(
     device = None if device is None else str(resolve_device(device))  # one line for cuda without a GPU
     if used != tile:
         typer.echo(f"note: --tile {tile} rounded down to {used} (multiple of 16, factors 2, 3, 5)", err=True)
+    package = is_package(model)
+    if package and (is_zarr_path(input) or is_zarr_path(output)):
+        raise InputError(
+            model, "bioimage.io packages predict image files; OME-Zarr needs a training run folder"
+        )
     if is_zarr_path(input) or is_zarr_path(output):
         return _predict_large(
             model, input, output, tile, overlap, tta, keep_range, weights, device, precision,
             level, block, workers, scheduler, resume,
         )  # fmt: skip
     if level or block is not None or workers is not None or scheduler is not None or resume:
-        from microsr.errors import InputError
-
         raise InputError(
             output, "--level, --block, --workers, --scheduler and --resume need an .ome.zarr --output"
         )
@@ -146,6 +160,7 @@ def predict(
         masks=masks,
         device=device,
         precision=precision.value,
+        loaded=load_package(model, device=device, weight_format=weight_format) if package else None,
     )
     typer.echo(f"wrote {len(written)} image(s) to {output}")
 

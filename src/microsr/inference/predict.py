@@ -220,6 +220,7 @@ def predict_path(
     device: str | None = None,
     progress: bool = True,
     precision: str = "fp32",
+    loaded: tuple[nn.Module, ModelInfo] | None = None,
 ) -> list[Path]:
     """Predict every image of a file or folder and write ``OUTPUT/<stem>.tif``.
 
@@ -248,6 +249,9 @@ def predict_path(
     precision : {"fp32", "bf16"}
         ``"bf16"``: bfloat16 autocast, about 2x faster on CPUs with AVX512-BF16 and on recent GPUs,
         outputs off by about 1 % of their range; refused where bfloat16 is not native.
+    loaded : (nn.Module, ModelInfo) or None
+        An already loaded model (e.g. a bioimage.io package from :mod:`microsr.export`); then
+        ``model_dir`` only names it and ``weights`` and ``device`` are not used.
 
     Returns
     -------
@@ -257,7 +261,9 @@ def predict_path(
     check_tiling(tile, overlap)
     check_writable(output_dir)  # before any work: a read-only or missing folder is found now
     remove_stale_temporaries(output_dir)  # hidden .NAME.<pid>-<hex>.tmp.tif of killed runs
-    model, info = load_model_folder(model_dir, weights=weights, device=resolve_device(device))  # type: ignore[arg-type]
+    if loaded is None:
+        loaded = load_model_folder(model_dir, weights=weights, device=resolve_device(device))  # type: ignore[arg-type]
+    model, info = loaded
     try:
         check_precision(precision, model_device(model))
     except ValueError as exc:
