@@ -99,3 +99,43 @@ def test_predict_through_package_equals_run_folder(srcnn_package, tmp_path, fmt)
         got = read_image(tmp_path / f"p{tile}" / "a.tif").array
         assert got.shape == ref.shape == (104, 120)
         assert np.abs(got - ref).max() <= 1e-4 * (ref.max() - ref.min())
+
+
+def test_onnx_runs_with_onnxruntime_alone(srcnn_package, tmp_path):
+    """The docs/sharing.md recipe, in a Python where torch and microsr cannot be imported."""
+    _, result = srcnn_package
+    write_image(tmp_path / "cell.tif", blobs((40, 48), seed=5))
+    code = f"""
+import sys, importlib.abc
+class Block(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in ("torch", "microsr"):
+            raise ImportError(name + " is blocked")
+sys.meta_path.insert(0, Block())
+import zipfile, numpy as np, onnxruntime as ort, tifffile
+session = ort.InferenceSession(zipfile.ZipFile({str(result.path)!r}).read("weights.onnx"))
+img = tifffile.imread({str(tmp_path / "cell.tif")!r}).astype(np.float32)
+lo, hi = np.percentile(img, [2, 99.8])
+x = ((img - lo) / (hi - lo)).astype(np.float32)[None, None]
+y = session.run(None, {{"raw": x}})[0][0, 0]
+np.save({str(tmp_path / "y.npy")!r}, y)
+"""
+    out = subprocess.run([sys.executable, "-I", "-c", code], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    run, _ = srcnn_package
+    assert (
+        main(
+            [
+                "predict",
+                "--model",
+                str(run),
+                "--input",
+                str(tmp_path / "cell.tif"),
+                "--output",
+                str(tmp_path / "o"),
+            ]
+        )
+        == 0
+    )
+    ref = read_image(tmp_path / "o" / "cell.tif").array
+    assert np.abs(np.load(tmp_path / "y.npy") - ref).max() <= 1e-4 * (ref.max() - ref.min())
