@@ -82,8 +82,8 @@ print(float(np.abs(y - ref).max() / (ref.max() - ref.min())))
 def test_predict_through_package_equals_run_folder(srcnn_package, tmp_path, fmt):
     run, result = srcnn_package
     write_image(tmp_path / "in" / "a.tif", blobs((52, 60), seed=3))
-    for tile in ("256", "24"):  # whole image, and tiles of 24 LR pixels
-        args = ["--input", str(tmp_path / "in"), "--tile", tile, "--overlap", "16", "--device", "cpu"]
+    for tile in ("256", "32"):  # whole image, and tiles of 32 LR pixels
+        args = ["--input", str(tmp_path / "in"), "--tile", tile, "--overlap", "8", "--device", "cpu"]
         assert main(["predict", "--model", str(run), "--output", str(tmp_path / f"r{tile}"), *args]) == 0
         pkg = [
             "predict",
