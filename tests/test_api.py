@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 
 import microsr
-from microsr.data.simulate import simulate_pair
 from microsr.errors import InputError
 from microsr.evaluation.evaluate import bicubic_baseline, evaluate_pair
-from microsr.io import read_image, write_image
+from microsr.io import read_image
+from tests.simulated_pairs import write_pairs
 
 SETTINGS = {
     "data.patch_size": 16,
@@ -25,12 +25,7 @@ SETTINGS = {
 
 @pytest.fixture(scope="module")
 def pairs(tmp_path_factory):
-    root = tmp_path_factory.mktemp("pairs")
-    for i in range(4):
-        lr, hr = simulate_pair("microtubules", size=64, scale=2, seed=i)
-        write_image(root / "lr" / f"{i}.tif", lr, pixel_size=0.0626)
-        write_image(root / "hr" / f"{i}.tif", hr, pixel_size=0.0313)
-    return root
+    return write_pairs(tmp_path_factory.mktemp("pairs"))
 
 
 def test_import_is_light_and_names_resolve():

@@ -11,8 +11,7 @@ import os
 
 import pytest
 
-from microsr.data.simulate import simulate_pair
-from microsr.io import write_image
+from tests.simulated_pairs import write_pairs
 
 SETTINGS = {
     "data.patch_size": 16,
@@ -54,12 +53,7 @@ def _display():
 @pytest.fixture(scope="session")
 def pairs(tmp_path_factory):
     """Four simulated 32 -> 64 px microtubule pairs with pixel sizes (LR 62.6 nm, HR 31.3 nm)."""
-    root = tmp_path_factory.mktemp("napari_pairs")
-    for i in range(4):
-        lr, hr = simulate_pair("microtubules", size=64, scale=2, seed=i)
-        write_image(root / "lr" / f"{i}.tif", lr, pixel_size=0.0626)
-        write_image(root / "hr" / f"{i}.tif", hr, pixel_size=0.0313)
-    return root
+    return write_pairs(tmp_path_factory.mktemp("napari_pairs"))
 
 
 @pytest.fixture(scope="session")

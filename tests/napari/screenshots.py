@@ -18,18 +18,9 @@ from pathlib import Path
 import napari
 
 import microsr
-from microsr.data.simulate import simulate_pair
-from microsr.io import write_image
+from tests.simulated_pairs import write_pairs
 
 from . import scenes
-
-
-def make_pairs(root: Path, size: int = 128) -> Path:
-    for i in range(6):
-        lr, hr = simulate_pair("microtubules", size=size, scale=2, seed=i)
-        write_image(root / "lr" / f"{i}.tif", lr, pixel_size=0.0626)
-        write_image(root / "hr" / f"{i}.tif", hr, pixel_size=0.0313)
-    return root
 
 
 def shot(viewer, path: Path) -> None:
@@ -45,7 +36,7 @@ def main() -> None:
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
-        pairs = make_pairs(Path(tmp) / "pairs")
+        pairs = write_pairs(Path(tmp) / "pairs", count=6, size=128)
         settings = {"data.patch_size": 32, "data.batch_size": 4, "val_every": 50, "device": "cpu"}
         settings.update({"data.val_fraction": 0.2, "optimizer.lr": 1e-3})
         model = microsr.train(
