@@ -46,11 +46,20 @@ def _png_chunk(kind: bytes, data: bytes) -> bytes:
     return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
 
-def png_bomb(folder: Path, name: str = "bomb.png", width: int = HUGE, height: int = HUGE) -> Path:
-    """An 8-bit grayscale PNG whose header declares ``width`` x ``height`` (data: a few rows)."""
+def png_bomb(
+    folder: Path,
+    name: str = "bomb.png",
+    width: int = HUGE,
+    height: int = HUGE,
+    bits: int = 8,
+    colour: int = 0,
+) -> Path:
+    """A PNG whose header declares ``width`` x ``height`` (data: a few rows). ``colour`` is the PNG
+    colour type (0 grayscale, 2 RGB); 16-bit RGB is decoded by imagecodecs, the rest by Pillow."""
     path = folder / name
-    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
-    idat = zlib.compress(b"\x00" * (width + 1) * 4, 9)
+    ihdr = struct.pack(">IIBBBBB", width, height, bits, colour, 0, 0, 0)
+    row = width * (3 if colour == 2 else 1) * bits // 8 + 1
+    idat = zlib.compress(b"\x00" * row * 2, 9)
     path.write_bytes(
         b"\x89PNG\r\n\x1a\n"
         + _png_chunk(b"IHDR", ihdr)
@@ -61,17 +70,8 @@ def png_bomb(folder: Path, name: str = "bomb.png", width: int = HUGE, height: in
 
 
 def png16_colour_bomb(folder: Path, name: str = "bomb16.png") -> Path:
-    """A 16-bit RGB PNG (decoded by imagecodecs, not Pillow) declaring 100000 x 100000."""
-    path = folder / name
-    ihdr = struct.pack(">IIBBBBB", HUGE, HUGE, 16, 2, 0, 0, 0)
-    idat = zlib.compress(b"\x00" * (6 * HUGE + 1) * 2, 9)
-    path.write_bytes(
-        b"\x89PNG\r\n\x1a\n"
-        + _png_chunk(b"IHDR", ihdr)
-        + _png_chunk(b"IDAT", idat)
-        + _png_chunk(b"IEND", b"")
-    )
-    return path
+    """A 16-bit RGB PNG declaring 100000 x 100000."""
+    return png_bomb(folder, name, bits=16, colour=2)
 
 
 def mrc_bomb(folder: Path, name: str = "bomb.mrc") -> Path:

@@ -144,6 +144,9 @@ def _output_cases(root: Path, good: Path, model: Path) -> list[tuple[str, list[s
                 reason,
             ),
         ]
+    zarr_out = f"{loop}/pred.ome.zarr"  # the block-wise (OME-Zarr) prediction path
+    argv = ["predict", "--model", str(model), "--input", str(good / "lr" / "p0.tif"), "--output", zarr_out]
+    cases.append(("predict-zarr-loop", argv, loop_reason))
     cases.append(
         (
             "evaluate-out-is-gt",
@@ -263,7 +266,7 @@ CASE_IDS = (
         for key in ("loop", "under-file")
         for cmd in ("predict", "degrade", "simulate", "evaluate", "train")
     ]
-    + ["evaluate-out-is-gt", "predict-all-nan-weights"]
+    + ["predict-zarr-loop", "evaluate-out-is-gt", "predict-all-nan-weights"]
     + [f"predict-model-{key}" for key in MODEL_CASES]
 )
 

@@ -149,6 +149,8 @@ def _main(argv: list[str] | None) -> int:
 def _run(argv: list[str] | None) -> int:
     try:
         result = app(args=argv, prog_name="microsr", standalone_mode=False)
+        if result == 130:  # typer turns a KeyboardInterrupt inside a command into exit code 130
+            print("interrupted", file=sys.stderr)
         if isinstance(result, int):
             return result
     except MicrosrError as exc:

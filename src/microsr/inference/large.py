@@ -34,6 +34,7 @@ from microsr.inference.norm_stats import plane_stats
 from microsr.inference.stacks import norm_config, output_dtype
 from microsr.inference.tiling import model_device
 from microsr.io import zarr_out
+from microsr.io.guard import check_writable
 from microsr.io.lazy import LazyImage, open_lazy
 
 DONE = ".microsr-done"
@@ -183,6 +184,7 @@ def predict_large(
 
     if tile < 16 or overlap < 0:
         raise InputError(None, f"--tile must be >= 16 and --overlap >= 0 (got {tile}, {overlap})")
+    check_writable(output)  # before the model is loaded and the input is opened
     model, info = load_model_folder(model_dir, weights=weights, device=device)  # type: ignore[arg-type]
     if info.needs_mask or info.out_channels != info.in_channels:
         raise InputError(
