@@ -33,14 +33,20 @@ def pairs(tmp_path_factory):
 
 CASES = {  # id: (scale, model, config file text or None, expected words in the message)
     "scale": (1, "edsr", None, "cannot build model 'edsr' with scale 1"),
-    "option": (2, "srcnn", "model: {options: {no_such_option: 3}}\n", "no_such_option"),
+    "option": (
+        2,
+        "srcnn",
+        "model: {options: {no_such_option: 3}}\n",
+        "model 'srcnn': unknown option 'no_such_option' (valid options: bicubic_residual, kernel_sizes, n_feats)",
+    ),
     "width": (2, "srcnn", "model: {options: {n_feats: [-3, 8]}}\n", "cannot build model 'srcnn'"),
     "discriminator": (
         2,
         "srgan",
         "adversarial: {options: {no_such_option: 3}}\n",
-        "cannot build discriminator 'srgan'",
+        "discriminator 'srgan': unknown option 'no_such_option' (valid options: dense, n_feats, patch_size)",
     ),
+    "option type": (2, "edsr", "model: {options: {n_feats: '8'}}\n", "option 'n_feats': Input should be"),
 }
 
 
@@ -82,3 +88,24 @@ def test_unbuildable_model_is_one_line_exit_2(pairs, tmp_path, capsys, case):
     assert err.startswith("error:") and len(err.splitlines()) == 1, err
     assert message in err, err
     assert not out.exists(), "nothing is written for a model that cannot be built"
+
+
+def test_misspelt_option_fails_before_any_image_is_read(pairs, tmp_path, capsys, monkeypatch):
+    """The options are checked when the config is read: data preparation is never reached."""
+    import microsr.engine.data as engine_data
+
+    def no_images(config):
+        raise AssertionError("images were read before the options were checked")
+
+    monkeypatch.setattr(engine_data, "prepare_data", no_images)
+    (tmp_path / "cfg.yaml").write_text("model: {name: edsr, options: {n_feat: 8}}\n")
+    code = main(
+        ["train", "--lr", str(pairs / "x2" / "lr"), "--hr", str(pairs / "x2" / "hr")]
+        + ["--out", str(tmp_path / "run"), "--config", str(tmp_path / "cfg.yaml")]
+    )
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and len(err.splitlines()) == 1, err
+    assert (
+        "unknown option 'n_feat'" in err
+        and "valid options: bicubic_residual, n_blocks, n_feats, res_scale" in err
+    )

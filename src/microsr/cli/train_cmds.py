@@ -219,8 +219,10 @@ def train(
 def model_table(scale: int = 2) -> list[dict[str, Any]]:
     """One row per registered model: name, parameters (1 channel, default size), grid, loss, GAN, mask."""
     from microsr.models import count_parameters, create_model, get_spec, list_models
+    from microsr.options import registered_options
 
     rows = []
+    schema = registered_options()["models"]
     for name in list_models():
         spec = get_spec(name)
         params = count_parameters(create_model(name, 1, 1, scale))
@@ -234,6 +236,8 @@ def model_table(scale: int = 2) -> list[dict[str, Any]]:
                 "needs_mask": spec.needs_mask,
                 "trainable": spec.trainable,
                 "description": spec.description,
+                "options": schema[name]["options"],
+                "tiny": schema[name]["tiny"],
             }
         )
     return rows
@@ -242,7 +246,10 @@ def model_table(scale: int = 2) -> list[dict[str, Any]]:
 def models(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
 ) -> None:
-    """List every architecture with its parameter count (1 channel, x2), input grid and default loss."""
+    """List every architecture with its parameter count (1 channel, x2), input grid and default loss.
+
+    ``--json`` adds each architecture's typed options (JSON schema with defaults) and tiny preset.
+    """
     rows = model_table(scale=2)
     if as_json:
         typer.echo(json.dumps(rows, indent=2))

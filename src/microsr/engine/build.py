@@ -171,6 +171,8 @@ def fingerprint(cfg: TrainConfig) -> str:
     d = cfg.model_dump(mode="json")
     keep = list(FINGERPRINTED)
     out = {k: d[k] for k in keep}
+    if d.get("loss_options"):  # only when given, so runs from before loss options still resume
+        out["loss_options"] = d["loss_options"]
     out["data"] = {k: v for k, v in d["data"].items() if k != "val_crop"}
     for key in ("lr_dir", "hr_dir", "mask_dir"):
         if out["data"][key] is not None:

@@ -15,18 +15,34 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from microsr.data.normalize import NormConfig
 from microsr.errors import ConfigError, InputError
+from microsr.options import check_options, registered
+
+# options create_model handles around every builder (microsr.models.registry.create_model)
+CREATE_MODEL_OPTIONS = {"bicubic_residual": {"default": False, "type": "boolean"}}
+
+CONFIG_VERSION = 1  # config.yaml files without config_version are version 1
 
 PathField = Annotated[Path, Field(strict=False)]
 _STRICT = ConfigDict(strict=True, extra="forbid", allow_inf_nan=False)  # NaN or inf in a setting: refused
 
 
 class ModelSection(BaseModel):
-    """Architecture: registry name, builder options, and the ``tiny`` preset flag."""
+    """Architecture: registry name, builder options, and the ``tiny`` preset flag.
+
+    The name and the options are checked against the registry when the config is read, before any
+    image is opened: an unknown or misspelt option is one line naming it and the valid ones.
+    """
 
     model_config = _STRICT
     name: str
     options: dict[str, Any] = Field(default_factory=dict)
     tiny: bool = False
+
+    @model_validator(mode="after")
+    def _known_options(self) -> ModelSection:
+        schema = registered("model", self.name)["options"]  # an unknown name lists the known ones
+        check_options(f"model {self.name!r}", {**schema, **CREATE_MODEL_OPTIONS}, self.options)
+        return self
 
 
 class DataSection(BaseModel):
@@ -123,6 +139,7 @@ class TrainConfig(BaseModel):
     """
 
     model_config = _STRICT
+    config_version: Literal[1] = CONFIG_VERSION
     out: PathField
     model: ModelSection
     scale: int = Field(2, ge=1, le=16)
@@ -130,6 +147,7 @@ class TrainConfig(BaseModel):
     out_channels: int = Field(1, gt=0)
     data: DataSection
     loss: str | None = None
+    loss_options: dict[str, Any] = Field(default_factory=dict)  # options of a single registered loss
     optimizer: OptimizerSection = Field(default_factory=OptimizerSection)
     schedule: ScheduleSection = Field(default_factory=ScheduleSection)
     steps: int | None = Field(None, gt=0)
@@ -152,6 +170,24 @@ class TrainConfig(BaseModel):
     def _exclusive(self) -> TrainConfig:
         if self.steps is not None and self.epochs is not None:
             raise ValueError("give either steps or epochs, not both")
+        return self
+
+    @model_validator(mode="after")
+    def _known_loss_and_discriminator(self) -> TrainConfig:
+        """Check loss options and discriminator options from ``options.json`` (no torch import).
+
+        A loss expression such as ``mse+0.1*ssim`` is checked when the loss is built.
+        """
+        model = registered("model", self.model.name)
+        loss = self.loss or model["default_loss"]
+        if self.loss_options:
+            check_options(f"loss {loss!r}", registered("loss", loss)["options"], self.loss_options)
+        adv = self.adversarial
+        name = adv.discriminator or model["discriminator"]
+        if name is not None and adv.enabled is not False:
+            check_options(
+                f"discriminator {name!r}", registered("discriminator", name)["options"], adv.options
+            )
         return self
 
 

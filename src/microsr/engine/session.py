@@ -158,7 +158,7 @@ def _make_recipe(cfg: TrainConfig, fabric, spec: ModelSpec, model, disc, data) -
 
     o = cfg.optimizer
     opt = build.make_optimizer(model.parameters(), o.name, o.lr, o.betas, o.weight_decay)
-    loss_fn = build_loss(cfg.loss or spec.default_loss)
+    loss_fn = build_loss(cfg.loss or spec.default_loss, cfg.loss_options)
     f_model, f_opt = fabric.setup(model, opt)
     ema = WeightEMA(model, cfg.ema_decay) if cfg.ema_decay else None  # after setup: on the device
     plain = dict(fabric=fabric, model=model, optimizer=opt, f_model=f_model, f_opt=f_opt)

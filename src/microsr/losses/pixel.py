@@ -24,8 +24,15 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from microsr.errors import ConfigError
-from microsr.losses.registry import LossFn, build_registered_loss, list_losses, register_loss
+from microsr.losses.registry import (
+    LossFn,
+    build_registered_loss,
+    get_loss_factory,
+    list_losses,
+    register_loss,
+)
 from microsr.models.outputs import SROutput, final_output
+from microsr.options import check_options, options_schema
 
 MS_SSIM_WEIGHTS = (0.0448, 0.2856, 0.3001, 0.2363, 0.1333)
 
@@ -225,7 +232,24 @@ def parse_loss_spec(spec: str) -> list[tuple[str, float]]:
     return terms
 
 
-def build_loss(spec: str | list[tuple[str, float]]) -> LossFn:
+def check_loss(spec: str, options: dict | None = None) -> None:
+    """Check a loss expression and the options of a single registered loss without building it.
+
+    Raises
+    ------
+    ConfigError
+        Unknown loss names (``UnknownNameError``), a malformed expression, or options that do not
+        fit (options apply only to a single registered loss).
+    """
+    names = [spec] if spec in list_losses() else [name for name, _ in parse_loss_spec(spec)]
+    factories = [get_loss_factory(name) for name in names]
+    if options:
+        if spec not in list_losses():
+            raise ConfigError(f"loss options apply to a single registered loss, not to {spec!r}")
+        check_options(f"loss {spec!r}", options_schema(factories[0], 0), options)
+
+
+def build_loss(spec: str | list[tuple[str, float]], options: dict | None = None) -> LossFn:
     """Build a loss from a registered name, a weighted-sum expression or a list of (name, weight).
 
     Parameters
@@ -233,6 +257,8 @@ def build_loss(spec: str | list[tuple[str, float]]) -> LossFn:
     spec : str or list of (str, float)
         ``"mhtcun-cascade"`` (any registered name, used as is), ``"mse+0.1*ssim"``,
         ``"0.8*l1+0.2*ms-ssim"`` or ``[("l1", 0.8), ("ms-ssim", 0.2)]``.
+    options : dict, optional
+        Options of a single registered loss (e.g. ``{"eps": 1e-4}`` for ``"charbonnier"``).
 
     Returns
     -------
@@ -247,8 +273,9 @@ def build_loss(spec: str | list[tuple[str, float]]) -> LossFn:
         For a malformed expression or a negative weight.
     """
     if isinstance(spec, str):
+        check_loss(spec, options)
         if spec in list_losses():
-            return build_registered_loss(spec)
+            return build_registered_loss(spec, **(options or {}))
         terms = parse_loss_spec(spec)
     else:
         terms = [(str(n), float(w)) for n, w in spec]

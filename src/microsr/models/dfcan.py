@@ -42,6 +42,8 @@ Free choices, documented
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import torch
 from torch import Tensor, nn
 
@@ -140,9 +142,21 @@ class DFCAN(nn.Module):
     output_activation="sigmoid",
     description="DFCAN (Qiao 2021): Fourier channel attention, 4 groups x 4 FCABs, 64 ch",
 )
-def build_dfcan(in_channels: int, out_channels: int, scale: int, **options) -> nn.Module:
-    """DFCAN; options: n_feats, n_groups, n_blocks, gamma, reduction, spectrum_size."""
-    return DFCAN(in_channels, out_channels, scale, **options)
+def build_dfcan(
+    in_channels: int,
+    out_channels: int,
+    scale: int,
+    *,
+    n_feats: int = 64,
+    n_groups: int = 4,
+    n_blocks: int = 4,
+    gamma: float = 0.8,
+    reduction: int = 16,
+    spectrum_size: int | None = None,
+) -> nn.Module:
+    """DFCAN (see :class:`DFCAN` for the options)."""
+    kwargs = dict(n_feats=n_feats, n_groups=n_groups, n_blocks=n_blocks, gamma=gamma)
+    return DFCAN(in_channels, out_channels, scale, reduction=reduction, spectrum_size=spectrum_size, **kwargs)
 
 
 @register_model(
@@ -154,10 +168,21 @@ def build_dfcan(in_channels: int, out_channels: int, scale: int, **options) -> n
     output_activation="sigmoid",
     description="DFGAN generator (Qiao 2021): DFCAN with 5 groups x 10 FCABs, gamma 0.1",
 )
-def build_dfgan(in_channels: int, out_channels: int, scale: int, **options) -> nn.Module:
-    """DFGAN generator; same options as DFCAN with defaults n_groups=5, n_blocks=10, gamma=0.1."""
-    kwargs = {"n_groups": 5, "n_blocks": 10, "gamma": 0.1, **options}
-    return DFCAN(in_channels, out_channels, scale, **kwargs)
+def build_dfgan(
+    in_channels: int,
+    out_channels: int,
+    scale: int,
+    *,
+    n_feats: int = 64,
+    n_groups: int = 5,
+    n_blocks: int = 10,
+    gamma: float = 0.1,
+    reduction: int = 16,
+    spectrum_size: int | None = None,
+) -> nn.Module:
+    """DFGAN generator: DFCAN's options with defaults n_groups=5, n_blocks=10, gamma=0.1."""
+    kwargs = dict(n_feats=n_feats, n_groups=n_groups, n_blocks=n_blocks, gamma=gamma)
+    return DFCAN(in_channels, out_channels, scale, reduction=reduction, spectrum_size=spectrum_size, **kwargs)
 
 
 class DFGANDiscriminator(nn.Module):
@@ -200,8 +225,15 @@ class DFGANDiscriminator(nn.Module):
 
 
 @register_discriminator("dfgan")
-def build_dfgan_discriminator(in_channels: int, **options) -> nn.Module:
-    """DFGAN discriminator; options: stem, widths, hidden, negative_slope."""
-    if "widths" in options:
-        options["widths"] = tuple(options["widths"])
-    return DFGANDiscriminator(in_channels, **options)
+def build_dfgan_discriminator(
+    in_channels: int,
+    *,
+    stem: int = 32,
+    widths: Sequence[int] = (32, 64, 128, 256, 512),
+    hidden: int = 256,
+    negative_slope: float = 0.1,
+) -> nn.Module:
+    """DFGAN discriminator (see :class:`DFGANDiscriminator`)."""
+    return DFGANDiscriminator(
+        in_channels, stem=stem, widths=tuple(widths), hidden=hidden, negative_slope=negative_slope
+    )

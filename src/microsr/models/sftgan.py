@@ -182,6 +182,8 @@ def sftgan(
     discriminator="srgan",
     description="Ledig 2017 SRGAN: SRResNet generator + SRGAN discriminator (MSE content)",
 )
-def srgan(in_channels: int, out_channels: int, scale: int, **options) -> nn.Module:
+def srgan(
+    in_channels: int, out_channels: int, scale: int, *, n_feats: int = 64, n_blocks: int = 16
+) -> nn.Module:
     """The SRResNet generator (1,381,011 params, 1ch x2); options as for ``srresnet``."""
-    return build_srresnet(in_channels, out_channels, scale, **options)
+    return build_srresnet(in_channels, out_channels, scale, n_feats=n_feats, n_blocks=n_blocks)
