@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from microsr.data.loading import image_planes, load_pair_arrays, validation_tiles
+from microsr.data.loading import image_planes, load_pair_arrays
 from microsr.data.normalize import NormConfig, denormalize
 from microsr.data.pairs import find_pairs
 from microsr.errors import InputError
@@ -63,14 +63,3 @@ def test_rgb_refused_or_luminance():
         image_planes(ImageData(np.zeros((2, 6, 6)), "CYX"))
     planes, labels = image_planes(ImageData(np.zeros((2, 1, 4, 5)), "TCYX"))
     assert planes.shape == (2, 4, 5) and labels == ["t=0", "t=1"]
-
-
-def test_validation_tiles(tmp_path, rng):
-    _pair(tmp_path, "big", rng.random((20, 13)), rng.random((40, 26)))
-    _pair(tmp_path, "small", rng.random((4, 4)), rng.random((8, 8)))
-    items = load_pair_arrays(find_pairs(tmp_path / "lr", tmp_path / "hr", scale=2), NormConfig(kind="none"))
-    tiles = validation_tiles(items, tile=6, scale=2)
-    assert [t.name for t in tiles] == ["big#0", "big#1", "big#2", "big#3", "big#4", "big#5", "small"]
-    assert tiles[3].lr.shape == (6, 6) and tiles[3].hr.shape == (12, 12)
-    assert np.array_equal(tiles[3].lr, items[0].lr[6:12, 6:12])
-    assert np.array_equal(tiles[3].hr, items[0].hr[12:24, 12:24])

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from microsr.data.patches import Foreground, foreground_level, sample_patch, slice_tiles
+from microsr.data.patches import Foreground, foreground_level, sample_patch
 from microsr.errors import InputError
 
 
@@ -56,17 +56,3 @@ def test_too_small_image_names_file(rng):
     lr, hr = _pair(rng, h=10, w=30)
     with pytest.raises(InputError, match=r"cell7\.tif.*10x30.*16x16"):
         sample_patch(lr, hr, patch=16, scale=2, rng=rng, name="cell7.tif")
-
-
-def test_slice_tiles_denseed():
-    img = np.arange(256 * 256, dtype=np.float32).reshape(256, 256)
-    t = slice_tiles(img, 128)
-    assert t.shape == (4, 128, 128)
-    assert np.array_equal(t[1], img[:128, 128:]) and np.array_equal(t[2], img[128:, :128])
-    assert slice_tiles(np.zeros((3, 300, 260)), 128).shape == (4, 3, 128, 128)  # remainder dropped
-    lr = np.arange(64, dtype=float).reshape(8, 8)
-    hr = np.kron(lr, np.ones((2, 2)))
-    for a, b in zip(slice_tiles(lr, 4), slice_tiles(hr, 8)):
-        assert np.array_equal(np.kron(a, np.ones((2, 2))), b)
-    with pytest.raises(InputError, match="smaller than the tile"):
-        slice_tiles(img[:100], 128, name="x.tif")

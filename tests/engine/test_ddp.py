@@ -32,6 +32,6 @@ def test_two_process_ddp_on_cpu(tmp_path):
     assert r0["world"] == r1["world"] == 2
     assert r0["drawn"] == [0, 2, 4, 6] and r1["drawn"] == [1, 3, 5, 7]  # different batches per rank
     assert (out / "weights/last.safetensors").is_file() and (out / "model.json").is_file()
-    assert not list(tmp_path.glob("run/**/*.tmp"))
+    assert not list(tmp_path.glob("run/**/*.tmp*"))
     log = (out / "log.csv").read_text().splitlines()
     assert len([line for line in log if ",train," in line]) == 4

@@ -137,3 +137,14 @@ def test_fit_affine():
     assert (a, b) == pytest.approx((ref_a, ref_b), rel=1e-8)
     const, (a, b) = fit_affine(np.ones_like(gt), gt)
     assert a == 0.0 and b == pytest.approx(gt.mean())
+
+
+def test_metric_registry_lists_the_reported_metrics():
+    from microsr.evaluation import compare, evaluate
+    from microsr.metrics import METRIC_NAMES, METRICS
+
+    assert sorted(METRIC_NAMES) == METRICS.names()
+    assert compare.METRICS == evaluate.METRICS == METRIC_NAMES
+    assert [METRICS.get(m).higher_is_better for m in METRIC_NAMES] == [True, True, True, False]
+    gt = np.linspace(0, 1, 64 * 64).reshape(64, 64)
+    assert METRICS.get("psnr").fn(gt, gt + 0.1, data_range=1.0) == pytest.approx(20.0)  # 10 log10(1 / 0.01)

@@ -66,8 +66,3 @@ def inverse_dihedral(y: ArrayLike, k: int) -> ArrayLike:
         y = _flip(y)
     x = _rot(y, -(k % 4))
     return np.ascontiguousarray(x) if isinstance(x, np.ndarray) else x.contiguous()
-
-
-def augment_arrays(arrays: list, k: int) -> list:
-    """Apply the same transform ``k`` to each array (LR, HR, mask; ``None`` entries pass through)."""
-    return [None if a is None else dihedral(a, k) for a in arrays]

@@ -13,14 +13,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from microsr.data.normalize import NormConfig, NormParams, normalize, random_percentiles
 from microsr.data.pairs import ImagePair, check_pair_shapes
-from microsr.data.patches import slice_tiles
 from microsr.errors import InputError
 from microsr.io import ImageData, read_image
 
@@ -177,28 +176,3 @@ def load_pair_arrays(
                 )
             )
     return items
-
-
-def validation_tiles(items: Sequence[PairArrays], *, tile: int, scale: int) -> list[PairArrays]:
-    """Cut validation items into non-overlapping LR tiles of ``tile`` px (HR ``scale*tile``).
-
-    Items smaller than ``tile`` in Y or X are kept whole, so every validation image counts.
-    Tiles keep the item's NormParams and are named ``name#k``; the right/bottom remainder
-    narrower than a tile is not used.
-
-    Returns
-    -------
-    list of PairArrays
-        lr (tile, tile), hr (scale*tile, scale*tile), mask (3, scale*tile, scale*tile) or None.
-    """
-    out: list[PairArrays] = []
-    for it in items:
-        h, w = it.lr.shape
-        if h < tile or w < tile:
-            out.append(it)
-            continue
-        lrs, hrs = slice_tiles(it.lr, tile), slice_tiles(it.hr, scale * tile)
-        masks = slice_tiles(it.mask, scale * tile) if it.mask is not None else [None] * len(lrs)
-        for k, (a, b, m) in enumerate(zip(lrs, hrs, masks)):
-            out.append(replace(it, name=f"{it.name}#{k}", lr=a, hr=b, mask=m))
-    return out

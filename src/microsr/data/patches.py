@@ -115,34 +115,3 @@ def sample_patch(
     lr_p = lr[y : y + patch, x : x + patch]
     mask_p = None if mask is None else mask[:, scale * y : scale * y + hp, scale * x : scale * x + hp]
     return lr_p, hr_p, mask_p
-
-
-def slice_tiles(image: np.ndarray, tile: int, *, name: str | None = None) -> np.ndarray:
-    """Cut an image into non-overlapping square tiles (DenseED: 256 px images -> four 128 px).
-
-    Tiles are taken row by row from the top-left corner; a remainder narrower than ``tile`` at
-    the right/bottom edge is dropped. For a pair, ``slice_tiles(lr, t)`` and
-    ``slice_tiles(hr, s*t)`` give aligned tiles in the same order.
-
-    Parameters
-    ----------
-    image : np.ndarray
-        (..., H, W); leading axes (e.g. the 3 mask channels) are kept per tile.
-    tile : int
-        Tile size in px.
-
-    Returns
-    -------
-    np.ndarray
-        (N, ..., tile, tile) with N = (H // tile) * (W // tile).
-    """
-    if tile < 1:
-        raise ValueError(f"tile size must be positive, got {tile}")
-    h, w = image.shape[-2:]
-    if h < tile or w < tile:
-        raise InputError(name, f"image is {h}x{w} px, smaller than the tile size {tile}x{tile} px")
-    ny, nx = h // tile, w // tile
-    lead = image.shape[:-2]
-    x = image[..., : ny * tile, : nx * tile].reshape(*lead, ny, tile, nx, tile)
-    x = np.moveaxis(x, (-4, -2), (0, 1))  # (ny, nx, ..., tile, tile)
-    return np.ascontiguousarray(x.reshape(ny * nx, *lead, tile, tile))

@@ -14,7 +14,8 @@ import io
 import math
 from pathlib import Path
 
-from microsr.engine.checkpoint import atomic_write, atomic_write_text
+from microsr.engine.checkpoint import atomic_write
+from microsr.io import write_text_atomic
 
 BASE_COLUMNS = ["step", "epoch", "phase", "lr", "loss", "val_loss", "psnr", "ssim"]
 
@@ -59,7 +60,7 @@ class RunLog:
         writer.writeheader()
         for row in self.rows:
             writer.writerow({k: _fmt(v) for k, v in row.items()})
-        atomic_write_text(self.path, buf.getvalue())
+        write_text_atomic(self.path, buf.getvalue())
 
     def series(self, phase: str, column: str) -> tuple[list[int], list[float]]:
         """(steps, values) of ``column`` over the rows of ``phase``, skipping empty cells."""
@@ -77,35 +78,46 @@ def _fmt(value: object) -> object:
     return value
 
 
-def plot_loss_curves(log: RunLog, folder: Path) -> list[Path]:
-    """Write ``loss_curves.png`` (linear y) and ``loss_curves_log.png`` (log y).
+def loss_figure(log: RunLog, *, logy: bool = False):
+    """Training loss (mean per logged interval) and validation loss against the optimiser step.
 
-    Training loss (mean per logged interval) and validation loss against the optimiser step, as the
-    ZeroCostDL4Mic notebooks show them; non-positive values are left out of the log plot.
+    A matplotlib ``Figure`` not attached to pyplot (the caller's backend is never switched);
+    with ``logy`` the y axis is logarithmic and non-positive values are left out.
     """
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    train = log.series("train", "loss")
-    val = log.series("val", "val_loss")
+    fig = Figure(figsize=(6.4, 4.0), dpi=100)
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot(1, 1, 1)
+    series = (
+        (log.series("train", "loss"), "training loss", "-"),
+        (log.series("val", "val_loss"), "validation loss", "o-"),
+    )
+    for (steps, values), label, style in series:
+        pts = [(s, v) for s, v in zip(steps, values) if math.isfinite(v) and (v > 0 or not logy)]
+        if pts:
+            ax.plot([p[0] for p in pts], [p[1] for p in pts], style, label=label, markersize=3)
+    if logy:
+        ax.set_yscale("log")
+    ax.set_xlabel("step")
+    ax.set_ylabel("loss (log scale)" if logy else "loss")
+    ax.set_title("Training and validation loss")
+    if ax.lines:
+        ax.legend()
+    ax.grid(True, alpha=0.3)
+    fig.subplots_adjust(left=0.16, right=0.97, bottom=0.12, top=0.92)
+    return fig
+
+
+def plot_loss_curves(log: RunLog, folder: Path) -> list[Path]:
+    """Write ``loss_curves.png`` (linear y) and ``loss_curves_log.png`` (log y) of :func:`loss_figure`.
+
+    The curves the ZeroCostDL4Mic notebooks show.
+    """
     paths = []
     for name, logy in (("loss_curves.png", False), ("loss_curves_log.png", True)):
-        fig = Figure(figsize=(6.4, 4.0), dpi=100)
-        FigureCanvasAgg(fig)
-        ax = fig.add_subplot(1, 1, 1)
-        for (steps, values), label, style in ((train, "training loss", "-"), (val, "validation loss", "o-")):
-            pts = [(s, v) for s, v in zip(steps, values) if math.isfinite(v) and (v > 0 or not logy)]
-            if pts:
-                ax.plot([p[0] for p in pts], [p[1] for p in pts], style, label=label, markersize=3)
-        if logy:
-            ax.set_yscale("log")
-        ax.set_xlabel("step")
-        ax.set_ylabel("loss (log scale)" if logy else "loss")
-        ax.set_title("Training and validation loss")
-        if ax.lines:
-            ax.legend()
-        ax.grid(True, alpha=0.3)
-        fig.subplots_adjust(left=0.16, right=0.97, bottom=0.12, top=0.92)
+        fig = loss_figure(log, logy=logy)
         path = Path(folder) / name
         atomic_write(path, lambda fh, fig=fig: fig.savefig(fh, format="png"))
         paths.append(path)

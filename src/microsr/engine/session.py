@@ -20,13 +20,13 @@ import numpy as np
 import torch
 
 from microsr.engine import build
-from microsr.engine.checkpoint import atomic_write_text
 from microsr.engine.config import TrainConfig, dump_config
 from microsr.engine.data import TrainingData
 from microsr.engine.ema import WeightEMA
 from microsr.engine.recipes import AdversarialRecipe, PlainRecipe
 from microsr.engine.records import RunLog
 from microsr.errors import ConfigError, InputError
+from microsr.io import write_text_atomic
 from microsr.losses.pixel import build_loss
 from microsr.models import DISCRIMINATORS, ModelSpec, create_discriminator, create_model, get_spec
 
@@ -219,7 +219,7 @@ def setup(cfg: TrainConfig, data: TrainingData) -> Session:
     session.log = RunLog(session.out / "log.csv", keep_before=session.start if cfg.resume else None)
     if session.rank0:
         session.out.mkdir(parents=True, exist_ok=True)
-        atomic_write_text(session.out / "config.yaml", dump_config(cfg))
+        write_text_atomic(session.out / "config.yaml", dump_config(cfg))
     if rng is not None:
         from microsr.engine.checkpoint import set_rng_state
 

@@ -27,8 +27,14 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
-METRICS = ("psnr", "ssim", "ms_ssim", "nrmse")
-HIGHER_IS_BETTER = {"psnr": True, "ssim": True, "ms_ssim": True, "nrmse": False, "resolution_px": False}
+from microsr.metrics.registry import METRIC_NAMES
+from microsr.metrics.registry import METRICS as METRIC_REGISTRY
+
+METRICS = METRIC_NAMES
+HIGHER_IS_BETTER = {
+    **{name: METRIC_REGISTRY.get(name).higher_is_better for name in METRIC_NAMES},
+    "resolution_px": False,
+}
 LABELS = {
     "psnr": "PSNR (dB)",
     "ssim": "SSIM",

@@ -37,15 +37,13 @@ from microsr.errors import InputError
 from microsr.io import list_images, read_image, write_text_atomic
 from microsr.metrics import MS_SSIM_MIN_SIZE, fit_affine, ms_ssim, nrmse, psnr, ssim
 from microsr.metrics import crop_border as _crop
+from microsr.metrics.registry import METRIC_NAMES
+from microsr.metrics.registry import METRICS as METRIC_REGISTRY
 
 FITS = ("none", "affine")
-METRICS = ("psnr", "ssim", "ms_ssim", "nrmse")
+METRICS = METRIC_NAMES
 CONVENTIONS = {
-    "psnr": "10*log10(data_range^2 / MSE) over all pixels, dB",
-    "ssim": "Gaussian window sigma 1.5 (11x11), K1 0.01, K2 0.03, population covariance, mean over the valid "
-    "region (= skimage structural_similarity(gaussian_weights=True, sigma=1.5, use_sample_covariance=False))",
-    "ms_ssim": f"5 scales, weights 0.0448 0.2856 0.3001 0.2363 0.1333 (= pytorch-msssim); empty below {MS_SSIM_MIN_SIZE} px",
-    "nrmse": "||gt - pred|| / ||gt|| (euclidean, skimage default)",
+    **{name: METRIC_REGISTRY.get(name).convention for name in METRIC_NAMES},
     "stacks": "SSIM and MS-SSIM per 2-D slice, averaged",
 }
 FIT_CONVENTION = {

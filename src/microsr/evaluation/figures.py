@@ -8,8 +8,8 @@ up-sampling; the browser enlarges small ones with ``image-rendering: pixelated``
 from __future__ import annotations
 
 import base64
-import csv
 import io
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -125,47 +125,19 @@ def file_uri(path: Path) -> str:
 
 
 def loss_curves_from_log(log_csv: Path):
-    """Plot every numeric loss/metric column of a run's ``log.csv`` against its step column.
+    """The loss curves of a run's ``log.csv`` (:func:`microsr.engine.records.loss_figure`).
 
     Returns
     -------
     matplotlib.figure.Figure or None
-        ``None`` when the file has no step column or no numeric data.
+        ``None`` when the file holds no training or validation loss.
     """
-    with open(log_csv, newline="", encoding="utf-8") as fh:
-        rows = list(csv.DictReader(fh))
-    if not rows:
+    from microsr.engine.records import RunLog, loss_figure
+
+    try:
+        log = RunLog(Path(log_csv), keep_before=sys.maxsize)
+    except (KeyError, ValueError):  # not a microsr log (no or non-numeric step column)
         return None
-    step_key = next((k for k in ("step", "iteration", "epoch") if k in rows[0]), None)
-    if step_key is None:
+    if not (log.series("train", "loss")[0] or log.series("val", "val_loss")[0]):
         return None
-    series: dict[str, tuple[list[float], list[float]]] = {}
-    for r in rows:
-        try:
-            step = float(r[step_key])
-        except (TypeError, ValueError):
-            continue
-        for k, v in r.items():
-            if k == step_key or k is None or v in (None, ""):
-                continue
-            try:
-                val = float(v)
-            except ValueError:
-                continue
-            if np.isfinite(val) and ("loss" in k.lower() or k.lower().startswith(("val", "train"))):
-                series.setdefault(k, ([], []))
-                series[k][0].append(step)
-                series[k][1].append(val)
-    if not series:
-        return None
-    fig, axes = new_figure((6, 3.2))
-    ax = axes[0, 0]
-    for k, (x, y) in series.items():
-        ax.plot(x, y, label=k, lw=1.2)
-    ax.set_xlabel(step_key)
-    if all(min(y) > 0 for _, y in series.values()):
-        ax.set_yscale("log")
-    ax.legend(fontsize=7, frameon=False)
-    ax.grid(alpha=0.3)
-    fig.tight_layout()
-    return fig
+    return loss_figure(log)

@@ -28,6 +28,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
+from microsr.data.augment import dihedral, inverse_dihedral
 from microsr.errors import InputError
 from microsr.inference.precision import autocast
 from microsr.models.outputs import final_output
@@ -141,20 +142,6 @@ def is_oom(exc: BaseException) -> bool:
     return isinstance(exc, RuntimeError) and ("out of memory" in msg or "can't allocate memory" in msg)
 
 
-def dihedral(x: Tensor, k: int) -> Tensor:
-    """The k-th of the 8 dihedral transforms of (..., H, W): rotate by k % 4 quarter turns, then
-    mirror in X when k >= 4."""
-    y = torch.rot90(x, k % 4, dims=(-2, -1))
-    return torch.flip(y, dims=(-1,)) if k >= 4 else y
-
-
-def dihedral_inverse(y: Tensor, k: int) -> Tensor:
-    """Inverse of :func:`dihedral`."""
-    if k >= 4:
-        y = torch.flip(y, dims=(-1,))
-    return torch.rot90(y, -(k % 4), dims=(-2, -1))
-
-
 def model_device(model: nn.Module) -> torch.device:
     """The device of the model's first parameter or buffer (CPU for weight-less models)."""
     for t in list(model.parameters()) + list(model.buffers()):
@@ -170,7 +157,7 @@ def _run(model: nn.Module, x: Tensor, cond: Tensor | None, tta: bool, channels_l
     for k in ks:
         xi = dihedral(x, k).contiguous(memory_format=fmt)
         args = (xi,) if cond is None else (xi, dihedral(cond, k).contiguous())
-        y = dihedral_inverse(final_output(model(*args)).float(), k)
+        y = inverse_dihedral(final_output(model(*args)).float(), k)
         acc = y if acc is None else acc + y
     return acc / len(ks)
 

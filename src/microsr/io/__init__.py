@@ -2,20 +2,16 @@
 
 Reads TIFF (plain, ImageJ, OME), PNG, JPEG and MRC into :class:`ImageData` (native dtype, explicit
 axes, pixel size in micrometres); writes ImageJ-compatible TIFF, PNG or MRC atomically. See
-``docs/io.md`` for the user-facing description of formats, axes and bit-depth policy.
+``docs/io.md`` for the user-facing description of formats, axes and bit-depth policy. The formats
+are a table (:mod:`microsr.io.formats`); the container and checks live in :mod:`microsr.io.types`.
 """
 
 from microsr.io._atomic import atomic_path, write_text_atomic
 from microsr.io.dtype import storable_dtype, to_dtype, to_output_dtype
-from microsr.io.image import (
-    SUPPORTED_EXTENSIONS,
-    ImageData,
-    check_axes,
-    check_finite,
-    list_images,
-    read_image,
-)
-from microsr.io.write import imagej_order, write_image, write_tiff_stack
+from microsr.io.formats import FORMATS, SUPPORTED_EXTENSIONS, ImageFormat
+from microsr.io.image import list_images, read_image
+from microsr.io.types import ImageData, check_axes, check_finite, imagej_order
+from microsr.io.write import write_image, write_tiff_stack
 
 __all__ = [
     "ImageData",
@@ -32,4 +28,6 @@ __all__ = [
     "atomic_path",
     "write_text_atomic",
     "SUPPORTED_EXTENSIONS",
+    "FORMATS",
+    "ImageFormat",
 ]

@@ -19,7 +19,7 @@ import numpy as np
 
 from microsr.errors import InputError
 from microsr.io.guard import check_pixels
-from microsr.io.image import ImageData, one_line
+from microsr.io.types import ImageData, one_line
 
 _MRC_DTYPES = (np.int8, np.int16, np.uint16, np.float32, np.uint8)
 
@@ -66,8 +66,8 @@ def _check_header(path: Path) -> None:
         check_pixels(path, (int(h.nz), int(h.ny), int(h.nx)), dtype)
 
 
-def write_mrc(tmp: Path, array: np.ndarray, axes: str, pixel_size: float | None) -> None:
-    """Write an MRC file; ``"TYX"`` becomes an image stack, ``"ZYX"`` a volume.
+def write_mrc(tmp: Path, array: np.ndarray, axes: str, pixel_size: float | None, metadata=None) -> None:
+    """Write an MRC file; ``"TYX"`` becomes an image stack, ``"ZYX"`` a volume (no metadata).
 
     Raises
     ------

@@ -21,7 +21,7 @@ from PIL import Image, UnidentifiedImageError
 
 from microsr.errors import InputError
 from microsr.io.guard import check_pixels
-from microsr.io.image import ImageData, one_line
+from microsr.io.types import ImageData, one_line
 
 
 def _is_16bit_colour_png(path: Path) -> bool:
@@ -97,8 +97,12 @@ def _drop_opaque_alpha(array: np.ndarray) -> np.ndarray:
     return array
 
 
-def write_png(tmp: Path, array: np.ndarray, axes: str) -> None:
+def write_png(
+    tmp: Path, array: np.ndarray, axes: str, pixel_size: float | None = None, metadata=None
+) -> None:
     """Write a lossless PNG: ``"YX"`` uint8/uint16, or ``"YXC"`` uint8/uint16 with 3 or 4 samples.
+
+    PNG has no place for the pixel size or microsr's metadata; both are dropped.
 
     Raises
     ------

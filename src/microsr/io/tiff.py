@@ -26,7 +26,7 @@ import tifffile
 
 from microsr.errors import InputError
 from microsr.io.guard import check_pixels
-from microsr.io.image import ImageData, one_line
+from microsr.io.types import ImageData, imagej_order, one_line
 
 _UNIT_TO_UM = {
     "micron": 1.0,
@@ -212,6 +212,21 @@ def _imagej_metadata(
     if extra:
         ij_meta["microsr"] = json.dumps(extra, separators=(",", ":"), default=_json_default)
     return ij_meta, kwargs
+
+
+def write_tiff_image(
+    tmp: Path, array: np.ndarray, axes: str, pixel_size: float | None, metadata: dict[str, Any]
+) -> None:
+    """Write any image as ImageJ TIFF: axes reordered to T, Z, C, Y, X (8-bit YXC RGB stays RGB)."""
+    if axes.endswith("YXC") and array.dtype == np.uint8 and array.shape[-1] == 3:
+        lead = axes[:-3]
+        order = imagej_order(lead)
+        array = np.transpose(array, order + [len(lead), len(lead) + 1, len(lead) + 2])
+        axes = "".join(lead[i] for i in order) + "YXC"
+    else:
+        order = imagej_order(axes)
+        array, axes = np.transpose(array, order), "".join(axes[i] for i in order)
+    write_tiff(tmp, array, axes, pixel_size, dict(metadata))
 
 
 def write_tiff(

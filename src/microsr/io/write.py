@@ -13,35 +13,10 @@ import numpy as np
 from microsr.errors import InputError
 from microsr.io._atomic import atomic_path, check_not_protected
 from microsr.io.dtype import WRITE_DTYPES, storable_dtype, to_dtype
-from microsr.io.image import (
-    AXIS_ORDER,
-    MRC_EXTENSIONS,
-    TIFF_EXTENSIONS,
-    check_array,
-    check_axes,
-    check_finite,
-)
+from microsr.io.formats import FORMATS, format_of
+from microsr.io.types import check_array, check_axes, check_finite, imagej_order
 
-
-def imagej_order(axes: str) -> list[int]:
-    """Permutation of ``axes`` (letters from ``TZCYX``) into ImageJ's T, Z, C, Y, X order.
-
-    ``np.transpose(array, imagej_order(axes))`` is how TIFF output is laid out; e.g.
-    ``imagej_order("CZYX") == [1, 0, 2, 3]``.
-    """
-    return sorted(range(len(axes)), key=lambda i: AXIS_ORDER.index(axes[i]))
-
-
-def _imagej_order(array: np.ndarray, axes: str) -> tuple[np.ndarray, str]:
-    """Reorder to ImageJ's T, Z, C, Y, X order; 8-bit YXC with 3 samples stays RGB."""
-    if axes.endswith("YXC") and array.dtype == np.uint8 and array.shape[-1] == 3:
-        lead = axes[:-3]
-        order = imagej_order(lead)
-        return np.transpose(array, order + [len(lead), len(lead) + 1, len(lead) + 2]), "".join(
-            lead[i] for i in order
-        ) + "YXC"
-    order = imagej_order(axes)
-    return np.transpose(array, order), "".join(axes[i] for i in order)
+__all__ = ["imagej_order", "write_image", "write_tiff_stack"]
 
 
 def _check_pixel_size(target: Path, pixel_size: float | None) -> None:
@@ -94,10 +69,7 @@ def write_image(
         Unsupported extension, NaN/Inf values, data the format cannot hold, protected path.
     """
     target = check_not_protected(path, protect)
-    ext = target.suffix.lower()
-    if ext not in TIFF_EXTENSIONS + (".png",) + MRC_EXTENSIONS:
-        hint = " (JPEG is lossy)" if ext in (".jpg", ".jpeg") else ""
-        raise InputError(target, f"cannot write {target.suffix!r} files{hint}; use .tif, .png or .mrc")
+    fmt = format_of(target, writing=True)
     a = check_array(np.asarray(array), target)
     axes = check_axes(axes, a.ndim, target)
     check_finite(a, target)
@@ -105,25 +77,13 @@ def write_image(
         a = (
             to_dtype(a, dtype)
             if dtype is not None
-            else (a if ext in MRC_EXTENSIONS and a.dtype == np.int16 else storable_dtype(a))
+            else (a if fmt.keeps_int16 and a.dtype == np.int16 else storable_dtype(a))
         )
     except ValueError as exc:
         raise InputError(target, str(exc)) from exc
     _check_pixel_size(target, pixel_size)
     with atomic_path(target, protect) as tmp:
-        if ext in TIFF_EXTENSIONS:
-            from microsr.io.tiff import write_tiff
-
-            a, axes = _imagej_order(a, axes)
-            write_tiff(tmp, a, axes, pixel_size, dict(metadata or {}))
-        elif ext == ".png":
-            from microsr.io.raster import write_png
-
-            write_png(tmp, a, axes)
-        else:
-            from microsr.io.mrc import write_mrc
-
-            write_mrc(tmp, a, axes, pixel_size)
+        fmt.write(tmp, a, axes, pixel_size, dict(metadata or {}))
     return target
 
 
@@ -189,7 +149,7 @@ def write_tiff_stack(
         Axes not in ImageJ order, unsupported dtype, planes not matching ``shape``/``dtype``.
     """
     target = check_not_protected(path, protect)
-    if target.suffix.lower() not in TIFF_EXTENSIONS:
+    if target.suffix.lower() not in FORMATS.get("tiff").extensions:
         raise InputError(target, f"stacks are written as TIFF, not {target.suffix!r}; use .tif")
     shape = tuple(int(n) for n in shape)
     axes = check_axes(axes, len(shape), target)

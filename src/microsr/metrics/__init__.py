@@ -4,6 +4,7 @@ See :mod:`microsr.metrics.core` and :mod:`microsr.metrics.ssim` for the exact co
 """
 
 from microsr.metrics.core import crop_border, fit_affine, nrmse, psnr
+from microsr.metrics.registry import METRIC_NAMES, METRICS, Metric
 from microsr.metrics.ssim import MS_SSIM_MIN_SIZE, MS_SSIM_WEIGHTS, ms_ssim, ssim
 
 __all__ = [
@@ -15,4 +16,7 @@ __all__ = [
     "crop_border",
     "MS_SSIM_MIN_SIZE",
     "MS_SSIM_WEIGHTS",
+    "METRICS",
+    "METRIC_NAMES",
+    "Metric",
 ]

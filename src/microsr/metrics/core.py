@@ -58,7 +58,7 @@ def prepare(gt: np.ndarray, pred: np.ndarray, border: int = 0) -> tuple[np.ndarr
     return g, p
 
 
-def _check_range(data_range: float) -> float:
+def check_range(data_range: float) -> float:
     dr = float(data_range)
     if not (np.isfinite(dr) and dr > 0):
         raise ValueError(f"data_range must be a positive number, got {data_range}")
@@ -83,7 +83,7 @@ def psnr(gt: np.ndarray, pred: np.ndarray, *, data_range: float, crop_border: in
         PSNR in dB; ``inf`` for identical images. Equals
         ``skimage.metrics.peak_signal_noise_ratio(gt, pred, data_range=data_range)``.
     """
-    dr = _check_range(data_range)
+    dr = check_range(data_range)
     g, p = prepare(gt, pred, crop_border)
     mse = float(np.mean((g - p) ** 2))
     if mse == 0.0:

@@ -24,7 +24,7 @@ import numpy as np
 from scipy.ndimage import correlate1d
 from skimage.metrics import structural_similarity
 
-from microsr.metrics.core import _check_range, prepare
+from microsr.metrics.core import check_range, prepare
 
 SIGMA = 1.5
 WIN_SIZE = 11
@@ -60,7 +60,7 @@ def ssim(gt: np.ndarray, pred: np.ndarray, *, data_range: float, full: bool = Fa
         same shape as the (cropped) input, float64; map values within 5 px of the border are
         computed with reflected padding and are not part of the mean.
     """
-    dr = _check_range(data_range)
+    dr = check_range(data_range)
     g, p = prepare(gt, pred, crop_border)
     if min(g.shape[-2:]) < WIN_SIZE:
         raise ValueError(f"SSIM needs images of at least {WIN_SIZE}x{WIN_SIZE} pixels, got {g.shape[-2:]}")
@@ -156,7 +156,7 @@ def ms_ssim(gt: np.ndarray, pred: np.ndarray, *, data_range: float, crop_border:
     ValueError
         For images smaller than 161 pixels on a side (the window no longer fits at scale 5).
     """
-    dr = _check_range(data_range)
+    dr = check_range(data_range)
     g, p = prepare(gt, pred, crop_border)
     if min(g.shape[-2:]) < MS_SSIM_MIN_SIZE:
         raise ValueError(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import torch.nn.functional as F
 from torch import Tensor, nn
 
@@ -34,3 +36,37 @@ def pad_to_multiple(x: Tensor, multiple: int) -> Tensor:
         return x  # sizes are symbolic while exporting: no branch on their values then
     mode = "reflect" if ph < h and pw < w else "replicate"
     return F.pad(x, (0, pw, 0, ph), mode=mode)
+
+
+def pixel_shuffle_stages(scale: int) -> list[int]:
+    """Factors of the sub-pixel up-sampling stages: ``[2] * log2(scale)`` or ``[3]``.
+
+    Raises ``ValueError`` for scales the EDSR-style up-sampler cannot build (not a power of 2 or 3).
+    """
+    if scale >= 2 and (scale & (scale - 1)) == 0:
+        return [2] * int(math.log2(scale))
+    if scale == 3:
+        return [3]
+    raise ValueError(f"sub-pixel up-sampler supports scale 2, 3, 4, 8 (powers of 2 or 3), got {scale}")
+
+
+class PixelShuffleUpsampler(nn.Sequential):
+    """EDSR/RCAN/RDN up-sampler: per stage conv3x3 n -> n*r^2 then PixelShuffle(r) (optionally PReLU).
+
+    Parameters
+    ----------
+    n_feats : int
+        Feature channels in and out.
+    scale : int
+        Total factor (2, 3, 4 or 8).
+    prelu : bool
+        Add a single-parameter PReLU after every shuffle (SRResNet), none for EDSR/RCAN/RDN.
+    """
+
+    def __init__(self, n_feats: int, scale: int, *, prelu: bool = False):
+        layers: list[nn.Module] = []
+        for r in pixel_shuffle_stages(scale):
+            layers += [conv2d(n_feats, n_feats * r * r), nn.PixelShuffle(r)]
+            if prelu:
+                layers.append(nn.PReLU())
+        super().__init__(*layers)

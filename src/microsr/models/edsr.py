@@ -1,5 +1,5 @@
 """EDSR (Lim, Son, Kim, Nah, Lee, "Enhanced Deep Residual Networks for Single Image
-Super-Resolution", CVPRW 2017) and the sub-pixel up-sampler shared by the LR-input families.
+Super-Resolution", CVPRW 2017).
 
 Defining facts: LR input; head conv3x3; body of residual blocks conv-ReLU-conv with **no batch
 norm**, the block output scaled by ``res_scale`` before the skip addition; a body-end conv3x3 and a
@@ -15,46 +15,10 @@ Shapes: (B, C_in, H, W) -> (B, C_out, sH, sW) for s in {2, 3, 4, 8}.
 
 from __future__ import annotations
 
-import math
-
 from torch import Tensor, nn
 
-from microsr.models.blocks import conv2d
+from microsr.models.blocks import PixelShuffleUpsampler, conv2d
 from microsr.models.registry import register_model
-
-
-def pixel_shuffle_stages(scale: int) -> list[int]:
-    """Factors of the sub-pixel up-sampling stages: ``[2] * log2(scale)`` or ``[3]``.
-
-    Raises ``ValueError`` for scales the EDSR-style up-sampler cannot build (not a power of 2 or 3).
-    """
-    if scale >= 2 and (scale & (scale - 1)) == 0:
-        return [2] * int(math.log2(scale))
-    if scale == 3:
-        return [3]
-    raise ValueError(f"sub-pixel up-sampler supports scale 2, 3, 4, 8 (powers of 2 or 3), got {scale}")
-
-
-class PixelShuffleUpsampler(nn.Sequential):
-    """EDSR/RCAN/RDN up-sampler: per stage conv3x3 n -> n*r^2 then PixelShuffle(r) (optionally PReLU).
-
-    Parameters
-    ----------
-    n_feats : int
-        Feature channels in and out.
-    scale : int
-        Total factor (2, 3, 4 or 8).
-    prelu : bool
-        Add a single-parameter PReLU after every shuffle (SRResNet), none for EDSR/RCAN/RDN.
-    """
-
-    def __init__(self, n_feats: int, scale: int, *, prelu: bool = False):
-        layers: list[nn.Module] = []
-        for r in pixel_shuffle_stages(scale):
-            layers += [conv2d(n_feats, n_feats * r * r), nn.PixelShuffle(r)]
-            if prelu:
-                layers.append(nn.PReLU())
-        super().__init__(*layers)
 
 
 class ResBlock(nn.Module):

@@ -52,8 +52,6 @@ from microsr.models.blocks import bicubic_upsample, conv2d, pad_to_multiple
 from microsr.models.outputs import SROutput
 from microsr.models.registry import register_model
 
-PARSING_CLASSES = ("background", "cytoplasm", "nucleus")
-
 
 class _DoubleConv(nn.Sequential):
     def __init__(self, in_ch: int, out_ch: int):

@@ -14,8 +14,7 @@ from __future__ import annotations
 
 from torch import Tensor, nn
 
-from microsr.models.blocks import conv2d
-from microsr.models.edsr import PixelShuffleUpsampler
+from microsr.models.blocks import PixelShuffleUpsampler, conv2d
 from microsr.models.registry import register_model
 
 
