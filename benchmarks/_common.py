@@ -19,7 +19,8 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-RESULTS = HERE / "results"
+# MICROSR_BENCH_RESULTS sends every result file elsewhere (CI runs the smoke modes that way)
+RESULTS = Path(os.environ.get("MICROSR_BENCH_RESULTS") or HERE / "results")
 VENVS = HERE / ".venvs"
 
 
@@ -175,10 +176,21 @@ def print_table(rows: list[dict], columns: list[str]) -> None:
         print("| " + " | ".join(fmt(r.get(c)) for c in columns) + " |")
 
 
-def write_json(name: str, payload: dict) -> Path:
-    """Write ``payload`` to ``benchmarks/results/<name>.json`` and return the path."""
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    path = RESULTS / f"{name}.json"
+def results_dir(*, smoke: bool = False) -> Path:
+    """Where result files go: :data:`RESULTS`, except that a smoke run without
+    ``MICROSR_BENCH_RESULTS`` writes to a new temporary folder, never over committed results."""
+    if smoke and not os.environ.get("MICROSR_BENCH_RESULTS"):
+        import tempfile
+
+        return Path(tempfile.mkdtemp(prefix="microsr-bench-smoke-"))
+    return RESULTS
+
+
+def write_json(name: str, payload: dict, *, smoke: bool = False) -> Path:
+    """Write ``payload`` to ``<results_dir(smoke=smoke)>/<name>.json`` and return the path."""
+    folder = results_dir(smoke=smoke)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}.json"
     path.write_text(json.dumps(payload, indent=1) + "\n")
     print(f"wrote {path}")
     return path

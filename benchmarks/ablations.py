@@ -27,7 +27,8 @@ Budgets: ``smoke`` (a few steps), ``small`` (tiny presets, about 10-12 min for b
 CPU cores), ``full`` (full-size models and a GPU-scale step count). A finished variant leaves
 ``result.json`` in ``WORK/<budget>/runs/<part>/<variant>``, reused while the budget's settings are
 unchanged (``--fresh`` retrains anyway), so a part can be re-run or resumed; results
-are merged into ``benchmarks/results/ablations.json`` under the budget and part.
+are merged into ``benchmarks/results/ablations.json`` under the budget and part (a smoke run
+writes to a temporary folder instead, or to ``$MICROSR_BENCH_RESULTS``).
 
 Usage::
 
@@ -46,7 +47,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import RESULTS, machine, print_table  # noqa: E402
+from _common import machine, print_table, results_dir  # noqa: E402
 
 TEST_SEED = 100_000
 BUDGETS = {  # per part: steps, LR patch, batch, learning rate, tiny presets, images, HR size, photons
@@ -338,7 +339,7 @@ def main() -> None:
     a = p.parse_args()
     parts = ["mhtcun", "prior"] if a.part == "both" else [a.part]
     work = Path(a.work) / a.budget
-    out_path = RESULTS / "ablations.json"
+    out_path = results_dir(smoke=a.budget == "smoke") / "ablations.json"
     for part in parts:
         block = run_part(part, a.budget, work, a.fresh, a.threads)
         b = block["settings"]
@@ -370,7 +371,7 @@ def main() -> None:
         block["command"] = f"python benchmarks/ablations.py --budget {a.budget} --part {part}"
         payload = json.loads(out_path.read_text()) if out_path.exists() else {}  # merge, re-read now
         payload.setdefault("budgets", {}).setdefault(a.budget, {})[part] = block
-        RESULTS.mkdir(parents=True, exist_ok=True)
+        out_path.parent.mkdir(parents=True, exist_ok=True)
         out_path.write_text(json.dumps(payload, indent=1) + "\n")
         print(f"wrote {out_path}")
 

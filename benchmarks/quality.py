@@ -273,6 +273,7 @@ def main() -> None:
             "rows": rows,
             **{f"seed_summary{suffix}": table for suffix, table in summaries.items()},
         },
+        smoke=a.budget == "smoke",
     )
 
 

@@ -42,7 +42,7 @@ def option_parameters(builder: Callable[..., Any], skip: int) -> list[inspect.Pa
 
 def options_schema(builder: Callable[..., Any], skip: int) -> dict[str, dict[str, Any]]:
     """``{option: JSON schema with "default"}`` from the builder's annotated keyword parameters."""
-    hints = typing.get_type_hints(builder)
+    hints = typing.get_type_hints(builder.__init__ if isinstance(builder, type) else builder)
     fields: dict[str, Any] = {}
     for p in option_parameters(builder, skip):
         default = ... if p.default is inspect.Parameter.empty else p.default
@@ -69,7 +69,7 @@ def _python_type(prop: dict[str, Any]) -> Any:
 
 def _validator(schema_json: str):
     props = json.loads(schema_json)
-    fields = {name: (_python_type(p), p.get("default")) for name, p in props.items()}
+    fields: dict[str, Any] = {name: (_python_type(p), p.get("default")) for name, p in props.items()}
     return create_model("options", __config__=ConfigDict(strict=True, extra="forbid"), **fields)
 
 

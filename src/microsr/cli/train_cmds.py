@@ -217,29 +217,15 @@ def train(
 
 
 def model_table(scale: int = 2) -> list[dict[str, Any]]:
-    """One row per registered model: name, parameters (1 channel, default size), grid, loss, GAN, mask."""
-    from microsr.models import count_parameters, create_model, get_spec, list_models
-    from microsr.options import registered_options
+    """One row per registered model: name, parameters (1 channel, default size) and its entry of
+    ``options.json`` (grid, loss, discriminator, mask, typed options, tiny preset, description)."""
+    from microsr.cli.schema import schema_document
+    from microsr.models import count_parameters, create_model
 
     rows = []
-    schema = registered_options()["models"]
-    for name in list_models():
-        spec = get_spec(name)
+    for name, entry in schema_document()["models"].items():
         params = count_parameters(create_model(name, 1, 1, scale))
-        rows.append(
-            {
-                "name": name,
-                "parameters": params,
-                "input_grid": spec.input_grid,
-                "default_loss": spec.default_loss,
-                "discriminator": spec.discriminator,
-                "needs_mask": spec.needs_mask,
-                "trainable": spec.trainable,
-                "description": spec.description,
-                "options": schema[name]["options"],
-                "tiny": schema[name]["tiny"],
-            }
-        )
+        rows.append({"name": name, "parameters": params, **entry})
     return rows
 
 

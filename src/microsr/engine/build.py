@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, Literal
 
 import torch
 
@@ -85,7 +85,7 @@ def make_scheduler(cfg: TrainConfig, optimizer: torch.optim.Optimizer, total_ste
     if s.name == "step":
         return sched.StepLR(optimizer, step_size=s.step_size, gamma=s.gamma)
     if s.name == "plateau":
-        mode = "min" if cfg.monitor == "val_loss" else "max"
+        mode: Literal["min", "max"] = "min" if cfg.monitor == "val_loss" else "max"
         return sched.ReduceLROnPlateau(
             optimizer, mode=mode, factor=s.factor, patience=s.patience, min_lr=s.min_lr
         )

@@ -20,7 +20,7 @@ from microsr.options import check_options, registered
 # options create_model handles around every builder (microsr.models.registry.create_model)
 CREATE_MODEL_OPTIONS = {"bicubic_residual": {"default": False, "type": "boolean"}}
 
-CONFIG_VERSION = 1  # config.yaml files without config_version are version 1
+CONFIG_VERSION: Literal[1] = 1  # config.yaml files without config_version are version 1
 
 PathField = Annotated[Path, Field(strict=False)]
 _STRICT = ConfigDict(strict=True, extra="forbid", allow_inf_nan=False)  # NaN or inf in a setting: refused

@@ -166,7 +166,8 @@ def run_training(
                 break
             if callback is not None and callback(_event(s, done, loss, is_val)):
                 stop.requested = True
-            scheduled = bool(cfg.checkpoint_every) and done % cfg.checkpoint_every == 0
+            every = cfg.checkpoint_every
+            scheduled = every is not None and done % every == 0
             if not is_val and (scheduled or stop.requested):  # a validation has just saved it
                 save_state(s, done)
             if stop.requested:

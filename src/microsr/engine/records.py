@@ -10,6 +10,7 @@ step, so the log of a resumed run equals that of an uninterrupted one.
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import math
 from pathlib import Path
@@ -67,8 +68,8 @@ class RunLog:
         steps, values = [], []
         for row in self.rows:
             if row.get("phase") == phase and row.get(column) not in (None, ""):
-                steps.append(int(row["step"]))
-                values.append(float(row[column]))
+                steps.append(int(str(row["step"])))
+                values.append(float(str(row[column])))
         return steps, values
 
 
@@ -119,6 +120,6 @@ def plot_loss_curves(log: RunLog, folder: Path) -> list[Path]:
     for name, logy in (("loss_curves.png", False), ("loss_curves_log.png", True)):
         fig = loss_figure(log, logy=logy)
         path = Path(folder) / name
-        atomic_write(path, lambda fh, fig=fig: fig.savefig(fh, format="png"))
+        atomic_write(path, functools.partial(fig.savefig, format="png"))
         paths.append(path)
     return paths

@@ -90,6 +90,8 @@ def init_from(model: torch.nn.Module, cfg: TrainConfig) -> None:
     """Load the best weights of the run folder ``cfg.init_from`` after checking it is the same model."""
     from microsr.modelcard import load_model_folder
 
+    if cfg.init_from is None:
+        return
     src, info = load_model_folder(cfg.init_from, weights="best", device="cpu")
     here = (cfg.model.name, cfg.model.tiny, cfg.model.options, cfg.in_channels, cfg.out_channels, cfg.scale)
     there = (info.name, info.tiny, info.options, info.in_channels, info.out_channels, info.scale)

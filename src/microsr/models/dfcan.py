@@ -134,29 +134,15 @@ class DFCAN(nn.Module):
         return self.tail(self.body(self.head(x)))
 
 
-@register_model(
+# the class is the builder: its keyword arguments are the registered options
+register_model(
     "dfcan",
     input_grid="lr",
     tiny={"n_feats": 16, "n_groups": 2, "n_blocks": 2},
     default_loss="mse+0.1*ssim",
     output_activation="sigmoid",
     description="DFCAN (Qiao 2021): Fourier channel attention, 4 groups x 4 FCABs, 64 ch",
-)
-def build_dfcan(
-    in_channels: int,
-    out_channels: int,
-    scale: int,
-    *,
-    n_feats: int = 64,
-    n_groups: int = 4,
-    n_blocks: int = 4,
-    gamma: float = 0.8,
-    reduction: int = 16,
-    spectrum_size: int | None = None,
-) -> nn.Module:
-    """DFCAN (see :class:`DFCAN` for the options)."""
-    kwargs = dict(n_feats=n_feats, n_groups=n_groups, n_blocks=n_blocks, gamma=gamma)
-    return DFCAN(in_channels, out_channels, scale, reduction=reduction, spectrum_size=spectrum_size, **kwargs)
+)(DFCAN)
 
 
 @register_model(
@@ -181,8 +167,17 @@ def build_dfgan(
     spectrum_size: int | None = None,
 ) -> nn.Module:
     """DFGAN generator: DFCAN's options with defaults n_groups=5, n_blocks=10, gamma=0.1."""
-    kwargs = dict(n_feats=n_feats, n_groups=n_groups, n_blocks=n_blocks, gamma=gamma)
-    return DFCAN(in_channels, out_channels, scale, reduction=reduction, spectrum_size=spectrum_size, **kwargs)
+    return DFCAN(
+        in_channels,
+        out_channels,
+        scale,
+        n_feats=n_feats,
+        n_groups=n_groups,
+        n_blocks=n_blocks,
+        gamma=gamma,
+        reduction=reduction,
+        spectrum_size=spectrum_size,
+    )
 
 
 class DFGANDiscriminator(nn.Module):

@@ -140,38 +140,11 @@ class MHTCUN(nn.Module):
         return SROutput(final=outputs[-1], aux=aux)
 
 
-@register_model(
+# the class is the builder: its keyword arguments are the registered options
+register_model(
     "mhtcun",
     input_grid="hr",
     tiny={"n_feats": 8, "n_blocks": 1},
     default_loss="mhtcun-cascade",
     description="MHTCUN (Gong 2021): 3-stage hybrid task cascade of FCAB U-Nets, ~6.7M params",
-)
-def build_mhtcun(
-    in_channels: int,
-    out_channels: int,
-    scale: int,
-    *,
-    n_feats: int = 64,
-    n_blocks: int = 2,
-    stages: int = 3,
-    reduction: int = 16,
-    gamma: float = 0.8,
-    spectrum_size: int | None = None,
-    separable_attention: bool = True,
-    context_levels: int = 3,
-) -> nn.Module:
-    """MHTCUN (see :class:`MHTCUN` for the options)."""
-    return MHTCUN(
-        in_channels,
-        out_channels,
-        scale,
-        n_feats=n_feats,
-        n_blocks=n_blocks,
-        stages=stages,
-        reduction=reduction,
-        gamma=gamma,
-        spectrum_size=spectrum_size,
-        separable_attention=separable_attention,
-        context_levels=context_levels,
-    )
+)(MHTCUN)
