@@ -42,7 +42,8 @@ def option_parameters(builder: Callable[..., Any], skip: int) -> list[inspect.Pa
 
 def options_schema(builder: Callable[..., Any], skip: int) -> dict[str, dict[str, Any]]:
     """``{option: JSON schema with "default"}`` from the builder's annotated keyword parameters."""
-    hints = typing.get_type_hints(builder.__init__ if isinstance(builder, type) else builder)
+    target = builder.__init__ if isinstance(builder, type) else builder  # type: ignore[misc]
+    hints = typing.get_type_hints(target)
     fields: dict[str, Any] = {}
     for p in option_parameters(builder, skip):
         default = ... if p.default is inspect.Parameter.empty else p.default
