@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from microsr.errors import InputError
-from microsr.io.image import one_line
+from microsr.io.types import one_line
 
 _MODELS: dict[Any, Any] = {}
 

@@ -19,7 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from microsr.errors import InputError
-from microsr.io.image import TIFF_EXTENSIONS, check_axes, one_line
+from microsr.io.formats import FORMATS
+from microsr.io.types import check_axes, one_line
 
 NGFF_ORDER = "TCZYX"
 ZARR_SUFFIXES = (".zarr",)
@@ -81,7 +82,7 @@ def open_lazy(path: str | PathLike[str], level: int = 0) -> LazyImage:
         raise InputError(p, "input not found")
     if is_zarr_path(p) or (p.is_dir() and any((p / n).exists() for n in (".zgroup", "zarr.json"))):
         return open_ome_zarr(p, level)
-    if p.suffix.lower() in TIFF_EXTENSIONS:
+    if p.suffix.lower() in FORMATS.get("tiff").extensions:
         if level != 0:
             raise InputError(p, f"level {level} does not exist (TIFF input has level 0 only)")
         return open_tiff_lazy(p)
