@@ -31,11 +31,6 @@ def atomic_write(path: Path, write: Callable[[Any], None]) -> Path:
     return path
 
 
-def atomic_write_text(path: Path, text: str) -> Path:
-    """Write UTF-8 text atomically."""
-    return atomic_write(path, lambda fh: fh.write(text.encode("utf-8")))
-
-
 def rng_state() -> dict[str, Any]:
     """States of Python's, NumPy's and torch's (CPU and CUDA) global generators as plain types."""
     kind, keys, pos, has_gauss, cached = np.random.get_state()
