@@ -162,7 +162,7 @@ FINGERPRINTED = (
 
 def changeable_on_resume() -> list[str]:
     """The settings that may differ on resume: config fields outside :data:`FINGERPRINTED`."""
-    fixed = set(FINGERPRINTED) | {"data", "out", "resume", "init_from"}
+    fixed = set(FINGERPRINTED) | {"data", "out", "resume", "init_from", "loss_options", "config_version"}
     return [k for k in TrainConfig.model_fields if k not in fixed] + ["data.val_crop"]
 
 
