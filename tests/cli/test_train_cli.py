@@ -146,7 +146,7 @@ def test_unknown_model_and_missing_folder(pairs, tmp_path, capsys):
     )
     assert "folder not found" in capsys.readouterr().err
     assert main(["train", "--out", str(tmp_path / "r3"), "--steps", "1"]) == 2
-    assert "give --lr, --hr, --model" in capsys.readouterr().err
+    assert "give --lr, --hr (or a --config file)" in capsys.readouterr().err
 
 
 def test_models_json(monkeypatch, capsys):

@@ -40,6 +40,7 @@ def _overrides(**flags: Any) -> dict[str, Any]:
         "tiny": "model.tiny",
         "bicubic_residual": "model.options.bicubic_residual",
         "ema": "ema_decay",
+        "val_fraction": "data.val_fraction",
     }
     out = {}
     for name, value in flags.items():
@@ -47,6 +48,33 @@ def _overrides(**flags: Any) -> dict[str, Any]:
             continue
         out[keys.get(name, name)] = str(value) if isinstance(value, Path) else value
     return out
+
+
+def _recipe_defaults(recipe, config, model, steps, epochs, minutes) -> dict[str, Any]:
+    """The recipe's settings (below the config file and the flags); none for a config without --recipe."""
+    from microsr.engine.budget import recipe_overrides
+
+    if recipe is None and (config is not None or model is not None):
+        return {}  # the config file's or the architecture's own settings
+    name = recipe or "budget"
+    if steps is None and epochs is None and minutes is None and name == "budget" and config is None:
+        raise ConfigError("the budget recipe needs a budget: give --steps N or --minutes M")
+    return recipe_overrides(name, model, steps)
+
+
+def _fit_minutes(cfg, minutes: float):
+    """``cfg`` with the steps that fit ``minutes`` (timed here) and validation three times."""
+    from microsr.engine import make_config
+    from microsr.engine.budget import seconds_per_step, steps_for_minutes
+
+    per_step = seconds_per_step(cfg)
+    steps = steps_for_minutes(minutes, per_step)
+    typer.echo(f"time budget {minutes:g} min: {per_step:.3f} s per step here, so {steps} steps", err=True)
+    data = cfg.model_dump(mode="json")
+    data.update(steps=steps, epochs=None, minutes=minutes)
+    if data.get("recipe") == "budget":
+        data["val_every"] = max(steps // 3, 1)
+    return make_config(data)
 
 
 def train(
@@ -156,13 +184,33 @@ def train(
         Optional[int], typer.Option("--num-threads", help="CPU threads for torch.")
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar.")] = False,
+    val_fraction: Annotated[
+        Optional[float],
+        typer.Option(
+            "--val-fraction",
+            help="Share held out for validation (default 0.1): whole images from 10 pairs on, "
+            "else a strip of each image; 0: no validation.",
+        ),
+    ] = None,
+    recipe: Annotated[
+        Optional[str],
+        typer.Option(
+            "--recipe",
+            help="budget (default without --model and --config: settings for --steps/--minutes) "
+            "or paper (the architecture's published settings).",
+        ),
+    ] = None,
+    minutes: Annotated[
+        Optional[float],
+        typer.Option("--minutes", help="Time budget: the steps that fit, timed on this machine."),
+    ] = None,
 ) -> None:
     """Train a super-resolution model on LR/HR pairs; writes weights, logs and curves to --out."""
     from microsr.engine import load_config
     from microsr.engine import train as run_train
 
-    if steps is not None and epochs is not None:
-        raise ConfigError("--steps and --epochs are mutually exclusive: give one of them")
+    if sum(v is not None for v in (steps, epochs, minutes)) > 1:
+        raise ConfigError("--steps, --epochs and --minutes are mutually exclusive: give one of them")
     if resume and not out.is_dir():
         raise InputError(
             out, "no run folder to resume here; check --out, or start a new run without --resume"
@@ -171,7 +219,7 @@ def train(
     if config is None and resume and (out / "config.yaml").is_file():
         config = run_config = out / "config.yaml"  # resume a run with its own settings unless told otherwise
     if config is None:
-        missing = [flag for flag, value in (("--lr", lr), ("--hr", hr), ("--model", model)) if value is None]
+        missing = [flag for flag, value in (("--lr", lr), ("--hr", hr)) if value is None]
         if missing:
             raise InputError(None, f"give {', '.join(missing)} (or a --config file)")
     given = _overrides(
@@ -200,8 +248,12 @@ def train(
         learning_rate=learning_rate,
         device="cuda" if device == "gpu" else device,
         num_threads=num_threads,
+        val_fraction=val_fraction,
     )
-    cfg = absolute_data_dirs(load_config(config, given), given, run_config)
+    defaults = _recipe_defaults(recipe, config, model, steps, epochs, minutes)
+    cfg = absolute_data_dirs(load_config(config, given, defaults), given, run_config)
+    if minutes is not None:
+        cfg = _fit_minutes(cfg, minutes)
     run = run_train(cfg, progress=not quiet)
     if int(os.environ.get("RANK", os.environ.get("SLURM_PROCID", "0"))) != 0:
         return  # data-parallel launch: rank 0 reports

@@ -10,6 +10,7 @@ Public API::
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 from microsr.engine.config import TrainConfig, dump_config, load_config, make_config
@@ -48,14 +49,13 @@ def train(config: TrainConfig, *, progress: bool = True, callback: TrainCallback
     ConfigError
         Settings that cannot work together (e.g. half precision on the CPU).
     """
-    from microsr.engine.data import prepare_data
     from microsr.engine.loop import run_training
     from microsr.engine.session import check_run_folder
 
     out = Path(config.out)
     check_run_folder(config)
     check_writable(out)  # before the data are read: a read-only place fails now, in one line
-    run = lambda: run_training(config, prepare_data(config), progress=progress, callback=callback)  # noqa: E731
+    run = lambda: run_training(config, _prepared(config), progress=progress, callback=callback)  # noqa: E731
     if int(os.environ.get("RANK", os.environ.get("SLURM_PROCID", "0"))) != 0:
         return run()  # data-parallel ranks > 0: rank 0 holds the lock
     created = not out.exists()
@@ -68,6 +68,17 @@ def train(config: TrainConfig, *, progress: bool = True, callback: TrainCallback
     finally:
         if created:
             _remove_if_only_lock(out)
+
+
+def _prepared(config: TrainConfig):
+    """The training data of ``config``; where validation comes from is said in one line on stderr."""
+    from microsr.engine.data import prepare_data
+
+    data = prepare_data(config)
+    message = data.summary.get("val_message")
+    if message and int(os.environ.get("RANK", os.environ.get("SLURM_PROCID", "0"))) == 0:
+        print(message, file=sys.stderr, flush=True)  # said even without a progress bar
+    return data
 
 
 def _remove_if_only_lock(folder: Path) -> None:

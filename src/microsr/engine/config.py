@@ -53,6 +53,8 @@ class DataSection(BaseModel):
     hr_dir: PathField
     mask_dir: PathField | None = None
     val_fraction: float = Field(0.1, ge=0.0, lt=1.0)
+    val_split: Literal["auto", "image", "region"] = "auto"  # auto: region below 10 image pairs
+    val_margin: int | None = Field(None, ge=0)  # LR px between training and validation regions
     patch_size: int = Field(64, gt=0)
     batch_size: int = Field(4, gt=0)
     normalization: NormConfig = Field(default_factory=NormConfig)
@@ -165,6 +167,8 @@ class TrainConfig(BaseModel):
     init_from: PathField | None = None  # ignored when resuming (the checkpoint holds the weights)
     resume: bool = False
     num_threads: int | None = Field(None, gt=0)
+    recipe: Literal["budget", "paper"] | None = None  # what filled the settings not given (engine/budget.py)
+    minutes: float | None = Field(None, gt=0.0)  # time budget that ``steps`` was computed from
 
     @model_validator(mode="after")
     def _exclusive(self) -> TrainConfig:
@@ -238,7 +242,11 @@ def read_yaml(path: str | Path) -> dict[str, Any]:
     return data
 
 
-def load_config(path: str | Path | None = None, overrides: dict[str, Any] | None = None) -> TrainConfig:
+def load_config(
+    path: str | Path | None = None,
+    overrides: dict[str, Any] | None = None,
+    defaults: dict[str, Any] | None = None,
+) -> TrainConfig:
     """Load a YAML config (optional) and apply overrides (CLI flags win over the file).
 
     Parameters
@@ -249,8 +257,10 @@ def load_config(path: str | Path | None = None, overrides: dict[str, Any] | None
         Nested dicts or dotted keys, e.g. ``{"data.batch_size": 8, "steps": 100}``. ``None`` values
         are skipped (flags that were not given). Giving ``steps`` clears an ``epochs`` of the file and
         vice versa.
+    defaults : dict
+        Settings below the file and the overrides (a recipe, :mod:`microsr.engine.budget`).
     """
-    base = read_yaml(path) if path is not None else {}
+    base = _merge(_merge({}, defaults or {}), read_yaml(path) if path is not None else {})
     given = {k: v for k, v in (overrides or {}).items() if v is not None}
     if "steps" in given:
         base.pop("epochs", None)

@@ -1,8 +1,10 @@
 """From the config's folders to what the loop consumes: a patch batcher and validation batches.
 
 Pairs are found (``find_pairs``), split by whole image (``split_by_image``, seeded by
-``config.seed``) unless separate validation folders are given (``data.val_lr_dir`` /
-``data.val_hr_dir``: then every training image trains), normalised (``load_pair_arrays`` with ``data.normalization``; LR and HR of a pair
+``config.seed``), or, with fewer than ``REGION_BELOW`` pairs, by region (a strip of every image
+held out, ``split_regions``, with a margin of the model's receptive field), unless separate
+validation folders are given (``data.val_lr_dir`` / ``data.val_hr_dir``: then every training
+image trains), normalised (``load_pair_arrays`` with ``data.normalization``; LR and HR of a pair
 independently) and cut into patches by ``PatchBatcher``, whose ``batch(i)`` is a pure function of
 ``(seed, i)``. Validation images are centre-cropped to ``data.val_crop`` LR px (see
 :mod:`microsr.engine.validate`).
@@ -25,6 +27,10 @@ from torch import Tensor
 from microsr.engine.config import TrainConfig
 from microsr.engine.validate import centre_crop, make_val_batch
 from microsr.errors import ConfigError, InputError
+
+REGION_BELOW = 10  # fewer image pairs than this: validation from held-out regions (data.val_split auto)
+MIN_VAL = 16  # LR px: narrowest validation strip
+GLOBAL_MARGIN = 32  # LR px between the parts when the model's receptive field is the whole image
 
 
 class Batcher(Protocol):
@@ -83,6 +89,60 @@ def _validation_pairs(d, scale: int) -> list:
     return pairs
 
 
+def validation_source(cfg: TrainConfig, n_pairs: int) -> str:
+    """Where validation comes from: ``folders``, ``image`` (whole images), ``region`` or ``none``.
+
+    ``data.val_split: auto`` splits by region below :data:`REGION_BELOW` image pairs (by image when
+    the images are too small for a strip, see ``prepare_data``): with few
+    images, holding out whole ones costs training data and variety (measured: keeping one of 8
+    images for validation lost 0.22 dB on held-out data against training on all 8), while a strip
+    of each image costs only ``val_fraction`` of its pixels.
+    """
+    d = cfg.data
+    if d.val_lr_dir is not None:
+        return "folders"
+    if d.val_fraction == 0:
+        return "none"
+    if d.val_split == "auto":
+        return "region" if n_pairs < REGION_BELOW else "image"
+    return d.val_split
+
+
+def _split_regions(cfg: TrainConfig, items: list) -> tuple[list, list, dict[str, Any]]:
+    """Training parts and validation strips of ``items``; the margin is the receptive field."""
+    from microsr.data.split import split_regions
+    from microsr.inference.blockwise import receptive_radius
+    from microsr.models import create_model
+
+    d, radius = cfg.data, None
+    if d.val_margin is None:
+        try:
+            model = create_model(cfg.model.name, 1, 1, cfg.scale, tiny=cfg.model.tiny, **cfg.model.options)
+            radius = receptive_radius(model.eval(), 1, cfg.scale)
+        except (ValueError, TypeError, RuntimeError):
+            radius = None  # the loop reports a model that cannot be built, with its options
+    margin = d.val_margin if d.val_margin is not None else (GLOBAL_MARGIN if radius is None else radius)
+    train, val = split_regions(
+        items,
+        val_fraction=d.val_fraction,
+        margin=margin,
+        min_train=d.patch_size,
+        min_val=MIN_VAL,
+        scale=cfg.scale,
+    )
+    field = "global" if radius is None else f"{radius} px"
+    if d.val_margin is not None:
+        field = "not measured"
+    pixels = sum(it.lr.shape[-2] * it.lr.shape[-1] for it in val)
+    line = (
+        f"validation: held-out strips of {len(val)} of {len(items)} image plane(s) "
+        f"({pixels} LR px, {100 * d.val_fraction:.0f} % of each), {margin} px from the training parts "
+        f"(receptive field of {cfg.model.name}: {field})"
+    )
+    info = {"val_margin": margin, "receptive_field": radius, "val_message": line}
+    return train, val, info
+
+
 def prepare_data(cfg: TrainConfig) -> TrainingData:
     """Read, split and normalise the pairs of ``cfg.data``; build the batcher and validation batches.
 
@@ -119,13 +179,28 @@ def prepare_data(cfg: TrainConfig) -> TrainingData:
     pairs = find_pairs(d.lr_dir, d.hr_dir, scale=cfg.scale, mask_dir=d.mask_dir, check_shapes=False)
     if not pairs:
         raise InputError(d.lr_dir, f"no LR/HR image pairs with matching names in {d.lr_dir} and {d.hr_dir}")
-    if d.val_lr_dir is None:
+    source = validation_source(cfg, len(pairs))
+    if source == "folders":
+        train_pairs, val_pairs = pairs, _validation_pairs(d, cfg.scale)
+    elif source == "image":
         train_pairs, val_pairs = split_by_image(pairs, val_fraction=d.val_fraction, seed=cfg.seed)
     else:
-        train_pairs, val_pairs = pairs, _validation_pairs(d, cfg.scale)
+        train_pairs, val_pairs = pairs, []
     jitter = np.random.default_rng([cfg.seed, 7]) if d.percentile_jitter else None
     train_items = load_pair_arrays(train_pairs, d.normalization, scale=cfg.scale, percentile_rng=jitter)
     val_items = load_pair_arrays(val_pairs, d.normalization, scale=cfg.scale) if val_pairs else []
+    regions: dict[str, Any] = {}
+    if source == "region":
+        try:
+            train_items, val_items, regions = _split_regions(cfg, train_items)
+        except InputError:
+            if d.val_split != "auto" or len(pairs) < 2:
+                raise
+            source = "image"  # images too small for a strip: hold out whole images instead
+            train_pairs, val_pairs = split_by_image(pairs, val_fraction=d.val_fraction, seed=cfg.seed)
+            held = {p.lr for p in val_pairs}
+            val_items = [it for it in train_items if it.lr_path in held]
+            train_items = [it for it in train_items if it.lr_path not in held]
     fg = None if not d.foreground_threshold else Foreground(threshold=d.foreground_threshold)
     batcher = PatchBatcher(
         train_items,
@@ -143,7 +218,7 @@ def prepare_data(cfg: TrainConfig) -> TrainingData:
     shapes = [it.lr.shape for it in train_items]
     summary = {
         "train_images": len(train_pairs),
-        "val_images": len(val_pairs),
+        "val_images": len(val_items) if source == "region" else len(val_pairs),
         "train_planes": len(train_items),
         "val_planes": len(val_items),
         "patch_size": d.patch_size,
@@ -152,7 +227,8 @@ def prepare_data(cfg: TrainConfig) -> TrainingData:
         "hr_dir": str(Path(d.hr_dir).resolve()),
         "mask_dir": None if d.mask_dir is None else str(Path(d.mask_dir).resolve()),
         "val_crop": d.val_crop,
-        "val_source": "split" if d.val_lr_dir is None else "folders",
+        "val_source": {"image": "split", "none": "none"}.get(source, source),
+        **regions,
         "epoch_steps": epoch_steps(shapes, d.patch_size, d.batch_size),
         "lr_pixel_size": next((it.pixel_size for it in train_items if it.pixel_size), None),
     }

@@ -140,7 +140,8 @@ class Session:
 
 def _warn_few_validation_images(data: TrainingData) -> None:
     n_val = data.summary.get("val_images", len(data.val_batches))
-    if 0 < n_val < 3:  # measured: one image picked a worse checkpoint (docs/benchmarks.md)
+    if 0 < n_val < 3 and data.summary.get("val_source") != "region":  # region strips: not whole images
+        # measured: one image picked a worse checkpoint (docs/benchmarks.md)
         warnings.warn(
             f"only {n_val} validation image(s): the best weights are chosen on very little "
             "data; give more (--val-lr/--val-hr, or a larger val_fraction) or compare with "

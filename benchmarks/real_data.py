@@ -1,0 +1,248 @@
+"""Real images, one acquisition each: microsr's defaults against bicubic, a plain SRCNN and CARE.
+
+Regenerates the table of ``docs/real-data.md`` (between its ``real-data-table`` markers) and
+``benchmarks/results/real_data.json``::
+
+    python benchmarks/real_data.py                      # all sets, 300 steps, seeds 0 1 2
+    python benchmarks/real_data.py --smoke              # 20 steps, one set, writes only to --work
+
+Data sets and degradations: ``benchmarks/_real_data_sets.py`` (three real images from PyPI wheels,
+each degraded two ways, each split by region into one training image or stack and a held-out
+test part). Methods, all at the same ``--steps`` steps of ``--batch`` patches, one CPU thread:
+
+* ``microsr``: ``microsr train --lr L --hr H --scale 2 --out R --steps N --batch-size B`` with
+  nothing else (the recommended model and the budget recipe; validation on a held-out region),
+  then ``microsr predict`` with the best weights;
+* ``srcnn``: the plain reference SRCNN of ``benchmarks/_srcnn_reference.py`` (Adam 1e-3, MSE);
+* ``care``: CSBDeep CARE in its own environment (``benchmarks/care_helper.py``), bicubic input;
+* ``cand:NAME``: microsr with one of the ``CANDIDATES`` configs below (how the recipe was chosen).
+
+Every prediction is scored by ``microsr.evaluation.evaluate_folders`` with ``fit="affine"``
+(least-squares gain and offset to the ground truth, data range = ground truth max - min), and the
+bicubic baseline is scored the same way.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import RESULTS  # noqa: E402
+from _quality_runs import score, train_care  # noqa: E402
+from _real_data_sets import DEGRADATIONS, SOURCES, make_set  # noqa: E402
+from _srcnn_reference import train_and_predict  # noqa: E402
+
+DOC = Path(__file__).resolve().parent.parent / "docs" / "real-data.md"
+MARK_START, MARK_END = "<!-- real-data-table:start -->", "<!-- real-data-table:end -->"
+# configs tried while choosing the budget recipe (see docs/real-data.md, "How the recipe was chosen")
+CANDIDATES: dict[str, dict] = {
+    "paper-edsr": {"model": {"name": "edsr-baseline"}},
+    "edsr32x4-res-mse-cos1e-3": {
+        "model": {
+            "name": "edsr-baseline",
+            "options": {"n_feats": 32, "n_blocks": 4, "bicubic_residual": True},
+        },
+        "loss": "mse",
+        "optimizer": {"lr": 1e-3},
+        "schedule": {"name": "cosine"},
+        "data": {"foreground_threshold": None, "patch_size": 32},
+    },
+    "edsr32x8-res-mse-cos2e-3": {
+        "model": {
+            "name": "edsr-baseline",
+            "options": {"n_feats": 32, "n_blocks": 8, "bicubic_residual": True},
+        },
+        "loss": "mse",
+        "optimizer": {"lr": 2e-3},
+        "schedule": {"name": "cosine"},
+        "data": {"foreground_threshold": None, "patch_size": 32},
+    },
+    "edsr32x4-res-l1-cos2e-3": {
+        "model": {
+            "name": "edsr-baseline",
+            "options": {"n_feats": 32, "n_blocks": 4, "bicubic_residual": True},
+        },
+        "loss": "l1",
+        "optimizer": {"lr": 2e-3},
+        "schedule": {"name": "cosine"},
+        "data": {"foreground_threshold": None, "patch_size": 32},
+    },
+    "rcan-small-res-mse-cos1e-3": {
+        "model": {
+            "name": "rcan",
+            "options": {"n_groups": 2, "n_blocks": 4, "n_feats": 32, "bicubic_residual": True},
+        },
+        "loss": "mse",
+        "optimizer": {"lr": 1e-3},
+        "schedule": {"name": "cosine"},
+        "data": {"foreground_threshold": None, "patch_size": 32},
+    },
+}
+
+
+def microsr_cli(*args: str) -> None:
+    cmd = [sys.executable, "-m", "microsr.cli.main", *args]
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} failed: {proc.stderr.strip()[-500:]}")
+
+
+def run_microsr(data: Path, work: Path, a: argparse.Namespace, seed: int, candidate: str | None) -> dict:
+    """Train with the CLI (defaults, or a candidate config), predict with the best weights, score."""
+    args = ["--lr", str(data / "train" / "lr"), "--hr", str(data / "train" / "hr"), "--scale", "2"]
+    args += ["--out", str(work / "run"), "--steps", str(a.steps), "--batch-size", str(a.batch)]
+    args += ["--seed", str(seed), "--num-threads", str(a.threads), "--device", "cpu", "--quiet"]
+    if candidate is not None:
+        cfg = {"val_every": max(a.steps // 3, 1), "monitor": "psnr", **CANDIDATES[candidate]}
+        cfg["data"] = {"val_fraction": 0.0, **cfg.get("data", {})}  # tuning: validation not used
+        (work / "cand.yaml").write_text(yaml.safe_dump(cfg))
+        args += ["--config", str(work / "cand.yaml")]
+    t0 = time.perf_counter()
+    microsr_cli("train", *args)
+    train_s = time.perf_counter() - t0
+    pred = work / "pred"
+    microsr_cli(
+        "predict", "--model", str(work / "run"), "--input", str(data / "test" / "lr"), "--output", str(pred)
+    )
+    config = yaml.safe_load((work / "run" / "config.yaml").read_text())
+    return {"train_s": train_s, "model": config["model"], **score(pred, data, work / "eval")}
+
+
+def run_method(method: str, data: Path, work: Path, a: argparse.Namespace, seed: int) -> dict:
+    work.mkdir(parents=True, exist_ok=True)
+    if method == "microsr":
+        return run_microsr(data, work, a, seed, None)
+    if method.startswith("cand:"):
+        return run_microsr(data, work, a, seed, method.removeprefix("cand:"))
+    if method == "srcnn":
+        t0 = time.perf_counter()
+        train_and_predict(data, work / "pred", steps=a.steps, batch=a.batch, patch=2 * a.patch, seed=seed)
+        return {"train_s": time.perf_counter() - t0, **score(work / "pred", data, work / "eval")}
+    if method == "care":
+        b = {
+            "steps": a.steps,
+            "batch": a.batch,
+            "patch": a.patch,
+            "lr": 4e-4,
+            "threads": a.threads,
+            "seed": seed,
+        }
+        return train_care(data, work, b)
+    raise ValueError(f"unknown method {method!r}")
+
+
+def summarise(rows: list[dict]) -> dict:
+    """Mean (and min/max over seeds) of PSNR/SSIM per set and method; bicubic from the same scoring."""
+    out: dict = {}
+    for r in rows:
+        if "error" in r:
+            continue
+        s = out.setdefault(r["set"], {}).setdefault(r["method"], {"psnr": [], "ssim": [], "train_s": []})
+        for k in ("psnr", "ssim", "train_s"):
+            s[k].append(r[k])
+        out[r["set"]]["bicubic"] = {
+            "psnr": [r["bicubic"]["psnr"]],
+            "ssim": [r["bicubic"]["ssim"]],
+            "train_s": [0.0],
+        }
+    return {
+        name: {
+            m: {k: [float(np.mean(v)), float(np.min(v)), float(np.max(v))] for k, v in d.items()}
+            for m, d in ms.items()
+        }
+        for name, ms in out.items()
+    }
+
+
+def table(summary: dict, methods: list[str]) -> str:
+    """Markdown table: PSNR / SSIM per method (mean over seeds), gain over bicubic, verdict."""
+    cols = ["bicubic", *methods]
+    lines = [
+        "| data set | " + " | ".join(cols) + " | microsr - bicubic | microsr >= every other |",
+        "|---|" + "---|" * (len(cols) + 2),
+    ]
+    for name, ms in summary.items():
+        cells = [f"{ms[m]['psnr'][0]:.2f} / {ms[m]['ssim'][0]:.3f}" if m in ms else "-" for m in cols]
+        if "microsr" in ms:
+            mine = ms["microsr"]
+            gain = f"{mine['psnr'][0] - ms['bicubic']['psnr'][0]:+.2f} dB / {mine['ssim'][0] - ms['bicubic']['ssim'][0]:+.3f}"
+            others = [m for m in cols if m not in ("microsr",) and m in ms]
+            lost = [
+                m for m in others if ms[m]["psnr"][0] > mine["psnr"][0] or ms[m]["ssim"][0] > mine["ssim"][0]
+            ]
+            verdict = "yes" if not lost else "no: " + ", ".join(lost) + " ahead"
+        else:
+            gain, verdict = "-", "-"
+        lines.append(f"| {name} | " + " | ".join(cells) + f" | {gain} | {verdict} |")
+    return "\n".join(lines)
+
+
+def write_doc(text: str) -> None:
+    doc = DOC.read_text()
+    start, end = doc.index(MARK_START) + len(MARK_START), doc.index(MARK_END)
+    DOC.write_text(doc[:start] + "\n" + text + "\n" + doc[end:])
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--work", type=Path, default=Path("/tmp/microsr-real-data"), help="scratch folder")
+    p.add_argument("--cache", type=Path, default=Path.home() / ".cache" / "microsr-real-data", help="wheels")
+    p.add_argument("--sets", nargs="*", default=list(SOURCES))
+    p.add_argument("--degradations", nargs="*", default=list(DEGRADATIONS))
+    p.add_argument("--methods", nargs="*", default=["microsr", "srcnn", "care"])
+    p.add_argument("--seeds", nargs="*", type=int, default=[0, 1, 2])
+    p.add_argument("--steps", type=int, default=300)
+    p.add_argument("--batch", type=int, default=8)
+    p.add_argument("--patch", type=int, default=32, help="LR patch of SRCNN and CARE (HR: twice)")
+    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--results", type=Path, default=RESULTS / "real_data.json")
+    p.add_argument("--fresh", action="store_true", help="rerun runs that have a result.json in --work")
+    p.add_argument("--smoke", action="store_true", help="20 steps, one set and seed; results only in --work")
+    a = p.parse_args()
+    if a.smoke:
+        a.steps, a.sets, a.degradations, a.seeds = 20, a.sets[:1], a.degradations[:1], a.seeds[:1]
+        a.results = a.work / "real_data_smoke.json"
+    rows, sets = [], {}
+    for name in a.sets:
+        for kind in a.degradations:
+            key, data = f"{name}-{kind}", a.work / "data" / f"{name}-{kind}"
+            sets[key] = make_set(a.cache, name, kind, data)  # deterministic: rewriting is harmless
+            for method in a.methods:
+                for seed in a.seeds:
+                    work = a.work / "runs" / key / method.replace(":", "_") / f"seed{seed}"
+                    done = work / "result.json"  # finished runs are kept: a stopped benchmark resumes
+                    if done.is_file() and not a.fresh:
+                        res = json.loads(done.read_text())
+                    else:
+                        try:
+                            res = run_method(method, data, work, a, seed)
+                            done.write_text(json.dumps(res))
+                        except Exception as exc:  # one failing run must not end the benchmark
+                            res = {"error": f"{type(exc).__name__}: {exc}"}
+                    rows.append({"set": key, "method": method, "seed": seed, **res})
+                    shown = {k: rows[-1].get(k) for k in ("psnr", "ssim", "train_s", "error")}
+                    print(json.dumps({"set": key, "method": method, "seed": seed, **shown}), flush=True)
+                    a.results.parent.mkdir(parents=True, exist_ok=True)
+                    summary = summarise(rows)
+                    meta = {"steps": a.steps, "batch": a.batch, "seeds": a.seeds, "threads": a.threads,
+                            "machine": platform.processor() or platform.machine(), "sets": sets}  # fmt: skip
+                    a.results.write_text(
+                        json.dumps({"meta": meta, "summary": summary, "runs": rows}, indent=1)
+                    )
+    text = table(summarise(rows), a.methods)
+    print(text)
+    if not a.smoke and set(a.methods) >= {"microsr", "srcnn", "care"}:
+        write_doc(text)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,105 @@
+"""Training recipes: settings chosen for the user's budget, or the architectures' paper settings.
+
+``microsr train --lr L --hr H --scale S --out R`` with no ``--model`` and no ``--config`` trains the
+recommended model with the ``budget`` recipe; ``--recipe paper`` keeps the per-architecture
+settings of :class:`~microsr.engine.config.TrainConfig` (Adam 1e-4, no schedule, 64 px patches,
+background rejection, the paper's loss), which suit 10^5 steps, not a few hundred. Both are plain
+config overrides recorded in ``config.yaml`` (``recipe: budget``), and every flag or config-file
+value given by the user wins over them.
+
+How the budget recipe was chosen (measured on real images, one acquisition each, at 300 steps of 8
+patches on a CPU: ``benchmarks/real_data.py``, ``docs/real-data.md``): a small EDSR-baseline that
+learns only the correction to bicubic up-sampling, MSE, a high learning rate annealed to zero
+over the budget (cosine), 32 px patches and no background rejection (rejection starves the model
+of the background it must also render).
+
+A time budget (``--minutes``) becomes a step budget by timing a few training steps of the chosen
+model at the chosen patch and batch size on this machine (:func:`seconds_per_step`).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from typing import Any
+
+RECOMMENDED_MODEL = "edsr-baseline"
+RECIPES = ("budget", "paper")
+OVERHEAD = 0.85  # share of a time budget spent in training steps (validation, checkpoints, start-up)
+
+
+def budget_recipe(model: str | None, steps: int | None) -> dict[str, Any]:
+    """Config overrides (dotted keys) of the ``budget`` recipe for ``model`` (None: the recommended).
+
+    The model options (width, depth, bicubic residual) and the loss are set only for the
+    recommended model; another architecture keeps its own. Validation runs three times and the
+    best weights are chosen on PSNR.
+    """
+    out: dict[str, Any] = {
+        "recipe": "budget",
+        "optimizer.lr": 1e-3,
+        "schedule.name": "cosine",
+        "data.patch_size": 32,
+        "data.batch_size": 8,
+        "data.foreground_threshold": None,
+        "monitor": "psnr",
+    }
+    if model is None or model == RECOMMENDED_MODEL:
+        out["model.name"] = RECOMMENDED_MODEL
+        out["model.options"] = {"n_feats": 32, "n_blocks": 4, "bicubic_residual": True}
+        out["loss"] = "mse"
+    if steps is not None:
+        out["val_every"] = max(steps // 3, 1)
+    return out
+
+
+def paper_recipe(model: str | None) -> dict[str, Any]:
+    """Config overrides of the ``paper`` recipe: the recommended model at the config's defaults."""
+    return {"recipe": "paper", "model.name": model or RECOMMENDED_MODEL}
+
+
+def recipe_overrides(name: str, model: str | None, steps: int | None) -> dict[str, Any]:
+    """Overrides of recipe ``name`` (one of :data:`RECIPES`)."""
+    from microsr.errors import ConfigError
+
+    if name == "budget":
+        return budget_recipe(model, steps)
+    if name == "paper":
+        return paper_recipe(model)
+    raise ConfigError(f"unknown recipe {name!r}: choose one of {', '.join(RECIPES)}")
+
+
+def seconds_per_step(cfg, repeats: int = 3) -> float:
+    """Median wall time of one training step (forward, loss, backward, Adam) of ``cfg``'s model.
+
+    Random patches of ``cfg.data.patch_size`` and ``cfg.data.batch_size`` on the CPU with
+    ``cfg.num_threads`` threads (one warm-up step first).
+    """
+    import torch
+
+    from microsr.losses.pixel import build_loss
+    from microsr.models import create_model, get_spec
+
+    if cfg.num_threads:
+        torch.set_num_threads(cfg.num_threads)
+    spec = get_spec(cfg.model.name)
+    model = create_model(cfg.model.name, 1, 1, cfg.scale, tiny=cfg.model.tiny, **cfg.model.options)
+    loss_fn = build_loss(cfg.loss or spec.default_loss)
+    opt = torch.optim.Adam(model.parameters(), lr=cfg.optimizer.lr)
+    p, b, s = cfg.data.patch_size, cfg.data.batch_size, cfg.scale
+    gen = torch.Generator().manual_seed(0)
+    batch = {"lr": torch.rand(b, 1, p, p, generator=gen), "hr": torch.rand(b, 1, s * p, s * p, generator=gen)}
+    times = []
+    for _ in range(repeats + 1):
+        t0 = time.perf_counter()
+        loss, _ = loss_fn(model(batch["lr"]), batch)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        times.append(time.perf_counter() - t0)
+    return sorted(times[1:])[len(times[1:]) // 2]
+
+
+def steps_for_minutes(minutes: float, step_seconds: float) -> int:
+    """Steps that fit ``minutes`` at ``step_seconds`` per step, keeping :data:`OVERHEAD` (at least 10)."""
+    return max(10, math.floor(minutes * 60.0 * OVERHEAD / step_seconds))
