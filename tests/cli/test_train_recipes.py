@@ -39,16 +39,15 @@ def test_one_image_trains_with_defaults_and_validates_on_a_held_out_strip(one_im
     err = capsys.readouterr().err
     assert "validation: held-out strips of 1 of 1 image plane(s)" in err
     cfg = yaml.safe_load((run / "config.yaml").read_text())
-    assert cfg["recipe"] == "budget" and cfg["model"]["name"] == "edsr-baseline"
-    assert cfg["model"]["options"] == {"n_feats": 32, "n_blocks": 4, "bicubic_residual": True}
-    assert cfg["optimizer"]["lr"] == 1e-3 and cfg["schedule"]["name"] == "cosine"
+    assert cfg["recipe"] == "budget" and cfg["model"] == {"name": "srcnn", "options": {}, "tiny": False}
+    assert cfg["optimizer"]["lr"] == 1e-3 and cfg["schedule"]["name"] == "none" and cfg["loss"] == "mse"
     assert cfg["data"]["foreground_threshold"] is None and cfg["val_every"] == 2
     doc = json.loads((run / "model.json").read_text())
     data = doc["data"]
-    # EDSR-baseline 32x4: 1 head + 8 block + 1 body conv on the LR grid, the x2 up-sampler conv and the
-    # tail conv on the HR grid (1 px each -> 1 LR px): 12 LR px
-    assert data["val_source"] == "region" and data["receptive_field"] == 12 and data["val_margin"] == 12
-    assert data["val_images"] == 1 and "12 px from the training parts" in data["val_message"]
+    # SRCNN 9-5-5 on the HR grid: 4 + 2 + 2 = 8 HR px = 4 LR px, and the bicubic up-sampling inside
+    # reads 2 more LR px (its 4-tap kernel): 6 LR px
+    assert data["val_source"] == "region" and data["receptive_field"] == 6 and data["val_margin"] == 6
+    assert data["val_images"] == 1 and "6 px from the training parts" in data["val_message"]
     v = doc["validation"]
     assert np.isfinite(v["psnr"]) and v["best_step"] in (2, 4, 6)  # best weights chosen on the strip
     assert (run / "weights" / "best.safetensors").is_file()
@@ -72,7 +71,7 @@ def test_val_fraction_zero_and_paper_recipe(one_image):
     assert _train(one_image, run, "--steps", "2", "--recipe", "paper", "--val-fraction", "0") == 0
     cfg = yaml.safe_load((run / "config.yaml").read_text())
     assert cfg["recipe"] == "paper" and cfg["model"] == {
-        "name": "edsr-baseline",
+        "name": "srcnn",
         "options": {},
         "tiny": False,
     }
