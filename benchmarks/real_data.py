@@ -33,6 +33,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import tifffile
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -45,41 +46,10 @@ DOC = Path(__file__).resolve().parent.parent / "docs" / "real-data.md"
 MARK_START, MARK_END = "<!-- real-data-table:start -->", "<!-- real-data-table:end -->"
 # configs tried while choosing the budget recipe (see docs/real-data.md, "How the recipe was chosen")
 CANDIDATES: dict[str, dict] = {
-    "paper-edsr": {"model": {"name": "edsr-baseline"}},
     "edsr32x4-res-mse-cos1e-3": {
         "model": {
             "name": "edsr-baseline",
             "options": {"n_feats": 32, "n_blocks": 4, "bicubic_residual": True},
-        },
-        "loss": "mse",
-        "optimizer": {"lr": 1e-3},
-        "schedule": {"name": "cosine"},
-        "data": {"foreground_threshold": None, "patch_size": 32},
-    },
-    "edsr32x8-res-mse-cos2e-3": {
-        "model": {
-            "name": "edsr-baseline",
-            "options": {"n_feats": 32, "n_blocks": 8, "bicubic_residual": True},
-        },
-        "loss": "mse",
-        "optimizer": {"lr": 2e-3},
-        "schedule": {"name": "cosine"},
-        "data": {"foreground_threshold": None, "patch_size": 32},
-    },
-    "edsr32x4-res-l1-cos2e-3": {
-        "model": {
-            "name": "edsr-baseline",
-            "options": {"n_feats": 32, "n_blocks": 4, "bicubic_residual": True},
-        },
-        "loss": "l1",
-        "optimizer": {"lr": 2e-3},
-        "schedule": {"name": "cosine"},
-        "data": {"foreground_threshold": None, "patch_size": 32},
-    },
-    "rcan-small-res-mse-cos1e-3": {
-        "model": {
-            "name": "rcan",
-            "options": {"n_groups": 2, "n_blocks": 4, "n_feats": 32, "bicubic_residual": True},
         },
         "loss": "mse",
         "optimizer": {"lr": 1e-3},
@@ -103,7 +73,6 @@ def run_microsr(data: Path, work: Path, a: argparse.Namespace, seed: int, candid
     args += ["--seed", str(seed), "--num-threads", str(a.threads), "--device", "cpu", "--quiet"]
     if candidate is not None:
         cfg = {"val_every": max(a.steps // 3, 1), "monitor": "psnr", **CANDIDATES[candidate]}
-        cfg["data"] = {"val_fraction": 0.0, **cfg.get("data", {})}  # tuning: validation not used
         (work / "cand.yaml").write_text(yaml.safe_dump(cfg))
         args += ["--config", str(work / "cand.yaml")]
     t0 = time.perf_counter()
@@ -115,6 +84,19 @@ def run_microsr(data: Path, work: Path, a: argparse.Namespace, seed: int, candid
     )
     config = yaml.safe_load((work / "run" / "config.yaml").read_text())
     return {"train_s": train_s, "model": config["model"], **score(pred, data, work / "eval")}
+
+
+def plane_files(data: Path, dst: Path) -> Path:
+    """A copy of ``data`` with every plane of a stack as its own 2-D file (what care_helper.py reads)."""
+    for f in sorted(data.glob("*/*/*.tif")):
+        array = tifffile.imread(f)
+        out = dst / f.relative_to(data)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        if array.ndim == 2:
+            tifffile.imwrite(out, array)
+        for z, plane in enumerate(array if array.ndim == 3 else []):
+            tifffile.imwrite(out.with_name(f"{f.stem}_z{z}.tif"), plane)
+    return dst
 
 
 def run_method(method: str, data: Path, work: Path, a: argparse.Namespace, seed: int) -> dict:
@@ -136,7 +118,7 @@ def run_method(method: str, data: Path, work: Path, a: argparse.Namespace, seed:
             "threads": a.threads,
             "seed": seed,
         }
-        return train_care(data, work, b)
+        return train_care(plane_files(data, work / "planes"), work, b)
     raise ValueError(f"unknown method {method!r}")
 
 
@@ -206,6 +188,7 @@ def main() -> None:
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--results", type=Path, default=RESULTS / "real_data.json")
     p.add_argument("--fresh", action="store_true", help="rerun runs that have a result.json in --work")
+    p.add_argument("--cached-only", action="store_true", help="table from finished runs only; train nothing")
     p.add_argument("--smoke", action="store_true", help="20 steps, one set and seed; results only in --work")
     a = p.parse_args()
     if a.smoke:
@@ -222,6 +205,8 @@ def main() -> None:
                     done = work / "result.json"  # finished runs are kept: a stopped benchmark resumes
                     if done.is_file() and not a.fresh:
                         res = json.loads(done.read_text())
+                    elif a.cached_only:
+                        res = {"error": "not run (--cached-only)"}
                     else:
                         try:
                             res = run_method(method, data, work, a, seed)

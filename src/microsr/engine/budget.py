@@ -33,6 +33,7 @@ OVERHEAD = 0.85  # share of a time budget spent in training steps (validation, c
 def budget_recipe(model: str | None, steps: int | None) -> dict[str, Any]:
     """Config overrides (dotted keys) of the ``budget`` recipe for ``model`` (None: the recommended).
 
+    The loss is set (MSE) only for the recommended model; another architecture keeps its own.
     Validation runs three times and the best weights are chosen on PSNR.
     """
     out: dict[str, Any] = {
@@ -43,10 +44,10 @@ def budget_recipe(model: str | None, steps: int | None) -> dict[str, Any]:
         "data.batch_size": 8,
         "data.foreground_threshold": None,
         "monitor": "psnr",
-        "loss": "mse",
     }
     if model is None or model == RECOMMENDED_MODEL:
         out["model.name"] = RECOMMENDED_MODEL
+        out["loss"] = "mse"
     if steps is not None:
         out["val_every"] = max(steps // 3, 1)
     return out
