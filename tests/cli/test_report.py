@@ -122,3 +122,22 @@ def test_report_renders_in_headless_chromium(report, tmp_path):
     assert img.std() > 20  # not a blank page
     assert (img < 100).mean() > 0.02  # text, tables and figures drawn
     shutil.rmtree(tmp_path / "profile", ignore_errors=True)
+
+
+def test_resolution_is_shown_with_its_caveat_and_never_ranked(report):
+    html = (report / "report.html").read_text(encoding="utf-8")
+    # the caveat below the summary and below the resolution table
+    assert html.count("measures the interpolation and the texture of the noise, not the resolution") == 2
+    assert "finer" not in html
+    tests = html[html.index('<section id="tests">') : html.index('<section id="resolution">')]
+    cells = re.findall(r"<td( class=\"sig\")?>([^<]*)<br><small>", tests)
+    res_cells = [(cls, who) for cls, who in cells if who.endswith("lower*") or who == "equal"]
+    assert len(res_cells) == 6  # one per model pair
+    assert all(cls == "" for cls, _ in res_cells)  # never green
+    assert any(cls for cls, who in cells if who.endswith("better"))  # the pixel metrics still are
+    summary = html[html.index('<section id="summary">') : html.index('<section id="boxplots">')]
+    header = summary[: summary.index("</tr>")]
+    assert "decorrelation resolution (" in header and ") *</th>" in header
+    assert (
+        header.count("↑") == 2 and header.count("↓") == 1
+    )  # PSNR, SSIM up; NRMSE down (no MS-SSIM at 128 px)

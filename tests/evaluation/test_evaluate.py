@@ -145,3 +145,45 @@ def test_option_checks(tmp_path):
     with pytest.raises(InputError, match="x2 smaller .* not x4"):
         evaluate_folders(tmp_path / "pred", tmp_path / "gt", tmp_path / "o", lr_dir=tmp_path / "lr", scale=4)
     assert not (tmp_path / "o").exists()
+
+
+def _normalised_predictions(root, arrays):
+    """Rewrite each prediction in normalised units, as `microsr predict` writes them by default."""
+    for name, (gt, _, pred) in arrays.items():
+        lo, hi = np.percentile(gt, [1, 99.8])
+        norm = ((pred - lo) / (hi - lo)).astype(np.float32)
+        write_image(root / "pred" / f"{name}.tif", norm, metadata={"units": "normalised"})
+
+
+def test_normalised_predictions_are_fitted_by_default_and_refused_without_a_fit(tmp_path):
+    arrays = _make_set(tmp_path)
+    _normalised_predictions(tmp_path, arrays)
+    auto = evaluate_folders(
+        tmp_path / "pred", tmp_path / "gt", tmp_path / "auto", lr_dir=tmp_path / "lr", fit="auto"
+    )
+    affine = evaluate_folders(
+        tmp_path / "pred", tmp_path / "gt", tmp_path / "aff", lr_dir=tmp_path / "lr", fit="affine"
+    )
+    assert auto["psnr"] == affine["psnr"] and auto["baseline"]["psnr"] == affine["baseline"]["psnr"]
+    assert auto["fit"] == "affine" and auto["fit_requested"] == "auto"
+    assert (
+        auto["convention"]
+        == "affine intensity fit, data range per-image ground truth max - min, crop border 0 px"
+    )
+    assert any("normalised units" in n for n in auto["notes"])
+    assert {r["fit"] for r in auto["per_image"]} == {"affine"}
+    with pytest.raises(InputError, match="normalised units .* use --fit affine") as err:
+        evaluate_folders(tmp_path / "pred", tmp_path / "gt", tmp_path / "none", fit="none")
+    assert err.value.path == str(tmp_path / "pred" / "celegans.tif")
+    assert not (tmp_path / "none").exists()
+
+
+def test_auto_leaves_predictions_in_input_units_unfitted(tmp_path):
+    arrays = _make_set(tmp_path)
+    _normalised_predictions(tmp_path, {"nuclei2d": arrays["nuclei2d"]})  # celegans stays in GT units
+    s = evaluate_folders(tmp_path / "pred", tmp_path / "gt", tmp_path / "out", fit="auto")
+    fits = {r["name"]: r["fit"] for r in s["per_image"]}
+    assert fits == {"celegans": "none", "nuclei2d": "affine"} and s["fit"] == "auto"
+    gt, _, pred = arrays["celegans"]
+    raw = evaluate_pair(gt, pred, fit="none")
+    assert _rows(tmp_path / "out")["celegans"]["psnr"] == f"{raw['psnr']:.8g}"

@@ -4,8 +4,9 @@
    images and separate held-out test images (different seeds), written as 16-bit TIFFs;
 2. train a small DFCAN with :func:`microsr.engine.train`;
 3. predict the held-out LR images (:func:`microsr.inference.predict.predict_path`);
-4. score model and bicubic against the HR with :func:`microsr.evaluation.evaluate.evaluate_folders`
-   (affine intensity fit, because model output, bicubic and HR are in different units);
+4. score model and bicubic against the HR and write the QC report (``evaluation/report.html``,
+   :func:`microsr.evaluation.qc.run_qc`, as ``microsr evaluate`` does) with an affine intensity fit,
+   because model output, bicubic and HR are in different units;
 5. draw ``demo_figure.png``: LR, bicubic, model, HR with a zoomed inset.
 """
 
@@ -122,7 +123,8 @@ def run_demo(
         Show progress bars.
     """
     from microsr.engine import make_config, train
-    from microsr.evaluation.evaluate import bicubic_baseline, evaluate_folders
+    from microsr.evaluation.evaluate import bicubic_baseline
+    from microsr.evaluation.qc import run_qc
     from microsr.inference.predict import predict_path
     from microsr.io import read_image
 
@@ -144,8 +146,8 @@ def run_demo(
             "model": RECIPE["model"],
             "scale": SCALE,
             "data": {
-                "lr_dir": str(out / "data" / "train" / "lr"),
-                "hr_dir": str(out / "data" / "train" / "hr"),
+                "lr_dir": str((out / "data" / "train" / "lr").absolute()),  # resumable from anywhere
+                "hr_dir": str((out / "data" / "train" / "hr").absolute()),
                 "patch_size": RECIPE["patch_size"],
                 "batch_size": RECIPE["batch_size"],
                 "val_fraction": 0.1,
@@ -168,12 +170,13 @@ def run_demo(
     t2 = time.perf_counter()
     predict_path(run, out / "data" / "test" / "lr", out / "predictions", progress=progress)
     times["predict_s"] = time.perf_counter() - t2
-    typer.echo("4/4 evaluating against bicubic")
-    summary = evaluate_folders(
-        out / "predictions",
+    typer.echo("4/4 evaluating against bicubic (QC report)")
+    summary = run_qc(
+        [out / "predictions"],
         out / "data" / "test" / "hr",
         out / "evaluation",
         lr_dir=out / "data" / "test" / "lr",
+        run_dirs=[run],
         fit="affine",
     )
     first = summary["per_image"][0]
@@ -196,6 +199,7 @@ def run_demo(
         "bicubic": {"psnr": summary["baseline"]["psnr"], "ssim": summary["baseline"]["ssim"]},
         "gain_db": summary["psnr"] - summary["baseline"]["psnr"],
         "fit": summary["fit"],
+        "convention": summary["convention"],
         "n_test_images": summary["n_images"],
         "steps": steps,
         "train_images": count,
@@ -204,6 +208,7 @@ def run_demo(
         "paths": {
             "run": str(run),
             "predictions": str(out / "predictions"),
+            "report": summary["_report"],
             "evaluation": str(out / "evaluation" / "summary.json"),
             "figure": str(out / "demo_figure.png"),
             "loss_curves": str(out / "loss_curves.png"),
@@ -225,11 +230,11 @@ def demo(
     """Simulate microscopy data, train a small DFCAN, compare it with bicubic (a few CPU minutes)."""
     r = run_demo(out, steps=steps, count=count, test_count=test_count, size=size)
     typer.echo("")
-    typer.echo(f"held-out test images: {r['n_test_images']} (affine intensity fit, data range = HR max-min)")
+    typer.echo(f"held-out test images: {r['n_test_images']} ({r['convention']})")
     typer.echo(f"  DFCAN    PSNR {r['model']['psnr']:.2f} dB   SSIM {r['model']['ssim']:.4f}")
     typer.echo(f"  bicubic  PSNR {r['bicubic']['psnr']:.2f} dB   SSIM {r['bicubic']['ssim']:.4f}")
     typer.echo(f"  gain     {r['gain_db']:+.2f} dB in {r['seconds']['total_s']:.0f} s")
-    for key in ("figure", "loss_curves", "evaluation", "predictions", "run"):
+    for key in ("report", "figure", "loss_curves", "evaluation", "predictions", "run"):
         typer.echo(f"  {key:<12}{r['paths'][key]}")
 
 

@@ -14,6 +14,7 @@ from microsr.errors import InputError
 class Fit(str, Enum):
     """Intensity fit before scoring."""
 
+    auto = "auto"
     none = "none"
     affine = "affine"
 
@@ -39,8 +40,13 @@ def evaluate(
         Optional[Path], typer.Option("--lr", help="Folder of LR inputs: adds a bicubic baseline.")
     ] = None,
     fit: Annotated[
-        Fit, typer.Option("--fit", help="'affine' fits a*pred+b to the ground truth first.")
-    ] = Fit.none,
+        Fit,
+        typer.Option(
+            "--fit",
+            help="'affine' fits a*pred+b to the ground truth first; 'auto' does so for predictions "
+            "in normalised units (microsr predict without --keep-range) only; 'none' refuses those.",
+        ),
+    ] = Fit.auto,
     data_range: Annotated[
         Optional[float],
         typer.Option(
@@ -96,11 +102,7 @@ def evaluate(
         crop_border=crop_border,
         max_panels=report_images,
     )
-    dr = summary["data_range"]
-    typer.echo(
-        f"{summary['n_images']} images, fit {summary['fit']}, data range "
-        f"{dr if isinstance(dr, str) else format(dr, 'g')}, crop border {summary['crop_border']}"
-    )
+    typer.echo(f"{summary['n_images']} images; {summary['convention']}")
     for name, s in summary.get("models", {"prediction": summary}).items():
         typer.echo(_line(name, s))
     if "baseline" in summary:

@@ -263,9 +263,19 @@ def train(
     if v.get("psnr") is not None:
         summary += (
             f" (last validation at step {v['step']}: PSNR {v['psnr']:.2f} dB, SSIM {v['ssim']:.4f}; "
-            f"best weights from step {v['best_step']})"
+            f"best weights from step {v['best_step']}; {validation_convention(cfg)})"
         )
     typer.echo(summary)
+
+
+def validation_convention(cfg: Any) -> str:
+    """How training validation scores (:mod:`microsr.engine.validate`), to label its numbers."""
+    crop = cfg.data.val_crop
+    where = f"centre crop of at most {crop} LR px" if crop else "whole images"
+    return (
+        f"normalised units, data range 1, no intensity fit, {where} "
+        "(microsr evaluate scores predictions in ground-truth units: numbers differ)"
+    )
 
 
 def model_table(scale: int = 2) -> list[dict[str, Any]]:

@@ -218,7 +218,9 @@ def box_plots(
         ax.set_xticks(range(1, len(keep) + 1), [models[i] for i in keep], rotation=30, ha="right", fontsize=8)
         label = LABELS[metric].replace("(px)", "(nm)") if f != 1.0 else LABELS[metric]
         how = (
-            "↓ finer" if metric == "resolution_px" else ("↑" if HIGHER_IS_BETTER[metric] else "↓") + " better"
+            "(not a ranking)"
+            if metric == "resolution_px"
+            else ("↑" if HIGHER_IS_BETTER[metric] else "↓") + " better"
         )
         ax.set_title(f"{label} {how}", fontsize=9)
         ax.grid(axis="y", alpha=0.3)

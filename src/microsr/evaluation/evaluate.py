@@ -9,7 +9,13 @@ Conventions (all written into ``summary.json``):
   to the dtype's range. A fixed value can be given instead.
 * ``fit="none"`` compares raw intensities in the ground truth's scale; ``fit="affine"`` first
   replaces the prediction by its least-squares fit ``a * pred + b`` to the ground truth (as
-  ZeroCostDL4Mic/NanoJ do), which removes any global offset/gain difference.
+  ZeroCostDL4Mic/NanoJ do), which removes any global offset/gain difference. ``fit="auto"`` (the
+  command line's default) fits the predictions whose TIFF metadata says ``units: normalised``
+  (what ``microsr predict`` writes without ``--keep-range``) and no others: a PSNR of normalised
+  units against ground-truth intensities means nothing, so ``fit="none"`` on such a prediction is
+  refused with a hint instead of scored. Each image's bicubic baseline gets the fit its prediction
+  got. ``summary.json`` records the fit used (``"affine"``, ``"none"``, or ``"auto"`` when the
+  folder mixes both) and a one-line ``convention`` (fit, data range, crop).
 * ``crop_border`` pixels are removed on every side of Y and X before fitting and scoring.
 * Stacks (Z, T, C) are scored per 2-D slice and averaged (SSIM, MS-SSIM); PSNR and NRMSE use all
   pixels. Colour images (``YXC``) are scored per channel.
@@ -40,7 +46,7 @@ from microsr.metrics import crop_border as _crop
 from microsr.metrics.registry import METRIC_NAMES
 from microsr.metrics.registry import METRICS as METRIC_REGISTRY
 
-FITS = ("none", "affine")
+FITS = ("none", "affine", "auto")
 METRICS = METRIC_NAMES
 CONVENTIONS = {
     **{name: METRIC_REGISTRY.get(name).convention for name in METRIC_NAMES},
@@ -49,7 +55,35 @@ CONVENTIONS = {
 FIT_CONVENTION = {
     "affine": "least squares a*pred+b ~ gt per image",
     "none": "none (ground-truth intensities)",
+    "auto": "least squares a*pred+b ~ gt for predictions in normalised units, none for the others",
 }
+
+
+def convention_line(fit: str, data_range: Any, crop_border: int) -> str:
+    """The scoring convention in one line, e.g. for a summary or a log."""
+    dr = data_range if isinstance(data_range, str) else format(data_range, "g")
+    fit_text = {"affine": "affine intensity fit", "none": "no intensity fit"}.get(fit, "mixed fit (auto)")
+    return f"{fit_text}, data range {dr}, crop border {crop_border} px"
+
+
+def prediction_units(metadata: dict[str, Any]) -> str | None:
+    """``"normalised"``, ``"input"`` or ``None``: the units ``microsr predict`` recorded in a TIFF."""
+    units = metadata.get("microsr", {}).get("units") if isinstance(metadata.get("microsr"), dict) else None
+    return units if isinstance(units, str) else None
+
+
+def fit_for(path: Path, units: str | None, fit: str) -> str:
+    """The fit used for one prediction: resolves ``"auto"`` and refuses unfitted normalised units."""
+    if units == "normalised" and fit == "none":
+        raise InputError(
+            path,
+            "is in normalised units (its metadata says units: normalised), so its PSNR against "
+            "ground-truth intensities would mean nothing; use --fit affine (or auto), or predict "
+            "with --keep-range",
+        )
+    if fit == "auto":
+        return "affine" if units == "normalised" else "none"
+    return fit
 
 
 def evaluate_pair(
@@ -84,8 +118,8 @@ def evaluate_pair(
     ValueError
         Shape mismatch, constant ground truth without ``data_range``, too small images, bad ``fit``.
     """
-    if fit not in FITS:
-        raise ValueError(f"fit must be one of {FITS}, not {fit!r}")
+    if fit not in ("none", "affine"):
+        raise ValueError(f"fit must be 'none' or 'affine', not {fit!r}")
     g = _crop(np.asarray(gt, dtype=np.float64), crop_border)
     p = _crop(np.asarray(pred, dtype=np.float64), crop_border)
     if g.shape != p.shape:
@@ -108,13 +142,16 @@ def evaluate_pair(
     }
 
 
-def load_for_metrics(path: Path) -> np.ndarray:
-    """Read an image as float64 (..., Y, X); colour samples (``YXC``) are moved in front of Y."""
+def load_for_metrics(path: Path, with_units: bool = False) -> Any:
+    """Read an image as float64 (..., Y, X); colour samples (``YXC``) are moved in front of Y.
+
+    With ``with_units`` returns ``(array, units)``, ``units`` from :func:`prediction_units`.
+    """
     image = read_image(path)
     array = image.array.astype(np.float64)
     if image.axes.endswith("YXC"):
         array = np.moveaxis(array, -1, -3)
-    return array
+    return (array, prediction_units(image.metadata)) if with_units else array
 
 
 def pair_by_name(gt_dir: Path, other_dir: Path, what: str) -> tuple[dict[str, tuple[Path, Path]], list[str]]:
@@ -252,12 +289,13 @@ def score_folder(
     """
     pairs, unmatched = pair_by_name(Path(gt_dir), Path(pred_dir), "prediction")
     lr_pairs = pair_by_name(Path(gt_dir), Path(lr_dir), "LR image")[0] if lr_dir is not None else None
-    kw = {"fit": fit, "data_range": data_range, "crop_border": crop_border}
     rows: list[dict[str, Any]] = []
     for stem, (gt_path, pred_path) in pairs.items():
         gt = load_for_metrics(gt_path)
-        row: dict[str, Any] = {"name": stem, "gt": gt_path.name, "pred": pred_path.name}
-        scores = _score(gt_path, gt, pred_path, load_for_metrics(pred_path), **kw)
+        pred, units = load_for_metrics(pred_path, with_units=True)
+        kw = {"fit": fit_for(pred_path, units, fit), "data_range": data_range, "crop_border": crop_border}
+        row: dict[str, Any] = {"name": stem, "gt": gt_path.name, "pred": pred_path.name, "fit": kw["fit"]}
+        scores = _score(gt_path, gt, pred_path, pred, **kw)
         row.update({k: scores[k] for k in ("data_range", "fit_a", "fit_b") + METRICS})
         if lr_pairs is not None:
             lr_path = lr_pairs[stem][1]
@@ -274,13 +312,18 @@ def summarize(
     rows: list[dict[str, Any]], *, fit: str, data_range: float | None, crop_border: int
 ) -> dict[str, Any]:
     """Means over ``rows`` (from :func:`score_folder`) plus the conventions used, JSON-ready."""
+    used = sorted({r.get("fit", fit) for r in rows})
+    fit_used = used[0] if len(used) == 1 else "auto"
+    dr = "per-image ground truth max - min" if data_range is None else float(data_range)
     summary: dict[str, Any] = {
         "n_images": len(rows),
         **{k: _mean(rows, k) for k in METRICS},
-        "fit": fit,
-        "data_range": "per-image ground truth max - min" if data_range is None else float(data_range),
+        "fit": fit_used,
+        "fit_requested": fit,
+        "data_range": dr,
         "crop_border": crop_border,
-        "conventions": {**CONVENTIONS, "fit": FIT_CONVENTION[fit]},
+        "convention": convention_line(fit_used, dr, crop_border),
+        "conventions": {**CONVENTIONS, "fit": FIT_CONVENTION[fit_used]},
     }
     if rows and "baseline_psnr" in rows[0]:
         scales = sorted({r["scale"] for r in rows})
@@ -289,8 +332,13 @@ def summarize(
             "scale": scales[0] if len(scales) == 1 else scales,
             **{k: _mean(rows, f"baseline_{k}") for k in METRICS},
         }
+    notes = []
+    if fit == "auto" and "affine" in used:
+        notes.append("predictions in normalised units (TIFF metadata) scored after an affine intensity fit")
     if any(r["ms_ssim"] is None for r in rows):
-        summary["notes"] = [f"MS-SSIM left empty for images smaller than {MS_SSIM_MIN_SIZE} px on a side"]
+        notes.append(f"MS-SSIM left empty for images smaller than {MS_SSIM_MIN_SIZE} px on a side")
+    if notes:
+        summary["notes"] = notes
     return _json_safe(summary)
 
 

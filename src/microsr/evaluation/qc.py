@@ -65,7 +65,7 @@ def _panel(
     base: np.ndarray | None,
     preds: dict[str, np.ndarray],
     *,
-    fit: str,
+    fits: dict[str, str],
     data_range: float | None,
     line: tuple[float, float, float, float] | None,
     pixel_size: float | None,
@@ -81,7 +81,7 @@ def _panel(
     images.append({"label": f"ground truth ({gt.shape[1]}×{gt.shape[0]})", "uri": figures.gray_thumbnail(gt)})
     ssim_tiles, err_tiles, sq = [], [], {}
     for name, p in candidates.items():
-        scored = fit_affine(p, gt)[0] if fit == "affine" else p
+        scored = fit_affine(p, gt)[0] if fits.get(name) == "affine" else p
         mean, smap = maps.ssim_map(gt, scored, data_range=dr)
         ssim_tiles.append(
             {
@@ -251,6 +251,8 @@ def run_qc(
             factor = infer_scale(lr_full.shape, gt_raw.shape, lr_path)
             base = plane(_crop(bicubic_baseline(lr_full, factor), crop_border))
             lr = plane(lr_full)
+        fits = {n: next(r["fit"] for r in summaries[n]["per_image"] if r["name"] == stem) for n in names}
+        fits[compare.BASELINE] = fits[names[0]]  # the baseline is scored like the first model
         res = {"image": stem, "ground truth": _resolution(gt, pixel_size)}
         if base is not None:
             res[compare.BASELINE] = _resolution(base, pixel_size)
@@ -266,7 +268,7 @@ def run_qc(
                 lr if crop_border == 0 else None,
                 base,
                 preds,
-                fit=fit,
+                fits=fits,
                 data_range=data_range,
                 line=line_c,
                 pixel_size=pixel_size,

@@ -48,6 +48,16 @@ def _fmt(v: Any, spec: str = ".4g") -> str:
     return format(v, spec) if isinstance(v, (float, int, np.floating)) else escape(str(v))
 
 
+#: Why the decorrelation estimate of a prediction or of bicubic is shown but never ranked.
+RESOLUTION_CAVEAT = (
+    "* On interpolated (bicubic) and network-output images the decorrelation estimate measures the "
+    "interpolation and the texture of the noise, not the resolution: a lower value there is not a "
+    "win, and the report never marks it as one. Only the ground truth's estimate is a measured "
+    "resolution. To compare predictions, predict two independent noisy acquisitions of the same "
+    "field and run <code>microsr resolution --input A --second B</code> (FRC between the two)."
+)
+
+
 def _res_text(px: float | None, pixel_size: float | None) -> str:
     if px is None:
         return "–"
@@ -71,7 +81,8 @@ def _summary_table(rows: Sequence[Mapping[str, Any]], pixel_size: float | None) 
         if means:
             best[m] = (max if compare.HIGHER_IS_BETTER[m] else min)(means, key=means.get)
     head = "".join(
-        f"<th>{escape(_label(m, pixel_size))} {'↑' if compare.HIGHER_IS_BETTER[m] else '↓'}</th>"
+        f"<th>{escape(_label(m, pixel_size))} "
+        f"{'*' if m == 'resolution_px' else ('↑' if compare.HIGHER_IS_BETTER[m] else '↓')}</th>"
         for m in metrics
     )
     out = [f"<table><tr><th>model</th><th>n</th>{head}</tr>"]
@@ -96,7 +107,7 @@ def _summary_table(rows: Sequence[Mapping[str, Any]], pixel_size: float | None) 
 
 
 def _tests_table(tests: Sequence[Mapping[str, Any]]) -> str:
-    """One row per model pair, one cell per metric: the better (finer) model and both p-values."""
+    """One row per model pair, one cell per metric: the better model (resolution: the lower estimate, not ranked) and both p-values."""
     if not tests:
         return '<p class="note">Only one model: no paired test.</p>'
     metrics = list(dict.fromkeys(t["metric"] for t in tests))
@@ -113,8 +124,11 @@ def _tests_table(tests: Sequence[Mapping[str, Any]]) -> str:
                 continue
             n = max(n, t["n"])
             sig = any(p is not None and p < 0.05 for p in (t["wilcoxon_p"], t["ttest_p"]))
-            word = "finer" if m == "resolution_px" else "better"
-            who = "tie" if t["better"] == "tie" else f"{escape(t['better'])} {word}"
+            if m == "resolution_px":  # not a ranking: see RESOLUTION_CAVEAT
+                sig = False
+                who = "equal" if t["better"] == "tie" else f"{escape(t['better'])} lower*"
+            else:
+                who = "tie" if t["better"] == "tie" else f"{escape(t['better'])} better"
             cls = ' class="sig"' if sig else ""
             cells.append(
                 f"<td{cls}>{who}<br><small>W {_fmt(t['wilcoxon_p'], '.2g')}"
@@ -258,7 +272,7 @@ def render(
     dr = first["data_range"]
     meta = (
         f"ground truth <code>{escape(first['gt_dir'])}</code>; LR <code>{escape(str(first['lr_dir']))}</code>; "
-        f"{n_images} images; fit <b>{escape(first['fit'])}</b>; data range "
+        f"{n_images} images; fit <b>{escape(first['fit'])}</b> ({escape(first.get('conventions', {}).get('fit', ''))}); data range "
         f"<b>{escape(dr if isinstance(dr, str) else format(dr, 'g'))}</b>; crop border {first['crop_border']}; "
         f"pixel size {f'{pixel_size * 1000:.1f} nm' if pixel_size else 'unknown (resolution in pixels)'}"
     )
@@ -279,17 +293,20 @@ def render(
 <ul class="meta">{models}</ul>
 <section id="summary"><h2>Summary (mean ± SD over images)</h2>{_summary_table(rows, pixel_size)}
 <p class="note">PSNR: {escape(conv.get("psnr", ""))}. SSIM: {escape(conv.get("ssim", ""))}. NRMSE: {escape(conv.get("nrmse", ""))}.
-Resolution: decorrelation analysis (Descloux 2019, Nr 50, Ng 10), 2 × pixel size / kc; lower is finer.
-A finer resolution than the ground truth's, or high PSNR with poor SSIM maps, can mean invented detail.</p>
+Resolution: decorrelation analysis (Descloux 2019, Nr 50, Ng 10), 2 × pixel size / kc, shown for reference and not ranked.
+High PSNR with poor SSIM maps can mean invented detail.</p>
+<p class="note">{RESOLUTION_CAVEAT}</p>
 {_per_image_table(rows, pixel_size)}</section>
 <section id="boxplots"><h2>Distribution over images (Tukey box plots)</h2>
 <img src="{figures.figure_uri(fig)}" style="max-width:100%">
 <p class="note">Box: quartiles; line: median; whiskers: last image within 1.5 × IQR; ×: outliers; dots: images.</p></section>
 <section id="tests"><h2>Paired tests (same images, two-sided)</h2>{_tests_table(tests)}
-<p class="note">Each cell: the model with the better mean (for resolution: the finer one) and the two-sided
-p-values of the Wilcoxon signed-rank (W) and paired t-test (t); green: p &lt; 0.05. Wilcoxon needs at least 6
+<p class="note">Each cell: the model with the better mean (for resolution: the lower estimate, not ranked) and the two-sided
+p-values of the Wilcoxon signed-rank (W) and paired t-test (t); green: p &lt; 0.05 (never for the
+resolution estimate, which is not a ranking, see *). Wilcoxon needs at least 6
 images to reach p &lt; 0.05; neither test corrects for the number of comparisons. Full table: comparison.csv.</p></section>
-<section id="resolution"><h2>Resolution per image (decorrelation analysis)</h2>{_resolution_table(resolution_rows, pixel_size)}</section>
+<section id="resolution"><h2>Resolution per image (decorrelation analysis)</h2>{_resolution_table(resolution_rows, pixel_size)}
+<p class="note">{RESOLUTION_CAVEAT}</p></section>
 <section id="training"><h2>Training curves</h2>{_training(run_dirs)}</section>
 <section id="images"><h2>Images and maps</h2>
 <label>Image ({shown}): <select id="image-select" onchange="showPanel(this.value)">{options}</select></label>
