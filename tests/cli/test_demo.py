@@ -3,39 +3,16 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 from microsr.cli.main import main
 from microsr.io import read_image
 
-#: Packages of the optional extras (export, large, test, napari): the demo must run without them,
-#: because README's first command installs the core package only.
-OPTIONAL = ("onnx", "onnxruntime", "onnxscript", "dask", "distributed", "ome_zarr", "napari", "pytest",
-            "pytorch_msssim", "nanopyx", "hypothesis")  # fmt: skip
 
-RUN_WITHOUT_EXTRAS = """
-import sys
-from importlib.abc import MetaPathFinder
-
-class Block(MetaPathFinder):
-    def find_spec(self, name, path=None, target=None):
-        if name.split(".")[0] in {optional!r}:
-            raise ModuleNotFoundError(f"No module named {{name!r}} (blocked: not a core dependency)")
-
-sys.meta_path.insert(0, Block())
-from microsr.cli.main import main
-sys.exit(main({argv!r}))
-"""
-
-
-def test_demo_pipeline_tiny_budget_with_the_core_install_only(tmp_path):
+def test_demo_pipeline_tiny_budget(tmp_path, capsys):
     out = tmp_path / "demo"
     argv = ["demo", "--out", str(out), "--steps", "12", "--count", "4", "--test-count", "2", "--size", "96"]
-    code = RUN_WITHOUT_EXTRAS.format(optional=OPTIONAL, argv=argv)
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600)
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    text = proc.stdout
+    assert main(argv) == 0
+    text = capsys.readouterr().out
     assert "DFCAN    PSNR" in text and "bicubic  PSNR" in text and "demo_figure.png" in text
     assert (
         "held-out test images: 2 (affine intensity fit, data range per-image ground truth max - min" in text
