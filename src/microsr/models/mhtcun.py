@@ -84,10 +84,6 @@ class MHTCUN(nn.Module):
         Depthwise-separable spectrum conv in the FCA (True) or DFCAN's full conv3x3.
     context_levels : int
         Pyramid levels of the spatial-context branch (3); must be <= 3 (padding multiple of 4).
-    checkpoint : bool
-        Activation checkpointing of every FCAB while training: same outputs and gradients, training
-        memory cut to less than half (benchmarks/speed.py ``--mhtcun-memory``) for about one more
-        forward pass of compute. Off by default; no effect on inference.
     """
 
     def __init__(
@@ -104,7 +100,6 @@ class MHTCUN(nn.Module):
         spectrum_size: int | None = None,
         separable_attention: bool = True,
         context_levels: int = 3,
-        checkpoint: bool = False,
     ) -> None:
         super().__init__()
         if stages not in (1, 2, 3):
@@ -122,7 +117,6 @@ class MHTCUN(nn.Module):
             gamma=gamma,
             spectrum_size=spectrum_size,
             separable_attention=separable_attention,
-            checkpoint=checkpoint,
         )
         self.head = conv2d(in_channels, n_feats, 3)
         self.context = SpatialContext(n_feats, context_levels)
@@ -146,14 +140,11 @@ class MHTCUN(nn.Module):
         return SROutput(final=outputs[-1], aux=aux)
 
 
-@register_model(
+# the class is the builder: its keyword arguments are the registered options
+register_model(
     "mhtcun",
     input_grid="hr",
     tiny={"n_feats": 8, "n_blocks": 1},
     default_loss="mhtcun-cascade",
     description="MHTCUN (Gong 2021): 3-stage hybrid task cascade of FCAB U-Nets, ~6.7M params",
-)
-def build_mhtcun(in_channels: int, out_channels: int, scale: int, **options) -> nn.Module:
-    """MHTCUN; options: n_feats, n_blocks, stages, reduction, gamma, spectrum_size,
-    separable_attention, context_levels, checkpoint."""
-    return MHTCUN(in_channels, out_channels, scale, **options)
+)(MHTCUN)
