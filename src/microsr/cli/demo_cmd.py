@@ -65,10 +65,9 @@ def _figure(
     path: Path, lr: np.ndarray, bic: np.ndarray, pred: np.ndarray, hr: np.ndarray, scores: dict[str, str]
 ) -> None:
     """Side-by-side LR | bicubic | model | HR with a zoomed inset (4x) of the centre."""
-    import matplotlib
+    from matplotlib.patches import Rectangle
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from microsr.evaluation.figures import new_figure
 
     def pct(a: np.ndarray) -> np.ndarray:
         lo, hi = np.percentile(a, [1, 99.8])
@@ -83,11 +82,12 @@ def _figure(
     h, w = hr.shape
     z = max(h // 6, 8)
     y0, x0 = h // 2 - z // 2, w // 2 - z // 2
-    fig, axes = plt.subplots(1, 4, figsize=(16, 4.6), constrained_layout=True)
-    for ax, (title, img) in zip(axes, panels):
+    fig, axes = new_figure((16, 4.6), 1, 4)  # Figure API: the caller's matplotlib backend is left alone
+    fig.set_layout_engine("constrained")
+    for ax, (title, img) in zip(axes[0], panels):
         ax.imshow(img, cmap="magma", vmin=0, vmax=1, interpolation="nearest")
         ax.set_title(f"{title}\n{scores.get(title, '')}", fontsize=10)
-        ax.add_patch(plt.Rectangle((x0, y0), z, z, fill=False, edgecolor="cyan", lw=1))
+        ax.add_patch(Rectangle((x0, y0), z, z, fill=False, edgecolor="cyan", lw=1))
         ins = ax.inset_axes([0.6, 0.6, 0.38, 0.38])
         ins.imshow(img[y0 : y0 + z, x0 : x0 + z], cmap="magma", vmin=0, vmax=1, interpolation="nearest")
         ins.set_xticks([]), ins.set_yticks([])
@@ -95,7 +95,6 @@ def _figure(
             sp.set_edgecolor("cyan")
         ax.axis("off")
     fig.savefig(path, dpi=110)
-    plt.close(fig)
 
 
 def run_demo(

@@ -162,7 +162,16 @@ FINGERPRINTED = (
 
 def changeable_on_resume() -> list[str]:
     """The settings that may differ on resume: config fields outside :data:`FINGERPRINTED`."""
-    fixed = set(FINGERPRINTED) | {"data", "out", "resume", "init_from", "loss_options", "config_version"}
+    # ``recipe`` only records what filled the settings; the settings themselves are compared one by one
+    fixed = set(FINGERPRINTED) | {
+        "data",
+        "out",
+        "resume",
+        "init_from",
+        "loss_options",
+        "config_version",
+        "recipe",
+    }
     return [k for k in TrainConfig.model_fields if k not in fixed] + ["data.val_crop"]
 
 
