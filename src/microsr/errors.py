@@ -33,7 +33,7 @@ class InputError(MicrosrError):
         # always one line, even when a file name or a value from a hostile file holds line breaks
         self.path = None if path is None else _one_line(str(path))
         self.problem = _one_line(problem)
-        super().__init__(f"{self.path}: {problem}" if self.path else problem)
+        super().__init__(f"{self.path}: {self.problem}" if self.path else self.problem)
 
 
 class ConfigError(MicrosrError):

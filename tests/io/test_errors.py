@@ -138,3 +138,12 @@ def test_tifffile_warnings_about_metadata_do_not_reject_pixels(monkeypatch, mess
             read_image(real_path("nuclei2d"))
     else:
         np.testing.assert_array_equal(read_image(real_path("nuclei2d")).array, load_real("nuclei2d"))
+
+
+def test_input_error_message_is_one_line_when_the_problem_holds_a_line_break():
+    # found by the Hypothesis fuzz of model.json: a weights key "\n" was echoed by pydantic's message
+    from microsr.errors import InputError
+
+    err = InputError("/runs/a", "weights.\n.[key]: Input should be 'best' or 'last'")
+    assert "\n" not in str(err) and str(err).startswith("/runs/a: weights.")
+    assert "\n" not in str(InputError(None, "two\nlines"))
