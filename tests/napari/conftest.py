@@ -42,6 +42,11 @@ def _display_opens() -> bool:
 @pytest.fixture(scope="session", autouse=True)
 def _display():
     """Skip (not crash) without a display; checked when tests run, after pytest-xvfb started."""
+    # opencv-python (imported by nanopyx in the evaluation tests) points Qt at its own bundled
+    # plugins through these variables; PyQt5's Qt then aborts the whole process when it starts
+    for var in ("QT_QPA_PLATFORM_PLUGIN_PATH", "QT_QPA_FONTDIR"):
+        if "cv2" in os.environ.get(var, ""):
+            del os.environ[var]
     if not os.environ.get("DISPLAY"):
         pytest.skip("needs an X display (pytest-xvfb with Xvfb installed)")
     if not _display_opens():  # Qt would abort the whole process; fail these tests instead
