@@ -12,13 +12,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
 
 from microsr.errors import InputError
 
+if TYPE_CHECKING:
+    from microsr.data.loading import PairArrays
+
 T = TypeVar("T")
+P = TypeVar("P", bound="PairArrays")  # an image pair with ``name``, ``lr``, ``hr``, ``mask``
 
 
 def n_validation(n_images: int, val_fraction: float) -> int:
@@ -80,7 +84,7 @@ def region_lengths(
     return n_train, n_val
 
 
-def _crop_item(item: T, start: int, stop: int, axis: int, scale: int, tag: str) -> T:
+def _crop_item(item: P, start: int, stop: int, axis: int, scale: int, tag: str) -> P:
     """``item`` cut to LR px ``[start, stop)`` along ``axis`` (-1: X, -2: Y); HR and mask alike."""
 
     def cut(a, s: int):
@@ -95,8 +99,8 @@ def _crop_item(item: T, start: int, stop: int, axis: int, scale: int, tag: str) 
 
 
 def split_regions(
-    items: Sequence[T], *, val_fraction: float, margin: int, min_train: int, min_val: int, scale: int
-) -> tuple[list[T], list[T]]:
+    items: Sequence[P], *, val_fraction: float, margin: int, min_train: int, min_val: int, scale: int
+) -> tuple[list[P], list[P]]:
     """Hold out a strip at the end of the longer axis of every 2-D item that is large enough.
 
     Used when there are too few images for a split by whole image (one acquisition, one stack, a
