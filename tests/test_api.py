@@ -1,4 +1,5 @@
-"""The notebook API (microsr.train / resume / predict / evaluate) and its displays."""
+"""The notebook API (microsr.train / resume / load_model / predict / evaluate, microsr.api.export)
+and its displays."""
 
 from __future__ import annotations
 
@@ -31,7 +32,7 @@ def pairs(tmp_path_factory):
 def test_import_is_light_and_names_resolve():
     code = "import sys, microsr; assert 'torch' not in sys.modules; print(microsr.train.__module__)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert out.strip() == "microsr.api"
+    assert out.strip() == "microsr.api.training"
     with pytest.raises(AttributeError):
         microsr.no_such_thing  # noqa: B018
 
@@ -83,6 +84,67 @@ def test_array_input_and_bad_input(pairs, tmp_path):
         microsr.evaluate(np.zeros((2, 8, 8)), np.zeros((8, 8)))
     with pytest.raises(InputError, match="shape mismatch"):
         microsr.evaluate(np.random.rand(16, 16), np.random.rand(32, 32))
+
+
+def test_tile_options_are_checked_as_the_cli_does(pairs, tmp_path):
+    from microsr.inference.predict import predict_image
+    from microsr.inference.tiling import check_tiling
+    from microsr.modelcard import load_model_folder
+
+    run = microsr.train(
+        pairs / "lr", pairs / "hr", tmp_path / "run", model="srcnn", steps=1, tiny=True, progress=False,
+        settings=SETTINGS,
+    )  # fmt: skip
+    image = read_image(pairs / "lr" / "0.tif")
+    cases = [
+        (32, 17, "--overlap 17 is more than half the tile (32 px)"),
+        (8, 0, "--tile must be at least 16 pixels"),
+        (48, -1, "--overlap must be >= 0"),
+    ]
+    net, info = load_model_folder(run.folder, device="cpu")
+    for tile, overlap, expected in cases:
+        with pytest.raises(InputError) as cli:  # what `microsr predict --tile --overlap` says
+            check_tiling(tile, overlap)
+        with pytest.raises(InputError) as api:
+            microsr.predict(tmp_path / "missing-model", image, tile=tile, overlap=overlap)  # before loading
+        with pytest.raises(InputError) as direct:
+            predict_image(net, info, image, tile=tile, overlap=overlap)
+        assert expected in str(cli.value)
+        assert str(api.value) == str(direct.value) == str(cli.value)
+
+
+def test_load_model_and_export_a_package(pairs, tmp_path):
+    pytest.importorskip("bioimageio.core")
+    from microsr.api import export
+
+    run = microsr.train(
+        pairs / "lr", pairs / "hr", tmp_path / "run", model="srcnn", steps=2, tiny=True, progress=False,
+        settings=SETTINGS,
+    )  # fmt: skip
+    package = export(run, tmp_path / "srcnn.zip", formats=["pytorch_state_dict", "torchscript"])
+    assert package.path.is_file() and set(package.errors) == {"pytorch_state_dict", "torchscript"}
+    assert max(package.errors.values()) < 1e-5  # each format reproduces microsr's prediction
+    assert "srcnn.zip" in repr(package) and "max difference from microsr" in package._repr_html_()
+
+    folder, zipped = microsr.load_model(run), microsr.load_model(package)
+    assert folder.kind == "training run" and zipped.kind == "bioimage.io package"
+    assert "srcnn" in repr(zipped) and "<table>" in zipped._repr_html_()
+    image = pairs / "lr" / "1.tif"
+    # reference: the run folder's own prediction; the package must give the same image
+    ref = microsr.predict(folder, image, tile=16, overlap=4)
+    got = microsr.predict(package, image, tile=16, overlap=4)
+    np.testing.assert_allclose(got.image, ref.image, atol=1e-5)
+    assert got.pixel_size == pytest.approx(ref.pixel_size)
+    scripted = microsr.load_model(package.path, weight_format="torchscript")
+    np.testing.assert_allclose(
+        microsr.predict(scripted, image, tile=16, overlap=4).image, ref.image, atol=1e-5
+    )
+    with pytest.raises(InputError, match="weight_format is for bioimage.io packages"):
+        microsr.load_model(run, weight_format="onnx")
+    with pytest.raises(InputError, match="neither a training run folder"):
+        microsr.load_model(pairs / "lr")
+    with pytest.raises(InputError, match="model not found"):
+        microsr.predict(tmp_path / "nothing.zip", image)
 
 
 def test_plots_do_not_switch_the_matplotlib_backend(tmp_path):

@@ -70,3 +70,15 @@ def model_dir(pairs, tmp_path_factory):
     return microsr.train(
         pairs / "lr", pairs / "hr", out, model="srcnn", tiny=True, steps=2, progress=False, settings=SETTINGS
     ).folder
+
+
+@pytest.fixture(scope="session")
+def package(model_dir, tmp_path_factory):
+    """``model_dir`` exported as a bioimage.io package holding ONNX weights only, so that the
+    widget runs it through onnxruntime rather than microsr's own network."""
+    pytest.importorskip("bioimageio.core")
+    pytest.importorskip("onnxruntime")
+    from microsr.api import export
+
+    out = tmp_path_factory.mktemp("napari_package") / "srcnn.zip"
+    return export(model_dir, out, formats=["onnx"]).path

@@ -7,7 +7,10 @@ widget's ``done`` signal (no pytest needed, so the screenshot script can use the
 
 from __future__ import annotations
 
+import bisect
+import time
 from pathlib import Path
+from types import SimpleNamespace
 
 from qtpy.QtCore import QEventLoop, QTimer
 
@@ -30,6 +33,27 @@ def wait_done(widget, action, timeout_s: float = 300.0):
         loop.exec_()
     widget.done.disconnect(finished)
     return got[0] if got else None
+
+
+def tick_timer(interval_ms: int = 20) -> SimpleNamespace:
+    """A running Qt timer recording the time of each of its ticks in ``.times`` (``.timer`` stops it)."""
+    ticks = SimpleNamespace(timer=QTimer(), times=[])
+    ticks.timer.timeout.connect(lambda: ticks.times.append(time.monotonic()))
+    ticks.timer.start(interval_ms)
+    return ticks
+
+
+def interleaved(events: list[float], ticks: list[float]) -> int:
+    """How many gaps between consecutive ``events`` hold at least one of the sorted ``ticks``.
+
+    Both are times taken on the UI thread. While the event loop turns freely, timer ticks fall
+    between the worker's progress events; when the UI thread is blocked, the queued events are
+    handled in one burst afterwards and no tick falls between them. The count does not depend on
+    how fast the machine is, only on whether the loop turned between events.
+    """
+    return sum(
+        bisect.bisect_right(ticks, a) < bisect.bisect_left(ticks, b) for a, b in zip(events, events[1:])
+    )
 
 
 def open_pair(viewer, pairs: Path, index: int = 0, translate=(0.0, 0.0)):

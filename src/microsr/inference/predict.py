@@ -115,6 +115,7 @@ def predict_image(
         whole output stack in memory; :func:`predict_path` streams stacks to their file instead
         (:func:`~microsr.inference.stacks.predict_stack_file`).
     """
+    check_tiling(tile, overlap)  # the same check and message as ``microsr predict``
     meta = base_metadata(info, tta=tta, precision=precision, keep_range=keep_range)
     if info.needs_mask and mask is None:
         raise InputError(

@@ -1,6 +1,8 @@
-"""The Super-resolve widget: a model folder + an image layer -> an up-sampled layer on top of it.
+"""The Super-resolve widget: a model + an image layer -> an up-sampled layer on top of it.
 
-Prediction runs in a thread worker (:mod:`microsr.napari._worker`) with a progress bar over tiles
+The model is a training run folder or a bioimage.io package (a ``.zip`` or a folder with
+``rdf.yaml``), loaded by :func:`microsr.api.load_model` (packages through
+:mod:`microsr.export.importer`). Prediction runs in a thread worker (:mod:`microsr.napari._worker`) with a progress bar over tiles
 and a Cancel button; the result layer keeps the input's name with the suffix ``" x{s} {model}"``,
 has ``scale = input scale / s`` and the pixel-centre translation of
 :func:`~microsr.napari._layers.upsampled_placement`, so it overlays the input exactly.
@@ -28,19 +30,15 @@ from microsr.napari._widgets import JobWidget, LayerChoice
 from microsr.napari._worker import Cancelled, Job, Outcome
 
 
-def check_model_folder(text: str) -> Path:
-    """The chosen model folder, or an :class:`InputError` saying what is wrong with it."""
-    from microsr.modelcard import read_model_json
+def check_model(text: str) -> Path:
+    """The chosen model (run folder or package), or an :class:`InputError` saying what is wrong."""
+    from microsr.api.prediction import model_kind
 
     if not text.strip():
-        raise InputError(None, "no model chosen: pick a trained model folder (it holds model.json)")
-    folder = Path(text.strip()).expanduser()
-    if not folder.is_dir():
-        raise InputError(folder, "model folder not found")
-    if not (folder / "model.json").is_file():
-        raise InputError(folder, "not a microsr model folder (no model.json); pick a training run folder")
-    read_model_json(folder)
-    return folder
+        raise InputError(None, "no model chosen: pick a training run folder or a bioimage.io package (.zip)")
+    path = Path(text.strip()).expanduser()
+    model_kind(path)
+    return path
 
 
 class SuperResolveWidget(JobWidget):
@@ -50,12 +48,13 @@ class SuperResolveWidget(JobWidget):
         super().__init__(napari_viewer)
         self.layer = LayerChoice(napari_viewer)
         self.model = QLineEdit()
-        self.model.setPlaceholderText("trained model folder (holds model.json)")
-        browse = QPushButton("Browse…")
-        browse.clicked.connect(self._browse)
+        self.model.setPlaceholderText("training run folder, or bioimage.io package (.zip)")
+        folder, package = QPushButton("Folder…"), QPushButton("Package…")
+        folder.clicked.connect(self._browse_folder)
+        package.clicked.connect(self._browse_package)
         row = QHBoxLayout()
-        row.addWidget(self.model)
-        row.addWidget(browse)
+        for w in (self.model, folder, package):
+            row.addWidget(w)
         self.tile, self.overlap = QSpinBox(), QSpinBox()
         self.tile.setRange(16, 4096)
         self.tile.setValue(256)
@@ -80,28 +79,36 @@ class SuperResolveWidget(JobWidget):
         form.addRow(self.progress)
         form.addRow(self.status)
 
-    def _browse(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Model folder")
+    def _browse_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Training run or unpacked package folder")
         if folder:
             self.model.setText(folder)
 
+    def _browse_package(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "bioimage.io package", "", "Zip files (*.zip)")
+        if path:
+            self.model.setText(path)
+
     def run(self) -> None:
         """Check the inputs (notifying one line when bad) and start the prediction worker."""
+        from microsr.inference.tiling import check_tiling
+
+        tile, overlap, tta = self.tile.value(), self.overlap.value(), self.tta.isChecked()
         try:
             layer = self.layer.current()
             data = plane_of(layer, "image")
-            folder = check_model_folder(self.model.text())
+            model = check_model(self.model.text())
+            check_tiling(tile, overlap)
         except InputError as exc:
             return self._fail(one_line(exc))
-        tile, overlap, tta = self.tile.value(), self.overlap.value(), self.tta.isChecked()
         source = {"name": layer.name, "scale": tuple(layer.scale), "translate": tuple(layer.translate)}
         source["units"] = tuple(layer.units)
 
         def work(report, cancel):
+            from microsr.api.prediction import load_model
             from microsr.inference.predict import predict_image
-            from microsr.modelcard import load_model_folder
 
-            model, info = load_model_folder(folder, device="cpu")
+            loaded = load_model(model, device="cpu")
 
             def on_tile(done: int, total: int) -> None:
                 if cancel.is_set():
@@ -109,9 +116,10 @@ class SuperResolveWidget(JobWidget):
                 report((done, total))
 
             out, _ = predict_image(
-                model, info, ImageData(data, "YX"), tile=tile, overlap=overlap, tta=tta, on_tile=on_tile
-            )
-            return out, info
+                loaded.net, loaded.info, ImageData(data, "YX"), tile=tile, overlap=overlap, tta=tta,
+                on_tile=on_tile,
+            )  # fmt: skip
+            return out, loaded.info
 
         self.run_button.setEnabled(False)
         self.cancel_button.setEnabled(True)
