@@ -42,6 +42,7 @@ def test_one_image_trains_with_defaults_and_validates_on_a_held_out_strip(one_im
     assert cfg["recipe"] == "budget" and cfg["model"] == {"name": "srcnn", "options": {}, "tiny": False}
     assert cfg["optimizer"]["lr"] == 1e-3 and cfg["schedule"]["name"] == "none" and cfg["loss"] == "mse"
     assert cfg["data"]["foreground_threshold"] is None and cfg["val_every"] == 2
+    assert cfg["data"]["augment"] is False  # rotations/flips misteach asymmetric degradations
     doc = json.loads((run / "model.json").read_text())
     data = doc["data"]
     # SRCNN 9-5-5 on the HR grid: 4 + 2 + 2 = 8 HR px = 4 LR px, and the bicubic up-sampling inside
