@@ -65,7 +65,9 @@ class ImageFormat:
 FORMATS: Registry[ImageFormat] = Registry("image format")
 FORMATS.register(
     "tiff",
-    ImageFormat("tiff", (".tif", ".tiff"), "microsr.io.tiff:read_tiff", "microsr.io.tiff:write_tiff_image"),
+    ImageFormat(
+        "tiff", (".tif", ".tiff"), "microsr.io.tiff:read_tiff", "microsr.io.tiff_write:write_tiff_image"
+    ),
 )
 FORMATS.register(
     "png", ImageFormat("png", (".png",), "microsr.io.raster:read_raster", "microsr.io.raster:write_png")

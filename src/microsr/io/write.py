@@ -132,7 +132,7 @@ def write_tiff_stack(
         With a callable ``metadata``: a dict shaped like its result (same keys, strings and list
         lengths; numbers may be anything) from which room for the description is reserved at
         the start of the file. Needed for stacks over 4 GB (an ImageJ TIFF is a classic TIFF and
-        cannot point past 4 GB), harmless otherwise; see :func:`microsr.io.tiff.write_tiff_planes`.
+        cannot point past 4 GB), harmless otherwise; see :func:`microsr.io.tiff_write.write_tiff_planes`.
     protect : iterable of path-like
         Input files that must not be overwritten.
 
@@ -168,7 +168,7 @@ def write_tiff_stack(
             del plane  # a generator expression would keep it alive while the next one is made
 
     with atomic_path(target, protect) as tmp:
-        from microsr.io.tiff import write_tiff_planes
+        from microsr.io.tiff_write import write_tiff_planes
 
         write_tiff_planes(
             tmp, checked(), shape, axes, dtype, pixel_size, metadata if metadata is not None else {}, reserve
