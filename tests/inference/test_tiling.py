@@ -10,14 +10,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from microsr.inference.tiling import (
-    choose_tile,
-    edge_weight,
-    fft_friendly,
-    is_oom,
-    predict_tiled,
-    tile_starts,
-)
+from microsr.inference.tile_grid import choose_tile, edge_weight, fft_friendly, tile_starts
+from microsr.inference.tiling import is_oom, predict_tiled
 from microsr.models import SROutput, create_model
 
 

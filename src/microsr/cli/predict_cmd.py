@@ -126,7 +126,7 @@ def predict(
     from microsr.export.importer import is_package, load_package
     from microsr.inference.precision import resolve_device
     from microsr.inference.predict import predict_path
-    from microsr.inference.tiling import check_tiling
+    from microsr.inference.tile_grid import check_tiling
     from microsr.io.lazy import is_zarr_path
 
     used = check_tiling(tile, overlap)

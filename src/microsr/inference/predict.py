@@ -39,7 +39,8 @@ from microsr.inference.stacks import (
     recorded_params,
     to_input_range,
 )
-from microsr.inference.tiling import check_tiling, model_device
+from microsr.inference.tile_grid import check_tiling
+from microsr.inference.tiling import model_device
 from microsr.io import ImageData, list_images, read_image, to_output_dtype, write_image
 from microsr.io._atomic import remove_stale_temporaries
 from microsr.io.guard import check_writable

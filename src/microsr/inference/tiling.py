@@ -29,102 +29,11 @@ import torch
 from torch import Tensor, nn
 
 from microsr.data.augment import dihedral, inverse_dihedral
-from microsr.errors import InputError
 from microsr.inference.precision import autocast
+from microsr.inference.tile_grid import MIN_TILE, axis_weights, choose_tile
 from microsr.models.outputs import final_output
 
 log = logging.getLogger("microsr.inference")
-
-MIN_TILE = 16
-
-
-def fft_friendly(n: int) -> int:
-    """The largest 5-smooth integer (only prime factors 2, 3, 5) that is <= ``n`` (``n >= 1``)."""
-    for m in range(max(int(n), 1), 0, -1):
-        k = m
-        for p in (2, 3, 5):
-            while k % p == 0:
-                k //= p
-        if k == 1:
-            return m
-    return 1
-
-
-def choose_tile(tile: int) -> int:
-    """Round a requested tile edge down to a multiple of 16 whose quotient is 5-smooth.
-
-    Such sizes (16, 32, 48, 64, 80, 96, 128, 144, 160, 192, 240, 256, ...) keep FFT-based models
-    fast and satisfy models that down-sample internally by up to 16; the result is >= 16.
-    """
-    return MIN_TILE * fft_friendly(max(int(tile), MIN_TILE) // MIN_TILE)
-
-
-def check_tiling(tile: int, overlap: int) -> int:
-    """The tile edge :func:`predict_tiled` will use for ``tile``, after checking both options.
-
-    Raises
-    ------
-    InputError
-        ``tile`` below 16 px, a negative ``overlap``, or an ``overlap`` above half the (rounded)
-        tile: neighbouring tiles would then advance by less than the blending ramp.
-    """
-    if tile < MIN_TILE:
-        raise InputError(None, f"--tile must be at least {MIN_TILE} pixels, got {tile}")
-    if overlap < 0:
-        raise InputError(None, f"--overlap must be >= 0, got {overlap}")
-    used = choose_tile(tile)
-    if overlap > used // 2:
-        raise InputError(
-            None,
-            f"--overlap {overlap} is more than half the tile ({used} px"
-            + (f", --tile {tile} rounded down" if used != tile else "")
-            + f"): give --overlap {used // 2} or less, or a larger --tile",
-        )
-    return used
-
-
-def tile_starts(length: int, tile: int, overlap: int) -> list[int]:
-    """Start offsets of tiles of size ``tile`` covering ``range(length)`` with ``overlap``.
-
-    The last tile is shifted inward to end exactly at ``length``; a single tile of size
-    ``length`` is used when ``length <= tile``.
-    """
-    if length <= tile:
-        return [0]
-    stride = tile - overlap
-    starts = list(range(0, length - tile, stride))
-    starts.append(length - tile)
-    return starts
-
-
-def edge_weight(size: int, lo_inner: bool, hi_inner: bool, overlap: int) -> np.ndarray:
-    """1-D blending weight of a tile, shape (size,), values in [0, 1].
-
-    ``lo_inner`` / ``hi_inner`` tell whether the low / high edge touches another tile; image-border
-    edges get weight one. At inner edges: ``overlap // 4`` zeros, a raised-cosine ramp over the next
-    ``overlap - 2 * (overlap // 4)`` pixels, then ones.
-    """
-    w = np.ones(size, dtype=np.float64)
-    dead = overlap // 4
-    ramp = overlap - 2 * dead
-    t = (np.arange(ramp) + 0.5) / max(ramp, 1)
-    rise = 0.5 - 0.5 * np.cos(np.pi * t)
-    prof = np.concatenate([np.zeros(dead), rise])[: size // 2]
-    if lo_inner and overlap > 0:
-        w[: prof.size] = np.minimum(w[: prof.size], prof)
-    if hi_inner and overlap > 0:
-        w[size - prof.size :] = np.minimum(w[size - prof.size :], prof[::-1])
-    return w
-
-
-def _axis_weights(length: int, tile: int, overlap: int) -> tuple[list[int], list[np.ndarray], np.ndarray]:
-    starts = tile_starts(length, tile, overlap)
-    size = min(tile, length)
-    ws = [edge_weight(size, i > 0, i < len(starts) - 1, overlap) for i in range(len(starts))]
-    total = np.zeros(length, dtype=np.float64)
-    for s, w in zip(starts, ws):
-        total[s : s + size] += w
-    return starts, ws, total
 
 
 class OutputMemoryError(MemoryError):
@@ -179,8 +88,8 @@ def _tiled_pass(
     """One pass over all tiles; allocates ``out`` (C_out, sH, sW) on the first batch if None."""
     _, h, w = image.shape
     device = model_device(model)
-    ys, wys, ty = _axis_weights(h, tile, overlap)
-    xs, wxs, tx = _axis_weights(w, tile, overlap)
+    ys, wys, ty = axis_weights(h, tile, overlap)
+    xs, wxs, tx = axis_weights(w, tile, overlap)
     th, tw = min(tile, h), min(tile, w)
     if out is not None:
         out[...] = 0.0
@@ -278,45 +187,60 @@ def predict_tiled(
         float32, shape (scale*H, scale*W) for a 2-D input with one output channel, otherwise
         (C_out, scale*H, scale*W); same units as the model output.
 
-    Notes
-    -----
     On an out-of-memory error the tile edge is halved (logged as a warning) and the image is
     redone, down to 16 px; below that the error is raised.
     """
-    img = np.asarray(image, dtype=np.float32)
-    squeeze = img.ndim == 2
-    if squeeze:
-        img = img[None]
-    if img.ndim != 3:
-        raise ValueError(f"expected (H, W) or (C, H, W), got shape {image.shape}")
-    if cond is not None and cond.shape[-2:] != (scale * img.shape[1], scale * img.shape[2]):
-        raise ValueError(f"conditioning map {cond.shape} does not match the output grid")
+    img = _as_chw(image, cond, scale)
     device = model_device(model)
     if channels_last is None:
         channels_last = device.type == "cpu"
     model.eval()
     if channels_last:
         model.to(memory_format=torch.channels_last)
-    tile = choose_tile(tile)
+
+    def one_pass(out: np.ndarray | None, tile: int, overlap: int) -> np.ndarray:
+        with torch.inference_mode(), autocast(precision, device):
+            return _tiled_pass(
+                model,
+                img,
+                out,
+                scale,
+                tile,
+                overlap,
+                cond=cond,
+                tta=tta,
+                batch_size=max(1, batch_size),
+                channels_last=channels_last,
+                on_tile=on_tile,
+            )
+
+    out = _shrinking_tiles(one_pass, choose_tile(tile), overlap, device)
+    return out[0] if np.asarray(image).ndim == 2 and out.shape[0] == 1 else out
+
+
+def _as_chw(image: np.ndarray, cond: np.ndarray | None, scale: int) -> np.ndarray:
+    """``image`` as float32 (C, H, W), after checking its shape and that of ``cond``."""
+    img = np.asarray(image, dtype=np.float32)
+    if img.ndim == 2:
+        img = img[None]
+    if img.ndim != 3:
+        raise ValueError(f"expected (H, W) or (C, H, W), got shape {image.shape}")
+    if cond is not None and cond.shape[-2:] != (scale * img.shape[1], scale * img.shape[2]):
+        raise ValueError(f"conditioning map {cond.shape} does not match the output grid")
+    return img
+
+
+def _shrinking_tiles(
+    one_pass: Callable[[np.ndarray | None, int, int], np.ndarray],
+    tile: int,
+    overlap: int,
+    device: torch.device,
+) -> np.ndarray:
+    """``one_pass(out, tile, overlap)``, redone with half the tile edge after each out-of-memory error."""
     out: np.ndarray | None = None
     while True:
-        ov = min(max(int(overlap), 0), tile // 2)
         try:
-            with torch.inference_mode(), autocast(precision, device):
-                out = _tiled_pass(
-                    model,
-                    img,
-                    out,
-                    scale,
-                    tile,
-                    ov,
-                    cond=cond,
-                    tta=tta,
-                    batch_size=max(1, batch_size),
-                    channels_last=channels_last,
-                    on_tile=on_tile,
-                )
-            break
+            return one_pass(out, tile, min(max(int(overlap), 0), tile // 2))
         except Exception as exc:  # noqa: BLE001 - only out-of-memory errors are retried
             if not is_oom(exc) or isinstance(exc, OutputMemoryError) or tile // 2 < MIN_TILE:
                 raise
@@ -325,4 +249,3 @@ def predict_tiled(
             new = choose_tile(tile // 2)
             log.warning("out of memory with %d px tiles; retrying with %d px tiles", tile, new)
             tile = new
-    return out[0] if squeeze and out.shape[0] == 1 else out
