@@ -23,11 +23,13 @@ import logging
 import os
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from torch import nn
 
 from microsr.errors import InputError
+from microsr.inference.inputs import check_image, load_input, plan_inputs
 from microsr.inference.precision import check_precision, resolve_device
 from microsr.inference.progress import FileProgress
 from microsr.inference.stacks import (
@@ -41,7 +43,7 @@ from microsr.inference.stacks import (
 )
 from microsr.inference.tile_grid import check_tiling
 from microsr.inference.tiling import model_device
-from microsr.io import ImageData, list_images, read_image, to_output_dtype, write_image
+from microsr.io import ImageData, to_output_dtype, write_image
 from microsr.io._atomic import remove_stale_temporaries
 from microsr.io.guard import check_writable
 from microsr.modelcard import ModelInfo, load_model_folder
@@ -49,33 +51,6 @@ from microsr.modelcard import ModelInfo, load_model_folder
 log = logging.getLogger("microsr.inference")
 
 TileCallback = Callable[[int, int], None]
-
-
-def check_image(info: ModelInfo, image: ImageData, has_mask: bool) -> None:
-    """Raise :class:`InputError` when ``image`` cannot be predicted with this model."""
-    a, axes, path = image.array, image.axes, image.path
-    if info.out_channels != info.in_channels:
-        raise InputError(
-            info.folder,
-            f"prediction needs as many output as input channels "
-            f"(model has {info.in_channels} in, {info.out_channels} out)",
-        )
-    if axes.endswith("YXC"):
-        if a.ndim != 3 or a.shape[-1] != 3 or info.in_channels not in (1, 3):
-            raise InputError(
-                path,
-                f"colour images need exactly 3 channels (RGB), one 2-D image per "
-                f"file and a 1- or 3-channel model; got shape {a.shape}",
-            )
-        return
-    if has_mask and a.ndim != 2:
-        raise InputError(path, "parsing maps are supported for 2-D images only, not stacks")
-    if info.in_channels > 1 and ("C" not in axes or a.shape[axes.index("C")] != info.in_channels):
-        raise InputError(
-            path,
-            f"model {info.name!r} takes {info.in_channels} channels; image "
-            f"has axes {axes} and shape {a.shape}",
-        )
 
 
 def predict_image(
@@ -175,39 +150,6 @@ def _predict_rgb(model, info, image, run, keep_range, meta):
     return out.astype(np.float32), meta
 
 
-def output_paths(inputs: list[Path], output_dir: Path) -> list[Path]:
-    """``OUTPUT/<stem>.tif`` for each input; refuses collisions with inputs or with each other."""
-    outs = [output_dir / f"{p.stem}.tif" for p in inputs]
-    ins = {os.path.realpath(p) for p in inputs}
-    seen: dict[str, Path] = {}
-    for src, dst in zip(inputs, outs):
-        real = os.path.realpath(dst)
-        if real in ins:
-            raise InputError(
-                dst, f"would overwrite an input image ({src.name}); choose another --output folder"
-            )
-        if real in seen:
-            raise InputError(
-                src,
-                f"{src.name} and {seen[real].name} would both be written to {dst.name}; rename one of them",
-            )
-        seen[real] = src
-    return outs
-
-
-def _load(info: ModelInfo, path: Path, mask_file: Path | None) -> tuple[ImageData, np.ndarray | None]:
-    """Read an input (and its mask, checked against the HR size) and check it suits the model."""
-    image = read_image(path)
-    mask = None
-    if mask_file is not None:
-        from microsr.data.masks import read_mask
-
-        h, w = image.array.shape[-2:]
-        mask = read_mask(mask_file, (info.scale * h, info.scale * w))
-    check_image(info, image, mask is not None)
-    return image, mask
-
-
 def predict_path(
     model_dir: str | os.PathLike[str],
     input_path: str | os.PathLike[str],
@@ -270,47 +212,40 @@ def predict_path(
         check_precision(precision, model_device(model))
     except ValueError as exc:
         raise InputError(None, f"--precision: {exc}") from None
-    src = Path(input_path)
-    if not src.exists():
-        raise InputError(src, "input not found")
-    inputs = list_images(src) if src.is_dir() else [src]
     out_dir = Path(output_dir)
-    if out_dir.exists() and not out_dir.is_dir():
-        raise InputError(out_dir, "output exists and is not a folder")
-    outs = output_paths(inputs, out_dir)
-    mask_files: list[Path | None] = [None] * len(inputs)
-    if masks is not None and not info.needs_mask:
-        raise InputError(masks, f"model {info.name!r} does not use parsing maps; leave out --masks")
-    if info.needs_mask:
-        from microsr.data.masks import match_masks, require_masks
-
-        mask_files = list(match_masks(inputs, require_masks(masks, info.name)))
+    inputs, outs, mask_files = plan_inputs(info, input_path, out_dir, masks)
     for src_file, mfile in zip(inputs, mask_files):  # read everything once before writing anything
-        _load(info, src_file, mfile)
+        load_input(info, src_file, mfile)
     out_dir.mkdir(parents=True, exist_ok=True)
+    kw = dict(tile=tile, overlap=overlap, tta=tta, keep_range=keep_range, precision=precision)
     written: list[Path] = []
     with FileProgress(progress, len(inputs)) as bar:
         for src_file, dst, mfile in zip(inputs, outs, mask_files):
             bar.start_file(src_file.name)
-            image, mask = _load(info, src_file, mfile)
-            kw = dict(
-                tile=tile,
-                overlap=overlap,
-                tta=tta,
-                keep_range=keep_range,
-                on_tile=bar.on_tile,
-                precision=precision,
-            )
-            px = None if image.pixel_size is None else image.pixel_size / info.scale
-            if is_stack(info, image):  # written plane by plane, never whole in memory
-                written.append(
-                    predict_stack_file(
-                        model, info, image, dst, pixel_size=px, source=src_file.name, protect=inputs, **kw
-                    )
-                )
-            else:
-                out, meta = predict_image(model, info, image, mask=mask, **kw)
-                meta["source"] = src_file.name
-                written.append(write_image(dst, out, image.axes, px, metadata=meta, protect=inputs))
+            image, mask = load_input(info, src_file, mfile)
+            job = dict(kw, source=src_file.name, protect=inputs, on_tile=bar.on_tile)
+            written.append(_predict_file(model, info, image, mask, dst, **job))
             bar.end_file()
     return written
+
+
+def _predict_file(
+    model: nn.Module,
+    info: ModelInfo,
+    image: ImageData,
+    mask: np.ndarray | None,
+    dst: Path,
+    *,
+    source: str,
+    protect: list[Path],
+    **kw: Any,
+) -> Path:
+    """Predict one loaded image into ``dst``: a stack plane by plane, anything else whole."""
+    px = None if image.pixel_size is None else image.pixel_size / info.scale
+    if is_stack(info, image):  # written plane by plane, never whole in memory
+        return predict_stack_file(
+            model, info, image, dst, pixel_size=px, source=source, protect=protect, **kw
+        )
+    out, meta = predict_image(model, info, image, mask=mask, **kw)
+    meta["source"] = source
+    return write_image(dst, out, image.axes, px, metadata=meta, protect=protect)

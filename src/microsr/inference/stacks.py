@@ -160,6 +160,17 @@ def predict_planes(
     return out, recorded
 
 
+def _stack_layout(info: ModelInfo, image: ImageData) -> tuple[np.ndarray, str, tuple[int, ...], int]:
+    """The input array, the output's ImageJ axes and shape, and the number of planes of a stack."""
+    a, axes, nlead = plane_layout(info, image)
+    lead, s = a.shape[:nlead], info.scale
+    order = imagej_order(axes[:nlead])
+    whole = axes[nlead:-2]  # "C" when the channels go through the model together, else ""
+    out_axes = "".join(axes[i] for i in order) + whole + "YX"
+    shape = tuple(lead[i] for i in order) + a.shape[nlead:-2] + (s * a.shape[-2], s * a.shape[-1])
+    return a, out_axes, shape, int(np.prod(lead))
+
+
 def predict_stack_file(
     model: nn.Module,
     info: ModelInfo,
@@ -210,29 +221,15 @@ def predict_stack_file(
     if info.needs_mask:
         raise InputError(image.path, "parsing maps are supported for 2-D images only, not stacks")
     meta = base_metadata(info, tta=tta, precision=precision, keep_range=keep_range)
-    a, axes, nlead = plane_layout(info, image)
-    lead, s = a.shape[:nlead], info.scale
-    order = imagej_order(axes[:nlead])
-    whole = axes[nlead:-2]  # "C" when the channels go through the model together, else ""
-    out_axes = "".join(axes[i] for i in order) + whole + "YX"
-    shape = tuple(lead[i] for i in order) + a.shape[nlead:-2] + (s * a.shape[-2], s * a.shape[-1])
-    recorded: list[dict] = [{}] * int(np.prod(lead))
+    a, out_axes, shape, n_planes = _stack_layout(info, image)
+    recorded: list[dict] = [{}] * n_planes
     tail = {} if source is None else {"source": source}  # after norm_params, as predict_path had it
     # the final metadata's shape, so that the writer keeps room for it before the pixel data
     reserve = dict(meta, norm_params=recorded_params([NormParams().model_dump()] * len(recorded)), **tail)
 
     def planes() -> Iterator[np.ndarray]:
-        for _, k, y, params in iter_planes(
-            model,
-            info,
-            image,
-            keep_range=keep_range,
-            tile=tile,
-            overlap=overlap,
-            tta=tta,
-            on_tile=on_tile,
-            precision=precision,
-        ):
+        kw = dict(tile=tile, overlap=overlap, tta=tta, on_tile=on_tile, precision=precision)
+        for _, k, y, params in iter_planes(model, info, image, keep_range=keep_range, **kw):
             recorded[k] = params.model_dump()
             yield y
             del y
