@@ -228,7 +228,7 @@ def box_plots(
     return fig
 
 
-def _csv_text(records: Sequence[Mapping[str, Any]], cols: list[str], *, digits: int) -> str:
+def csv_text(records: Sequence[Mapping[str, Any]], cols: list[str], *, digits: int) -> str:
     """CSV with header ``cols``; floats to ``digits`` significant digits, missing values empty."""
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
@@ -258,10 +258,10 @@ def tests_csv_text(tests: Sequence[Mapping[str, Any]]) -> str:
         "ttest_p",
         "better",
     ]
-    return _csv_text(tests, cols, digits=6)
+    return csv_text(tests, cols, digits=6)
 
 
 def rows_csv_text(rows: Sequence[Mapping[str, Any]]) -> str:
     """``per_image.csv`` content: one line per image and model (``resolution_px`` empty if not computed)."""
     cols = ["image", "model", *METRICS, "resolution_px"]
-    return _csv_text(rows, cols, digits=8)
+    return csv_text(rows, cols, digits=8)

@@ -29,9 +29,6 @@ Conventions (all written into ``summary.json``):
 
 from __future__ import annotations
 
-import csv
-import io as _stdio
-import json
 import math
 from os import PathLike
 from pathlib import Path
@@ -40,36 +37,14 @@ from typing import Any
 import numpy as np
 
 from microsr.errors import InputError
-from microsr.io import list_images, read_image, write_text_atomic
+from microsr.evaluation.pairing import bicubic_baseline, infer_scale, load_for_metrics, pair_by_name
+from microsr.evaluation.summary import json_safe, summarize, write_results
 from microsr.metrics import MS_SSIM_MIN_SIZE, fit_affine, ms_ssim, nrmse, psnr, ssim
 from microsr.metrics import crop_border as _crop
 from microsr.metrics.registry import METRIC_NAMES
-from microsr.metrics.registry import METRICS as METRIC_REGISTRY
 
 FITS = ("none", "affine", "auto")
 METRICS = METRIC_NAMES
-CONVENTIONS = {
-    **{name: METRIC_REGISTRY.get(name).convention for name in METRIC_NAMES},
-    "stacks": "SSIM and MS-SSIM per 2-D slice, averaged",
-}
-FIT_CONVENTION = {
-    "affine": "least squares a*pred+b ~ gt per image",
-    "none": "none (ground-truth intensities)",
-    "auto": "least squares a*pred+b ~ gt for predictions in normalised units, none for the others",
-}
-
-
-def convention_line(fit: str, data_range: Any, crop_border: int) -> str:
-    """The scoring convention in one line, e.g. for a summary or a log."""
-    dr = data_range if isinstance(data_range, str) else format(data_range, "g")
-    fit_text = {"affine": "affine intensity fit", "none": "no intensity fit"}.get(fit, "mixed fit (auto)")
-    return f"{fit_text}, data range {dr}, crop border {crop_border} px"
-
-
-def prediction_units(metadata: dict[str, Any]) -> str | None:
-    """``"normalised"``, ``"input"`` or ``None``: the units ``microsr predict`` recorded in a TIFF."""
-    units = metadata.get("microsr", {}).get("units") if isinstance(metadata.get("microsr"), dict) else None
-    return units if isinstance(units, str) else None
 
 
 def fit_for(path: Path, units: str | None, fit: str) -> str:
@@ -142,86 +117,6 @@ def evaluate_pair(
     }
 
 
-def load_for_metrics(path: Path, with_units: bool = False) -> Any:
-    """Read an image as float64 (..., Y, X); colour samples (``YXC``) are moved in front of Y.
-
-    With ``with_units`` returns ``(array, units)``, ``units`` from :func:`prediction_units`.
-    """
-    image = read_image(path)
-    array = image.array.astype(np.float64)
-    if image.axes.endswith("YXC"):
-        array = np.moveaxis(array, -1, -3)
-    return (array, prediction_units(image.metadata)) if with_units else array
-
-
-def pair_by_name(gt_dir: Path, other_dir: Path, what: str) -> tuple[dict[str, tuple[Path, Path]], list[str]]:
-    """Match files of ``other_dir`` to those of ``gt_dir`` by name without extension.
-
-    Returns
-    -------
-    pairs : dict
-        ``stem -> (gt_path, other_path)`` for every ground-truth file, sorted by stem.
-    unmatched : list of str
-        File names in ``other_dir`` without ground truth.
-
-    Raises
-    ------
-    InputError
-        Missing folders, no common names, a ground-truth file without counterpart, or two files
-        with the same name but different extensions in one folder.
-    """
-
-    def by_stem(folder: Path) -> dict[str, Path]:
-        out: dict[str, Path] = {}
-        for f in list_images(folder):
-            if f.stem in out:
-                raise InputError(f, f"ambiguous: {out[f.stem].name} has the same name; keep one of them")
-            out[f.stem] = f
-        return out
-
-    gts, others = by_stem(gt_dir), by_stem(other_dir)
-    common = sorted(set(gts) & set(others))
-    if not common:
-        listing = ", ".join(sorted(f.name for f in others.values())[:5])
-        raise InputError(
-            other_dir,
-            f"no {what} file has the name of a ground-truth file in {gt_dir} "
-            f"(found {listing}{', ...' if len(others) > 5 else ''})",
-        )
-    for stem, g in sorted(gts.items()):
-        if stem not in others:
-            raise InputError(g, f"no {what} named {stem}.* in {other_dir}")
-    unmatched = sorted(others[s].name for s in set(others) - set(gts))
-    return {s: (gts[s], others[s]) for s in common}, unmatched
-
-
-def infer_scale(
-    lr_shape: tuple[int, ...], gt_shape: tuple[int, ...], lr_path: Path, scale: int | None = None
-) -> int:
-    """Integer up-sampling factor between an LR and a ground-truth shape (last two axes)."""
-    sy, ry = divmod(gt_shape[-2], lr_shape[-2])
-    sx, rx = divmod(gt_shape[-1], lr_shape[-1])
-    if lr_shape[:-2] != gt_shape[:-2] or ry or rx or sy != sx or sy < 1:
-        raise InputError(
-            lr_path, f"LR shape {lr_shape} is not the ground truth's {gt_shape} divided by one integer factor"
-        )
-    if scale is not None and scale != sy:
-        raise InputError(lr_path, f"LR is x{sy} smaller than its ground truth, not x{scale} as requested")
-    return sy
-
-
-def bicubic_baseline(lr: np.ndarray, scale: int) -> np.ndarray:
-    """Bicubic up-sampling (torch, align_corners=False) of (..., h, w) to (..., scale*h, scale*w), float64."""
-    import torch
-
-    from microsr.models.blocks import bicubic_upsample
-
-    t = torch.from_numpy(np.ascontiguousarray(lr, dtype=np.float64)).reshape(-1, 1, *lr.shape[-2:])
-    with torch.no_grad():
-        up = bicubic_upsample(t, scale)
-    return up.numpy().reshape(*lr.shape[:-2], *up.shape[-2:])
-
-
 def _score(gt_path: Path, gt: np.ndarray, pred_path: Path, pred: np.ndarray, **kw: Any) -> dict[str, Any]:
     if pred.shape != gt.shape:
         raise InputError(pred_path, f"shape {pred.shape} differs from ground truth {gt_path.name} {gt.shape}")
@@ -229,32 +124,6 @@ def _score(gt_path: Path, gt: np.ndarray, pred_path: Path, pred: np.ndarray, **k
         return evaluate_pair(gt, pred, **kw)
     except ValueError as exc:
         raise InputError(gt_path, str(exc)) from exc
-
-
-def _mean(rows: list[dict[str, Any]], key: str) -> float | None:
-    values = [r[key] for r in rows if r.get(key) is not None]
-    return float(np.mean(values)) if values else None
-
-
-def _json_safe(value: Any) -> Any:
-    if isinstance(value, float) and not math.isfinite(value):
-        return None  # e.g. PSNR of identical images; CSV keeps "inf"
-    if isinstance(value, dict):
-        return {k: _json_safe(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_json_safe(v) for v in value]
-    return value
-
-
-def _csv_text(rows: list[dict[str, Any]]) -> str:
-    buf = _stdio.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=list(rows[0]), lineterminator="\n")
-    writer.writeheader()
-    for r in rows:
-        writer.writerow(
-            {k: "" if v is None else (f"{v:.8g}" if isinstance(v, float) else v) for k, v in r.items()}
-        )
-    return buf.getvalue()
 
 
 def check_options(fit: str, data_range: float | None, crop_border: int) -> None:
@@ -306,47 +175,6 @@ def score_folder(
             row.update({f"baseline_{k}": base[k] for k in ("fit_a", "fit_b") + METRICS})
         rows.append(row)
     return rows, unmatched
-
-
-def summarize(
-    rows: list[dict[str, Any]], *, fit: str, data_range: float | None, crop_border: int
-) -> dict[str, Any]:
-    """Means over ``rows`` (from :func:`score_folder`) plus the conventions used, JSON-ready."""
-    used = sorted({r.get("fit", fit) for r in rows})
-    fit_used = used[0] if len(used) == 1 else "auto"
-    dr = "per-image ground truth max - min" if data_range is None else float(data_range)
-    summary: dict[str, Any] = {
-        "n_images": len(rows),
-        **{k: _mean(rows, k) for k in METRICS},
-        "fit": fit_used,
-        "fit_requested": fit,
-        "data_range": dr,
-        "crop_border": crop_border,
-        "convention": convention_line(fit_used, dr, crop_border),
-        "conventions": {**CONVENTIONS, "fit": FIT_CONVENTION[fit_used]},
-    }
-    if rows and "baseline_psnr" in rows[0]:
-        scales = sorted({r["scale"] for r in rows})
-        summary["baseline"] = {
-            "method": "bicubic, torch F.interpolate(mode='bicubic', align_corners=False)",
-            "scale": scales[0] if len(scales) == 1 else scales,
-            **{k: _mean(rows, f"baseline_{k}") for k in METRICS},
-        }
-    notes = []
-    if fit == "auto" and "affine" in used:
-        notes.append("predictions in normalised units (TIFF metadata) scored after an affine intensity fit")
-    if any(r["ms_ssim"] is None for r in rows):
-        notes.append(f"MS-SSIM left empty for images smaller than {MS_SSIM_MIN_SIZE} px on a side")
-    if notes:
-        summary["notes"] = notes
-    return _json_safe(summary)
-
-
-def write_results(out_dir: str | PathLike[str], rows: list[dict[str, Any]], summary: dict[str, Any]) -> None:
-    """Write ``metrics.csv`` (floats with 8 significant digits) and ``summary.json``, each atomically."""
-    out = Path(out_dir)
-    write_text_atomic(out / "metrics.csv", _csv_text(rows))
-    write_text_atomic(out / "summary.json", json.dumps(_json_safe(summary), indent=2, allow_nan=False) + "\n")
 
 
 def evaluate_folders(
@@ -403,7 +231,7 @@ def evaluate_folders(
         "lr_dir": None if lr_dir is None else str(lr_dir),
         **summarize(rows, fit=fit, data_range=data_range, crop_border=crop_border),
         "unmatched_predictions": unmatched,
-        "per_image": _json_safe(rows),
+        "per_image": json_safe(rows),
     }
     write_results(out_dir, rows, summary)
     return summary

@@ -29,15 +29,9 @@ import numpy as np
 
 from microsr.errors import InputError
 from microsr.evaluation import compare, figures, maps, profiles, resolution
-from microsr.evaluation.evaluate import (
-    bicubic_baseline,
-    check_options,
-    infer_scale,
-    load_for_metrics,
-    score_folder,
-    summarize,
-    write_results,
-)
+from microsr.evaluation.evaluate import check_options, score_folder
+from microsr.evaluation.pairing import bicubic_baseline, infer_scale, load_for_metrics
+from microsr.evaluation.summary import summarize, write_results
 from microsr.io import read_image, write_text_atomic
 from microsr.io.guard import check_writable
 from microsr.metrics import crop_border as _crop
