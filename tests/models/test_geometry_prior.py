@@ -9,7 +9,7 @@ import torch.nn.functional as F
 from microsr.losses import build_registered_loss
 from microsr.models import SROutput, count_parameters, create_model, get_spec
 from microsr.models.blocks import bicubic_upsample
-from microsr.models.geometry_prior import PriorUNet
+from microsr.models.geometry_prior_nets import PriorUNet
 
 
 def _onehot(b: int, h: int, w: int, seed: int = 0) -> torch.Tensor:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import torch.nn.functional as F
 from torch import Tensor, nn
@@ -47,11 +48,11 @@ def pixel_shuffle_stages(scale: int) -> list[int]:
         return [2] * int(math.log2(scale))
     if scale == 3:
         return [3]
-    raise ValueError(f"sub-pixel up-sampler supports scale 2, 3, 4, 8 (powers of 2 or 3), got {scale}")
+    raise ValueError(f"sub-pixel up-sampler supports scales 2, 3, 4, 8 (powers of 2 or 3), got {scale}")
 
 
 class PixelShuffleUpsampler(nn.Sequential):
-    """EDSR/RCAN/RDN up-sampler: per stage conv3x3 n -> n*r^2 then PixelShuffle(r) (optionally PReLU).
+    """Sub-pixel up-sampler: per stage conv3x3 n -> n*r^2 then PixelShuffle(r) (then an activation).
 
     Parameters
     ----------
@@ -59,14 +60,20 @@ class PixelShuffleUpsampler(nn.Sequential):
         Feature channels in and out.
     scale : int
         Total factor (2, 3, 4 or 8).
-    prelu : bool
-        Add a single-parameter PReLU after every shuffle (SRResNet), none for EDSR/RCAN/RDN.
+    act : callable or None
+        Makes the activation after every shuffle: ``nn.PReLU`` (SRResNet), a ReLU (SFT-GAN), none
+        for EDSR/RCAN/RDN. Activations without weights do not change the parameter count.
     """
 
-    def __init__(self, n_feats: int, scale: int, *, prelu: bool = False):
+    def __init__(self, n_feats: int, scale: int, *, act: Callable[[], nn.Module] | None = None):
         layers: list[nn.Module] = []
         for r in pixel_shuffle_stages(scale):
             layers += [conv2d(n_feats, n_feats * r * r), nn.PixelShuffle(r)]
-            if prelu:
-                layers.append(nn.PReLU())
+            if act is not None:
+                layers.append(act())
         super().__init__(*layers)
+
+
+def upsampling_tail(n_feats: int, scale: int, out_channels: int) -> nn.Sequential:
+    """EDSR/RCAN/RDN tail: :class:`PixelShuffleUpsampler` then conv3x3 to the output channels."""
+    return nn.Sequential(PixelShuffleUpsampler(n_feats, scale), conv2d(n_feats, out_channels))

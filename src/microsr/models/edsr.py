@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from torch import Tensor, nn
 
-from microsr.models.blocks import PixelShuffleUpsampler, conv2d
+from microsr.models.blocks import conv2d, upsampling_tail
 from microsr.models.registry import register_model
 
 
@@ -60,7 +60,7 @@ class EDSR(nn.Module):
         self.body = nn.Sequential(
             *[ResBlock(n_feats, res_scale) for _ in range(n_blocks)], conv2d(n_feats, n_feats)
         )
-        self.tail = nn.Sequential(PixelShuffleUpsampler(n_feats, scale), conv2d(n_feats, out_channels))
+        self.tail = upsampling_tail(n_feats, scale, out_channels)
 
     def forward(self, x: Tensor) -> Tensor:
         """(B, C_in, H, W) -> (B, C_out, scale*H, scale*W)."""

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from torch import Tensor, nn
 
-from microsr.models.blocks import PixelShuffleUpsampler, conv2d
+from microsr.models.blocks import conv2d, upsampling_tail
 from microsr.models.registry import register_model
 
 
@@ -74,6 +74,7 @@ class RCAN(nn.Module):
         in_channels: int,
         out_channels: int,
         scale: int,
+        *,
         n_feats: int = 64,
         n_groups: int = 10,
         n_blocks: int = 20,
@@ -85,7 +86,7 @@ class RCAN(nn.Module):
             *[ResidualGroup(n_feats, n_blocks, reduction) for _ in range(n_groups)],
             conv2d(n_feats, n_feats),
         )
-        self.tail = nn.Sequential(PixelShuffleUpsampler(n_feats, scale), conv2d(n_feats, out_channels))
+        self.tail = upsampling_tail(n_feats, scale, out_channels)
 
     def forward(self, x: Tensor) -> Tensor:
         """(B, C_in, H, W) -> (B, C_out, scale*H, scale*W)."""
@@ -93,22 +94,10 @@ class RCAN(nn.Module):
         return self.tail(f + self.body(f))
 
 
-@register_model(
+register_model(
     "rcan",
     input_grid="lr",
     tiny={"n_feats": 16, "n_groups": 1, "n_blocks": 2, "reduction": 4},
     default_loss="l1",
     description="RCAN (Zhang 2018): 10 residual groups x 20 channel-attention blocks, 64ch",
-)
-def build_rcan(
-    in_channels: int,
-    out_channels: int,
-    scale: int,
-    *,
-    n_feats: int = 64,
-    n_groups: int = 10,
-    n_blocks: int = 20,
-    reduction: int = 16,
-) -> nn.Module:
-    """Build RCAN with ``n_groups`` groups of ``n_blocks`` RCABs, ``n_feats`` channels."""
-    return RCAN(in_channels, out_channels, scale, n_feats, n_groups, n_blocks, reduction)
+)(RCAN)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from microsr.models.blocks import PixelShuffleUpsampler, conv2d
+from microsr.models.blocks import conv2d, upsampling_tail
 from microsr.models.registry import register_model
 
 
@@ -46,6 +46,7 @@ class RDN(nn.Module):
         in_channels: int,
         out_channels: int,
         scale: int,
+        *,
         n_feats: int = 64,
         n_blocks: int = 16,
         n_layers: int = 8,
@@ -56,7 +57,7 @@ class RDN(nn.Module):
         self.sfe2 = conv2d(n_feats, n_feats)
         self.rdbs = nn.ModuleList(RDB(n_feats, growth, n_layers) for _ in range(n_blocks))
         self.gff = nn.Sequential(conv2d(n_blocks * n_feats, n_feats, 1), conv2d(n_feats, n_feats))
-        self.tail = nn.Sequential(PixelShuffleUpsampler(n_feats, scale), conv2d(n_feats, out_channels))
+        self.tail = upsampling_tail(n_feats, scale, out_channels)
 
     def forward(self, x: Tensor) -> Tensor:
         """(B, C_in, H, W) -> (B, C_out, scale*H, scale*W)."""
@@ -69,22 +70,10 @@ class RDN(nn.Module):
         return self.tail(f_1 + self.gff(torch.cat(outs, dim=1)))
 
 
-@register_model(
+register_model(
     "rdn",
     input_grid="lr",
     tiny={"n_feats": 8, "n_blocks": 2, "n_layers": 2, "growth": 8},
     default_loss="l1",
     description="RDN (Zhang 2018): 16 residual dense blocks x 8 layers, G=G0=64",
-)
-def build_rdn(
-    in_channels: int,
-    out_channels: int,
-    scale: int,
-    *,
-    n_feats: int = 64,
-    n_blocks: int = 16,
-    n_layers: int = 8,
-    growth: int = 64,
-) -> nn.Module:
-    """Build RDN: ``n_feats`` = G0, ``n_blocks`` = D, ``n_layers`` = C, ``growth`` = G."""
-    return RDN(in_channels, out_channels, scale, n_feats, n_blocks, n_layers, growth)
+)(RDN)

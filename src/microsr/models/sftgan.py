@@ -33,11 +33,9 @@ registers the same architecture with the SRGAN discriminator and the MSE content
 
 from __future__ import annotations
 
-import math
-
 from torch import Tensor, nn
 
-from microsr.models.blocks import conv2d
+from microsr.models.blocks import PixelShuffleUpsampler, conv2d
 from microsr.models.registry import get_spec, register_model
 from microsr.models.srresnet import build_srresnet
 
@@ -78,21 +76,6 @@ class SFTResBlock(nn.Module):
         return x + self.conv1(self.sft1(y, cond))
 
 
-def _upsampler(n_feats: int, scale: int) -> list[nn.Module]:
-    if scale == 1:
-        return []
-    if scale == 3:
-        factors = [3]
-    elif scale & (scale - 1) == 0:
-        factors = [2] * int(math.log2(scale))
-    else:
-        raise ValueError(f"sftgan supports scales 1, 2, 3, 4, 8, ... (powers of two or 3), got {scale}")
-    layers: list[nn.Module] = []
-    for f in factors:
-        layers += [conv2d(n_feats, n_feats * f * f), nn.PixelShuffle(f), nn.ReLU(inplace=True)]
-    return layers
-
-
 class SFTGANGenerator(nn.Module):
     """SFT-GAN generator: ``forward(lr, mask)``, lr (B, C, h, w), mask (B, n_classes, s*h, s*w)."""
 
@@ -125,7 +108,7 @@ class SFTGANGenerator(nn.Module):
         self.trunk_sft = SFTLayer(n_feats, cond_ch)
         self.trunk_conv = conv2d(n_feats, n_feats)
         self.hr_branch = nn.Sequential(
-            *_upsampler(n_feats, scale),
+            *(PixelShuffleUpsampler(n_feats, scale, act=lambda: nn.ReLU(inplace=True)) if scale > 1 else ()),
             conv2d(n_feats, n_feats),
             nn.ReLU(inplace=True),
             conv2d(n_feats, out_channels),

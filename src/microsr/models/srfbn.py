@@ -69,6 +69,7 @@ class SRFBN(nn.Module):
         in_channels: int,
         out_channels: int,
         scale: int,
+        *,
         n_feats: int = 64,
         n_groups: int = 6,
         n_steps: int = 4,
@@ -104,21 +105,10 @@ class SRFBN(nn.Module):
         return SROutput(final=steps[-1], aux={f"step{i + 1}": y for i, y in enumerate(steps[:-1])})
 
 
-@register_model(
+register_model(
     "srfbn",
     input_grid="lr",
     tiny={"n_feats": 8, "n_groups": 2, "n_steps": 2},
     default_loss="l1",
     description="SRFBN (Li 2019): feedback block, 6 projection groups, 4 steps, 64ch",
-)
-def build_srfbn(
-    in_channels: int,
-    out_channels: int,
-    scale: int,
-    *,
-    n_feats: int = 64,
-    n_groups: int = 6,
-    n_steps: int = 4,
-) -> nn.Module:
-    """Build SRFBN with ``n_feats`` channels, ``n_groups`` projection groups, ``n_steps`` steps."""
-    return SRFBN(in_channels, out_channels, scale, n_feats, n_groups, n_steps)
+)(SRFBN)

@@ -50,7 +50,7 @@ class SRResNet(nn.Module):
             nn.BatchNorm2d(n_feats),
         )
         self.tail = nn.Sequential(
-            PixelShuffleUpsampler(n_feats, scale, prelu=True), conv2d(n_feats, out_channels, 9)
+            PixelShuffleUpsampler(n_feats, scale, act=nn.PReLU), conv2d(n_feats, out_channels, 9)
         )
 
     def forward(self, x: Tensor) -> Tensor:
