@@ -109,10 +109,12 @@ def _error_tiles(results: dict[str, Any]) -> tuple[float, list[dict[str, str]]]:
     return vmax, tiles
 
 
-def _check_line(line: tuple[float, ...], shape: tuple[int, ...], crop_border: int, gt_path: Path) -> None:
+def _check_line(
+    line: tuple[float, float, float, float], shape: tuple[int, ...], crop_border: int, gt_path: Path
+) -> None:
     """Refuse a ``--line`` (in cropped coordinates) that leaves the cropped ground truth."""
     try:
-        profiles.line_coords(line, shape)
+        profiles.line_coords(line, (shape[0], shape[1]))
     except ValueError as exc:
         c, (h, w) = crop_border, shape
         msg = (
@@ -144,7 +146,10 @@ def image_panels(
     """Resolution rows and panels of the first ``max_panels`` images; sets ``resolution_px`` in ``rows``."""
     first = summaries[names[0]]
     # --line is in full ground-truth pixels; the panels show the image after --crop-border
-    line_c = None if line is None else tuple(v - crop_border for v in line)
+    line_c = None
+    if line is not None:
+        x0, y0, x1, y1 = (v - crop_border for v in line)
+        line_c = (x0, y0, x1, y1)
     res_rows: list[dict[str, Any]] = []
     panels: list[dict[str, Any]] = []
     for stem, gt_path in list(gt_files.items())[:max_panels]:  # images are loaded for panels only

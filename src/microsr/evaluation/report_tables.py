@@ -49,7 +49,7 @@ def summary_table(rows: Sequence[Mapping[str, Any]], pixel_size: float | None) -
     for m in metrics:
         means = {mod: stat[(mod, m)]["mean"] for mod in models if (mod, m) in stat}
         if means:
-            best[m] = (max if compare.HIGHER_IS_BETTER[m] else min)(means, key=means.get)
+            best[m] = (max if compare.HIGHER_IS_BETTER[m] else min)(means, key=lambda mod: means[mod])
     head = "".join(
         f"<th>{escape(_label(m, pixel_size))} "
         f"{'*' if m == 'resolution_px' else ('↑' if compare.HIGHER_IS_BETTER[m] else '↓')}</th>"
