@@ -118,7 +118,7 @@ def test_models_json_carries_the_options(capsys):
     import json
 
     from microsr.cli.main import main
-    from microsr.cli.train_cmds import model_table
+    from microsr.cli.models_cmd import model_table
 
     rows = {r["name"]: r for r in model_table()}
     assert rows["edsr"]["options"]["n_blocks"] == {"default": 32, "type": "integer"}

@@ -92,6 +92,7 @@ def _root(
 _COMMAND_MODULES = [
     "data_cmds",
     "train_cmds",
+    "models_cmd",
     "predict_cmd",
     "export_cmd",
     "eval_cmds",

@@ -1,4 +1,4 @@
-"""``microsr train`` and ``microsr models``.
+"""``microsr train`` (its flags are in :mod:`microsr.cli.train_options`).
 
 ``register(app)`` adds each command through its own ``_register_*`` function, so further commands can
 be added here the same way.
@@ -9,19 +9,44 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import Any
 
 import typer
 
 from microsr.cli.run_paths import absolute_data_dirs
-from microsr.engine.config import DataSection, OptimizerSection
+from microsr.cli.train_options import (
+    BatchSizeFlag,
+    BicubicResidualFlag,
+    CheckpointEveryFlag,
+    ConfigFlag,
+    DeviceFlag,
+    EmaFlag,
+    EpochsFlag,
+    HrFlag,
+    InitFromFlag,
+    LearningRateFlag,
+    LossFlag,
+    LrFlag,
+    MaskFlag,
+    MinutesFlag,
+    ModelFlag,
+    NumThreadsFlag,
+    OutFlag,
+    PatchSizeFlag,
+    QuietFlag,
+    RecipeFlag,
+    ResumeFlag,
+    ScaleFlag,
+    SeedFlag,
+    StepsFlag,
+    TinyFlag,
+    ValEveryFlag,
+    ValFractionFlag,
+    ValHrFlag,
+    ValLrFlag,
+    ValMaskFlag,
+)
 from microsr.errors import ConfigError, InputError
-
-#: Defaults shown in ``microsr train --help`` (the flags themselves default to "not given", so that
-#: a --config file or a resumed run's config.yaml keeps its own values).
-_DEFAULT_BATCH = DataSection.model_fields["batch_size"].default
-_DEFAULT_PATCH = DataSection.model_fields["patch_size"].default
-_DEFAULT_LR = OptimizerSection.model_fields["lr"].default
 
 
 def _overrides(**flags: Any) -> dict[str, Any]:
@@ -78,132 +103,36 @@ def _fit_minutes(cfg, minutes: float):
 
 
 def train(
-    out: Annotated[Path, typer.Option("--out", help="Run folder (new, or existing with --resume).")],
-    lr: Annotated[
-        Optional[Path], typer.Option("--lr", help="Folder of low-resolution training images.")
-    ] = None,
-    hr: Annotated[
-        Optional[Path], typer.Option("--hr", help="Folder of matching high-resolution images.")
-    ] = None,
-    model: Annotated[
-        Optional[str],
-        typer.Option(
-            "--model",
-            help="Architecture name, e.g. srcnn (see `microsr models`). "
-            "(In `microsr predict`, --model is a trained run folder instead.)",
-        ),
-    ] = None,
-    scale: Annotated[
-        Optional[int], typer.Option("--scale", help="Up-sampling factor (HR px per LR px).")
-    ] = None,
-    config: Annotated[
-        Optional[Path], typer.Option("--config", help="YAML training config; flags override it.")
-    ] = None,
-    steps: Annotated[
-        Optional[int],
-        typer.Option(
-            "--steps",
-            help="Optimiser steps (exclusive with --epochs); on a CPU, a few hundred with --tiny. "
-            "\\[default: 10 epochs]",
-        ),
-    ] = None,
-    epochs: Annotated[Optional[int], typer.Option("--epochs", help="Epochs (see docs/training.md).")] = None,
-    batch_size: Annotated[
-        Optional[int], typer.Option("--batch-size", help=f"Patches per step. \\[default: {_DEFAULT_BATCH}]")
-    ] = None,
-    patch_size: Annotated[
-        Optional[int],
-        typer.Option("--patch-size", help=f"LR patch size in px. \\[default: {_DEFAULT_PATCH}]"),
-    ] = None,
-    resume: Annotated[
-        bool,
-        typer.Option("--resume/--no-resume", help="Continue the run in --out from its checkpoint."),
-    ] = False,
-    init_from: Annotated[
-        Optional[Path],
-        typer.Option("--init-from", help="Start from the best weights of this earlier run (fine-tuning)."),
-    ] = None,
-    mask: Annotated[
-        Optional[Path],
-        typer.Option("--mask", "--masks", help="Folder of parsing masks (geometry prior, SFTGAN)."),
-    ] = None,
-    val_lr: Annotated[
-        Optional[Path],
-        typer.Option(
-            "--val-lr", help="Folder of LR validation images (with --val-hr; then every --lr image trains)."
-        ),
-    ] = None,
-    val_hr: Annotated[
-        Optional[Path], typer.Option("--val-hr", help="Folder of matching HR validation images.")
-    ] = None,
-    val_mask: Annotated[
-        Optional[Path],
-        typer.Option("--val-mask", "--val-masks", help="Parsing masks of the validation images."),
-    ] = None,
-    tiny: Annotated[
-        Optional[bool],
-        typer.Option("--tiny/--no-tiny", help="Small version of the architecture (tests, CPU runs)."),
-    ] = None,
-    bicubic_residual: Annotated[
-        Optional[bool],
-        typer.Option(
-            "--bicubic-residual/--no-bicubic-residual",
-            help="Add the bicubic-upsampled input to the output, so the network learns "
-            "only the correction (faster to train; see docs/training.md).",
-        ),
-    ] = None,
-    seed: Annotated[
-        Optional[int], typer.Option("--seed", help="Seed of the split, initialisation and patches.")
-    ] = None,
-    val_every: Annotated[
-        Optional[int], typer.Option("--val-every", help="Validate every N steps (default: each epoch).")
-    ] = None,
-    checkpoint_every: Annotated[
-        Optional[int],
-        typer.Option(
-            "--checkpoint-every", help="Also save the resume state every N steps between validations."
-        ),
-    ] = None,
-    ema: Annotated[
-        Optional[float],
-        typer.Option(
-            "--ema",
-            help="Validate and save an exponential moving average of the weights with this decay "
-            "(e.g. 0.999; warm-up for short runs, see docs/training.md).",
-        ),
-    ] = None,
-    loss: Annotated[
-        Optional[str], typer.Option("--loss", help="Loss, e.g. 'mse+0.1*ssim' (default: the model's).")
-    ] = None,
-    learning_rate: Annotated[
-        Optional[float],
-        typer.Option("--learning-rate", help=f"Generator learning rate. \\[default: {_DEFAULT_LR:g}]"),
-    ] = None,
-    device: Annotated[Optional[str], typer.Option("--device", help="auto, cpu or cuda.")] = None,
-    num_threads: Annotated[
-        Optional[int], typer.Option("--num-threads", help="CPU threads for torch.")
-    ] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar.")] = False,
-    val_fraction: Annotated[
-        Optional[float],
-        typer.Option(
-            "--val-fraction",
-            help="Share held out for validation (default 0.1): whole images from 10 pairs on, "
-            "else a strip of each image; 0: no validation.",
-        ),
-    ] = None,
-    recipe: Annotated[
-        Optional[str],
-        typer.Option(
-            "--recipe",
-            help="budget (default without --model and --config: settings for --steps/--minutes) "
-            "or paper (the architecture's published settings).",
-        ),
-    ] = None,
-    minutes: Annotated[
-        Optional[float],
-        typer.Option("--minutes", help="Time budget: the steps that fit, timed on this machine."),
-    ] = None,
+    out: OutFlag,
+    lr: LrFlag = None,
+    hr: HrFlag = None,
+    model: ModelFlag = None,
+    scale: ScaleFlag = None,
+    config: ConfigFlag = None,
+    steps: StepsFlag = None,
+    epochs: EpochsFlag = None,
+    batch_size: BatchSizeFlag = None,
+    patch_size: PatchSizeFlag = None,
+    resume: ResumeFlag = False,
+    init_from: InitFromFlag = None,
+    mask: MaskFlag = None,
+    val_lr: ValLrFlag = None,
+    val_hr: ValHrFlag = None,
+    val_mask: ValMaskFlag = None,
+    tiny: TinyFlag = None,
+    bicubic_residual: BicubicResidualFlag = None,
+    seed: SeedFlag = None,
+    val_every: ValEveryFlag = None,
+    checkpoint_every: CheckpointEveryFlag = None,
+    ema: EmaFlag = None,
+    loss: LossFlag = None,
+    learning_rate: LearningRateFlag = None,
+    device: DeviceFlag = None,
+    num_threads: NumThreadsFlag = None,
+    quiet: QuietFlag = False,
+    val_fraction: ValFractionFlag = None,
+    recipe: RecipeFlag = None,
+    minutes: MinutesFlag = None,
 ) -> None:
     """Train a super-resolution model on LR/HR pairs; writes weights, logs and curves to --out."""
     from microsr.engine import load_config
@@ -211,17 +140,7 @@ def train(
 
     if sum(v is not None for v in (steps, epochs, minutes)) > 1:
         raise ConfigError("--steps, --epochs and --minutes are mutually exclusive: give one of them")
-    if resume and not out.is_dir():
-        raise InputError(
-            out, "no run folder to resume here; check --out, or start a new run without --resume"
-        )
-    run_config = None
-    if config is None and resume and (out / "config.yaml").is_file():
-        config = run_config = out / "config.yaml"  # resume a run with its own settings unless told otherwise
-    if config is None:
-        missing = [flag for flag, value in (("--lr", lr), ("--hr", hr)) if value is None]
-        if missing:
-            raise InputError(None, f"give {', '.join(missing)} (or a --config file)")
+    config, run_config = _config_file(out, config, resume, lr, hr)
     given = _overrides(
         out=out,
         lr=lr,
@@ -257,6 +176,29 @@ def train(
     run = run_train(cfg, progress=not quiet)
     if int(os.environ.get("RANK", os.environ.get("SLURM_PROCID", "0"))) != 0:
         return  # data-parallel launch: rank 0 reports
+    typer.echo(_summary_line(cfg, run))
+
+
+def _config_file(
+    out: Path, config: Path | None, resume: bool, lr: Path | None, hr: Path | None
+) -> tuple[Path | None, Path | None]:
+    """The config file to read and, when it is the resumed run's own ``config.yaml``, that file again."""
+    if resume and not out.is_dir():
+        raise InputError(
+            out, "no run folder to resume here; check --out, or start a new run without --resume"
+        )
+    run_config = None
+    if config is None and resume and (out / "config.yaml").is_file():
+        config = run_config = out / "config.yaml"  # resume a run with its own settings unless told otherwise
+    if config is None:
+        missing = [flag for flag, value in (("--lr", lr), ("--hr", hr)) if value is None]
+        if missing:
+            raise InputError(None, f"give {', '.join(missing)} (or a --config file)")
+    return config, run_config
+
+
+def _summary_line(cfg: Any, run: Path) -> str:
+    """What was trained where, with the last validation scores and their convention."""
     doc = json.loads((run / "model.json").read_text())
     v = doc.get("validation", {})
     summary = f"trained {cfg.model.name} x{cfg.scale} in {run}"
@@ -265,7 +207,7 @@ def train(
             f" (last validation at step {v['step']}: PSNR {v['psnr']:.2f} dB, SSIM {v['ssim']:.4f}; "
             f"best weights from step {v['best_step']}; {validation_convention(cfg)})"
         )
-    typer.echo(summary)
+    return summary
 
 
 def validation_convention(cfg: Any) -> str:
@@ -278,66 +220,10 @@ def validation_convention(cfg: Any) -> str:
     )
 
 
-def model_table(scale: int = 2) -> list[dict[str, Any]]:
-    """One row per registered model: name, parameters (1 channel, default size) and its entry of
-    ``options.json`` (grid, loss, discriminator, mask, typed options, tiny preset, description)."""
-    from microsr.cli.schema import schema_document
-    from microsr.models import count_parameters, create_model
-
-    rows = []
-    for name, entry in schema_document()["models"].items():
-        params = count_parameters(create_model(name, 1, 1, scale))
-        rows.append({"name": name, "parameters": params, **entry})
-    return rows
-
-
-def models(
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
-) -> None:
-    """List every architecture with its parameter count (1 channel, x2), input grid and default loss.
-
-    ``--json`` adds each architecture's typed options (JSON schema with defaults) and tiny preset.
-    """
-    rows = model_table(scale=2)
-    if as_json:
-        typer.echo(json.dumps(rows, indent=2))
-        return
-    from rich.console import Console
-    from rich.table import Table
-
-    table = Table(title="microsr models (parameters for 1 channel, x2, default size)")
-    for col, kw in (
-        ("name", {}),
-        ("parameters", {"justify": "right"}),
-        ("input", {}),
-        ("default loss", {}),
-        ("GAN", {}),
-        ("mask", {}),
-        ("description", {"overflow": "fold"}),
-    ):
-        table.add_column(col, **kw)
-    for r in rows:
-        table.add_row(
-            r["name"],
-            f"{r['parameters']:,}",
-            r["input_grid"],
-            r["default_loss"],
-            r["discriminator"] or "",
-            "yes" if r["needs_mask"] else "",
-            r["description"],
-        )
-    Console(width=160).print(table)
-
-
 def _register_train(app: typer.Typer) -> None:
     app.command("train")(train)
 
 
-def _register_models(app: typer.Typer) -> None:
-    app.command("models")(models)
-
-
 def register(app: typer.Typer) -> None:
-    """Add ``train`` and ``models`` to the ``microsr`` app."""
+    """Add ``train`` to the ``microsr`` app."""
     _register_train(app)
-    _register_models(app)
