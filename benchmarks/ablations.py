@@ -46,8 +46,7 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import machine, print_table, results_dir  # noqa: E402
+from _common import machine, print_table, results_dir
 
 TEST_SEED = 100_000
 BUDGETS = {  # per part: steps, LR patch, batch, learning rate, tiny presets, images, HR size, photons

@@ -29,8 +29,7 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import machine, print_table, write_json  # noqa: E402
+from _common import machine, print_table, write_json
 
 
 def make_input(path: Path, size: int, chunk: int) -> None:

@@ -21,6 +21,11 @@ Usage::
 
     python benchmarks/large_images.py                            # -> benchmarks/results/large_images.json
     python benchmarks/large_images.py --models dfcan --sizes 4096 --max-tiles 4 --no-care
+    python benchmarks/large_images.py --smoke   # checks the script in seconds; results to a temp folder
+
+``--smoke``: tiny ``edsr-baseline`` on a 256 px image (64 px tiles, one tile) and a 64 px
+whole-vs-tiled check, no CARE; the result file goes to ``$MICROSR_BENCH_RESULTS`` or a new
+temporary folder, never over the committed results.
 """
 
 from __future__ import annotations
@@ -31,8 +36,7 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import (  # noqa: E402
+from _common import (
     VENVS,
     machine,
     peak_rss_mib,
@@ -53,7 +57,7 @@ def child_tiled(a) -> dict:
 
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
-    model = create_model(a.model, scale=2).eval()
+    model = create_model(a.model, scale=2, tiny=a.tiny).eval()
     with torch.inference_mode():
         model(torch.rand(1, 1, 32, 32))  # warm-up
     image = np.random.default_rng(0).random((a.size, a.size), dtype=np.float32)
@@ -71,7 +75,7 @@ def child_check(a) -> dict:
 
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
-    model = create_model(a.model, scale=2).eval()
+    model = create_model(a.model, scale=2, tiny=a.tiny).eval()
     image = np.random.default_rng(0).random((a.size, a.size), dtype=np.float32)
     t0 = time.perf_counter()
     tiled = predict_tiled(model, image, 2, tile=a.tile, overlap=a.overlap)
@@ -109,6 +113,8 @@ def main() -> None:
     p.add_argument("--no-check", action="store_true")
     p.add_argument("--no-care", action="store_true")
     p.add_argument("--out", default="large_images")
+    p.add_argument("--smoke", action="store_true", help="tiny run that checks the script (temp results)")
+    p.add_argument("--tiny", action="store_true", help="the models' tiny presets")
     p.add_argument("--child", choices=["tiled", "check"], help=argparse.SUPPRESS)
     p.add_argument("--model", help=argparse.SUPPRESS)
     p.add_argument("--size", type=int, help=argparse.SUPPRESS)
@@ -117,7 +123,10 @@ def main() -> None:
         print(json.dumps((child_tiled if a.child == "tiled" else child_check)(a)))
         return
 
-    common = ["--threads", str(a.threads), "--overlap", str(a.overlap)]
+    if a.smoke:
+        a.models, a.sizes, a.tile, a.overlap, a.max_tiles = ["edsr-baseline"], [256], 64, 8, 1
+        a.check_size, a.check_tile, a.no_care, a.tiny = 64, 32, True, True
+    common = ["--threads", str(a.threads), "--overlap", str(a.overlap), *(["--tiny"] if a.tiny else [])]
     rows, checks = [], []
     for model in a.models:
         for size in a.sizes:
@@ -219,7 +228,7 @@ def main() -> None:
                 "error",
             ],
         )
-    write_json(a.out, {"machine": machine(), "args": vars(a), "rows": rows, "checks": checks})
+    write_json(a.out, {"machine": machine(), "args": vars(a), "rows": rows, "checks": checks}, smoke=a.smoke)
 
 
 if __name__ == "__main__":

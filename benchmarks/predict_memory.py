@@ -9,6 +9,7 @@ Usage::
 
     python benchmarks/predict_memory.py                      # dfcan, 4096 x 4096, 256 px tiles
     python benchmarks/predict_memory.py --size 1024 --model edsr-baseline --tile 128
+    python benchmarks/predict_memory.py --smoke   # tiny edsr-baseline, 256 px, 64 px tiles: seconds
 
 On a busy machine, ``--max-tiles N`` stops after N tiles of the full-size tile grid (all image-size
 buffers, input and output, are already allocated by then, so the peak RSS is representative) and
@@ -42,7 +43,7 @@ def child(args: argparse.Namespace) -> dict:
 
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
-    model = create_model(args.model, scale=args.scale).eval()
+    model = create_model(args.model, scale=args.scale, tiny=args.tiny).eval()
     rng = np.random.default_rng(0)
     image = rng.integers(0, 4096, size=(args.size, args.size), dtype=np.uint16)
     x, _ = normalize(image, NormConfig(kind="percentile"))
@@ -114,8 +115,12 @@ def main(argv: list[str] | None = None) -> int:
         help="stop after this many tiles and extrapolate the time (0: run all)",
     )
     p.add_argument("--contiguous", action="store_true", help="disable channels-last")
+    p.add_argument("--tiny", action="store_true", help="the model's tiny preset")
+    p.add_argument("--smoke", action="store_true", help="tiny run that checks the script (writes nothing)")
     p.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
+    if args.smoke:
+        args.model, args.size, args.tile, args.overlap, args.tiny = "edsr-baseline", 256, 64, 8, True
     if args.child:
         print(json.dumps(child(args)), flush=True)
         return 0

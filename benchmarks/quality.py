@@ -50,10 +50,9 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import machine, print_table, write_json  # noqa: E402
-from _quality_data import STRUCTURES, make_dataset  # noqa: E402
-from _quality_runs import run_one, seed_summary  # noqa: E402
+from _common import machine, print_table, write_json
+from _quality_data import STRUCTURES, make_dataset
+from _quality_runs import run_one, seed_summary
 
 BUDGETS = {  # steps, LR patch, batch, learning rate, tiny presets, train/test images, HR size
     "smoke": dict(steps=10, patch=32, batch=4, lr=1e-3, tiny=True, n_train=4, n_val=1, n_test=1, size=128),

@@ -35,12 +35,10 @@ from pathlib import Path
 import numpy as np
 import tifffile
 import yaml
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import RESULTS  # noqa: E402
-from _quality_runs import score, train_care  # noqa: E402
-from _real_data_sets import DEGRADATIONS, SOURCES, make_set  # noqa: E402
-from _srcnn_reference import train_and_predict  # noqa: E402
+from _common import RESULTS
+from _quality_runs import score, train_care
+from _real_data_sets import DEGRADATIONS, SOURCES, make_set
+from _srcnn_reference import train_and_predict
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "real-data.md"
 MARK_START, MARK_END = "<!-- real-data-table:start -->", "<!-- real-data-table:end -->"
