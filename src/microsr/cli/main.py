@@ -172,7 +172,7 @@ def _run(argv: list[str] | None) -> int:
         return 1
     except Exception as exc:
         if _is_usage_error(exc):
-            exc.show()
+            exc.show()  # type: ignore[attr-defined]  # a click usage error (see _is_usage_error)
             return 2
         raise
     return 0

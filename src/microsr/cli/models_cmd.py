@@ -36,7 +36,7 @@ def models(
     from rich.table import Table
 
     table = Table(title="microsr models (parameters for 1 channel, x2, default size)")
-    for col, kw in (
+    columns: tuple[tuple[str, dict[str, Any]], ...] = (
         ("name", {}),
         ("parameters", {"justify": "right"}),
         ("input", {}),
@@ -44,7 +44,8 @@ def models(
         ("GAN", {}),
         ("mask", {}),
         ("description", {"overflow": "fold"}),
-    ):
+    )
+    for col, kw in columns:
         table.add_column(col, **kw)
     for r in rows:
         table.add_row(

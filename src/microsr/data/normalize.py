@@ -88,6 +88,7 @@ def compute_params(array: np.ndarray, cfg: NormConfig) -> NormParams:
     if cfg.kind == "none":
         return NormParams(offset=0.0, scale=1.0)
     if cfg.kind == "fixed":
+        assert cfg.vmin is not None and cfg.vmax is not None  # the config requires both for "fixed"
         return NormParams(offset=float(cfg.vmin), scale=float(cfg.vmax) - float(cfg.vmin))
     if x.size == 0:
         raise ValueError("cannot normalise an empty image")

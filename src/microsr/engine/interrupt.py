@@ -13,6 +13,7 @@ from __future__ import annotations
 import signal
 import threading
 from types import FrameType
+from typing import Any
 
 
 class StopRequest:
@@ -20,7 +21,7 @@ class StopRequest:
 
     def __init__(self) -> None:
         self.requested = False
-        self._previous = None
+        self._previous: Any = None
 
     def _handler(self, signum: int, frame: FrameType | None) -> None:
         self.requested = True

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from rich.console import Console
 from rich.progress import (
@@ -36,7 +37,7 @@ class ProgressBar:
         self.enabled = enabled
         self.total, self.start = total, start
         self.console = Console(stderr=True)
-        self._progress = None
+        self._progress: Any = None  # a rich Progress while enabled
         self._task = None
         self.title = title
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Mapping, Sequence
+from os import PathLike
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +46,7 @@ LABELS = {
 BASELINE = "bicubic"
 
 
-def model_names(pred_dirs: Sequence[str | Path]) -> list[str]:
+def model_names(pred_dirs: Sequence[str | PathLike[str]]) -> list[str]:
     """Unique display names: the folder name, or ``parent/name`` (then ``name-2``...) on clashes."""
     paths = [Path(p) for p in pred_dirs]
     plain = [p.resolve().name or str(p) for p in paths]

@@ -70,7 +70,7 @@ def shrink(u8: np.ndarray, max_side: int = MAX_SIDE) -> np.ndarray:
     if f <= 1:
         return u8
     im = Image.fromarray(np.ascontiguousarray(u8)).resize(
-        (max(1, round(w / f)), max(1, round(h / f))), Image.LANCZOS
+        (max(1, round(w / f)), max(1, round(h / f))), Image.Resampling.LANCZOS
     )
     return np.asarray(im)
 

@@ -58,7 +58,7 @@ def parse_line(text: str) -> tuple[float, float, float, float]:
         raise ValueError(f"--line must be four numbers x0,y0,x1,y1, got {text!r}")
     if values[:2] == values[2:]:
         raise ValueError(f"--line start and end are the same point: {text!r}")
-    return values  # type: ignore[return-value]
+    return values
 
 
 def line_coords(

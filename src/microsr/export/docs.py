@@ -18,7 +18,7 @@ def _to_uint8(a: np.ndarray) -> np.ndarray:
 def write_cover(path: Path, lr: np.ndarray, prediction: np.ndarray) -> Path:
     """PNG of the LR test image (pixels enlarged) beside the prediction, 2:1."""
     h, w = prediction.shape
-    left = Image.fromarray(_to_uint8(lr)).resize((w, h), Image.NEAREST)
+    left = Image.fromarray(_to_uint8(lr)).resize((w, h), Image.Resampling.NEAREST)
     canvas = Image.new("L", (2 * w, h))
     canvas.paste(left, (0, 0))
     canvas.paste(Image.fromarray(_to_uint8(prediction)), (w, 0))

@@ -66,6 +66,8 @@ def save_onnx(model: nn.Module, example: torch.Tensor, path: Path, input_name: s
             output_names=[output_name],
             verbose=False,
         )
+    if program is None:
+        raise RuntimeError("torch.onnx.export returned no program")
     with atomic_path(path) as tmp:
         program.save(str(tmp))
     return path

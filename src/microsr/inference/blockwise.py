@@ -47,6 +47,7 @@ def receptive_radius(model: Any, in_channels: int, scale: int, probe: int = PROB
         y = final_output(model(x))
         y[..., scale * c, scale * c].sum().backward()
     model.zero_grad(set_to_none=True)  # the probe leaves no gradients behind
+    assert x.grad is not None
     g = x.grad.abs().sum(dim=(0, 1))
     rows, cols = torch.nonzero(g > 0, as_tuple=True)
     if rows.numel() == 0:
@@ -97,6 +98,8 @@ def predict_block(
     from microsr.inference.stacks import norm_config
     from microsr.inference.tiling import predict_tiled
 
+    if block_info is None:
+        raise ValueError("run through dask map_overlap, which passes block_info")
     where = block_info[0]
     loc, nchunks = where["chunk-location"], where["num-chunks"]
     p = params[tuple(loc[:nlead])]

@@ -118,7 +118,7 @@ def plane_stats(
 
     keys = plane_keys(array.shape, nlead, whole_c)
     if cfg.kind in ("fixed", "none"):
-        p = NormParams() if cfg.kind == "none" else NormParams(offset=cfg.vmin, scale=cfg.vmax - cfg.vmin)
+        p = NormParams() if cfg.kind == "none" else NormParams(offset=cfg.vmin, scale=cfg.vmax - cfg.vmin)  # type: ignore[operator]
         return {k: p.model_dump() for k in keys}
     tasks = []
     for key in keys:

@@ -217,13 +217,13 @@ def predict_path(
     for src_file, mfile in zip(inputs, mask_files):  # read everything once before writing anything
         load_input(info, src_file, mfile)
     out_dir.mkdir(parents=True, exist_ok=True)
-    kw = dict(tile=tile, overlap=overlap, tta=tta, keep_range=keep_range, precision=precision)
+    kw: dict[str, Any] = dict(tile=tile, overlap=overlap, tta=tta, keep_range=keep_range, precision=precision)
     written: list[Path] = []
     with FileProgress(progress, len(inputs)) as bar:
         for src_file, dst, mfile in zip(inputs, outs, mask_files):
             bar.start_file(src_file.name)
             image, mask = load_input(info, src_file, mfile)
-            job = dict(kw, source=src_file.name, protect=inputs, on_tile=bar.on_tile)
+            job: dict[str, Any] = dict(kw, source=src_file.name, protect=inputs, on_tile=bar.on_tile)
             written.append(_predict_file(model, info, image, mask, dst, **job))
             bar.end_file()
     return written

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class FileProgress:
     """A rich progress bar over files with a second bar over the current file's tiles.
@@ -15,7 +17,8 @@ class FileProgress:
     """
 
     def __init__(self, enabled: bool, n_files: int):
-        self.enabled, self.n_files, self.bar = enabled, n_files, None
+        self.enabled, self.n_files = enabled, n_files
+        self.bar: Any = None  # a rich Progress while enabled
 
     def __enter__(self) -> FileProgress:
         if self.enabled:

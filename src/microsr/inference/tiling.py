@@ -62,12 +62,13 @@ def _run(model: nn.Module, x: Tensor, cond: Tensor | None, tta: bool, channels_l
     """Model output (B, C_out, sH, sW) of a batch of tiles, with optional 8-fold TTA."""
     fmt = torch.channels_last if channels_last else torch.contiguous_format
     ks = range(8) if tta else (0,)
-    acc = None
+    acc: Tensor | None = None
     for k in ks:
         xi = dihedral(x, k).contiguous(memory_format=fmt)
         args = (xi,) if cond is None else (xi, dihedral(cond, k).contiguous())
         y = inverse_dihedral(final_output(model(*args)).float(), k)
         acc = y if acc is None else acc + y
+    assert acc is not None
     return acc / len(ks)
 
 
@@ -131,6 +132,7 @@ def _tiled_pass(
             out[:, oy : oy + scale * th, ox : ox + scale * tw] += yk * wgt
         if on_tile is not None:
             on_tile(b0 + len(batch), len(jobs))
+    assert out is not None  # at least one batch of tiles ran
     # the tiles form a grid, so the summed weight is separable: divide without an image-size buffer
     out /= np.repeat(ty, scale).astype(np.float32)[None, :, None]
     out /= np.repeat(tx, scale).astype(np.float32)[None, None, :]
@@ -196,7 +198,7 @@ def predict_tiled(
         channels_last = device.type == "cpu"
     model.eval()
     if channels_last:
-        model.to(memory_format=torch.channels_last)
+        model.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
 
     def one_pass(out: np.ndarray | None, tile: int, overlap: int) -> np.ndarray:
         with torch.inference_mode(), autocast(precision, device):

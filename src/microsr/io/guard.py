@@ -30,6 +30,7 @@ from pathlib import Path
 
 import numpy as np
 import psutil
+from numpy.typing import DTypeLike
 
 from microsr.errors import ConfigError, InputError
 
@@ -91,7 +92,7 @@ def format_bytes(n: float) -> str:
     return f"{n:.1f} PiB"
 
 
-def check_pixels(path: str | PathLike[str] | None, shape: Sequence[int], dtype: object) -> None:
+def check_pixels(path: str | PathLike[str] | None, shape: Sequence[int], dtype: DTypeLike) -> None:
     """Refuse an input that declares more values than :func:`max_pixels` (before decoding it).
 
     Raises

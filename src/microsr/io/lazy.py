@@ -13,6 +13,7 @@ ImageJ-order axes (``TZCYX``) are transposed lazily into it.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from os import PathLike
 from pathlib import Path
@@ -127,7 +128,8 @@ def _raw_attrs(p: Path) -> dict[str, Any]:
         attrs = dict(zarr.open_group(str(p), mode="r").attrs)
     except Exception as exc:  # e.g. a Zarr array where a group should be
         raise InputError(p, f"not an image group ({one_line(exc)})") from None
-    return dict(attrs.get("ome", attrs))
+    ome = attrs.get("ome", attrs)
+    return dict(ome) if isinstance(ome, Mapping) else {}
 
 
 def open_ome_zarr(path: str | PathLike[str], level: int = 0) -> LazyImage:

@@ -57,7 +57,8 @@ def _read_raster(path: Path) -> ImageData:
             return ImageData(
                 _drop_opaque_alpha(array), "YXC", None, path, {"format": "png", "mode": "RGB;16"}
             )
-        with Image.open(path) as im:
+        with Image.open(path) as opened:
+            im: Image.Image = opened
             bands = len(im.getbands())
             check_pixels(path, (im.size[1], im.size[0], bands) if bands > 1 else im.size[::-1], np.uint8)
             im.load()

@@ -139,6 +139,7 @@ def cascade_loss(
             value = stage_loss(pred, target, ssim_weight)
             total = weight * value if total is None else total + weight * value
             parts[f"stage{i}"] = value.detach()
+        assert total is not None  # a model has at least one stage
         return total, parts
 
     loss.__name__ = "mhtcun_cascade_loss"

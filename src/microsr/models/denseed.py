@@ -64,6 +64,7 @@ def transition(in_ch: int, down: bool, out_ch: int | None = None) -> tuple[nn.Se
     """Down (stride-2 conv3x3) or up (stride-2 transposed conv3x3) transition after a 1x1 halving."""
     mid = in_ch // 2
     out = mid if out_ch is None else out_ch
+    resample: nn.Module
     if down:
         resample = nn.Conv2d(mid, out, 3, stride=2, padding=1, bias=False)
     else:
@@ -138,7 +139,7 @@ def denseed(
     growth: int = 16,
 ) -> nn.Module:
     """DenseED with ``blocks`` = (L1, L2, L3); (3, 6, 3) has 237,204 parameters (1 channel)."""
-    return DenseED(in_channels, out_channels, scale, tuple(blocks), init_features, growth)
+    return DenseED(in_channels, out_channels, scale, (blocks[0], blocks[1], blocks[2]), init_features, growth)
 
 
 def _register_variant(blocks: tuple[int, int, int]) -> None:
