@@ -16,7 +16,7 @@ import json
 import shutil
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import numpy as np
 import typer
@@ -97,6 +97,56 @@ def _figure(
     fig.savefig(path, dpi=110)
 
 
+def _demo_config(out: Path, steps: int) -> Any:
+    """The demo's training configuration (the DFCAN recipe, cosine schedule, 10 % validation)."""
+    from microsr.engine import make_config
+
+    return make_config(
+        {
+            "out": str(out / "run"),
+            "model": RECIPE["model"],
+            "scale": SCALE,
+            "data": {
+                "lr_dir": str((out / "data" / "train" / "lr").absolute()),  # resumable from anywhere
+                "hr_dir": str((out / "data" / "train" / "hr").absolute()),
+                "patch_size": RECIPE["patch_size"],
+                "batch_size": RECIPE["batch_size"],
+                "val_fraction": 0.1,
+                "val_crop": 128,
+            },
+            "optimizer": {"lr": RECIPE["lr"]},
+            "schedule": {"name": "cosine"},
+            "steps": steps,
+            "val_every": max(steps // 4, 1),
+            "log_every": max(steps // 50, 1),
+            "monitor": "psnr",
+            "seed": 0,
+            "num_threads": RECIPE["num_threads"],
+        }
+    )
+
+
+def _demo_figure(out: Path, run: Path, summary: dict) -> None:
+    """``demo_figure.png`` of the first test image (LR, bicubic, DFCAN, HR) and the loss curves."""
+    from microsr.evaluation.pairing import bicubic_baseline
+    from microsr.io import read_image
+
+    first = summary["per_image"][0]
+    test = out / "data" / "test"
+    lr = read_image(test / "lr" / first["lr"]).array.astype(np.float32)
+    hr = read_image(test / "hr" / first["gt"]).array.astype(np.float32)
+    pred = read_image(out / "predictions" / first["pred"]).array.astype(np.float32)
+    row = first
+    scores = {
+        "bicubic": f"{row['baseline_psnr']:.2f} dB, SSIM {row['baseline_ssim']:.3f}",
+        "DFCAN (this demo)": f"{row['psnr']:.2f} dB, SSIM {row['ssim']:.3f}",
+    }
+    _figure(out / "demo_figure.png", lr, bicubic_baseline(lr, SCALE), pred, hr, scores)
+    for name in ("loss_curves.png", "loss_curves_log.png"):
+        if (run / name).is_file():
+            shutil.copyfile(run / name, out / name)
+
+
 def run_demo(
     out: Path,
     *,
@@ -121,49 +171,23 @@ def run_demo(
     progress : bool
         Show progress bars.
     """
-    from microsr.engine import make_config, train
-    from microsr.evaluation.evaluate import bicubic_baseline
+    from microsr.engine import train
     from microsr.evaluation.qc import run_qc
     from microsr.inference.predict import predict_path
-    from microsr.io import read_image
 
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise InputError(out, "demo output folder exists and is not empty; choose a new --out")
     t0 = time.perf_counter()
     times: dict[str, float] = {}
     typer.echo(
-        f"1/4 simulating {count} training and {test_count} held-out {STRUCTURE} pairs "
-        f"({size} px HR, x{SCALE})"
+        f"1/4 simulating {count} training and {test_count} held-out {STRUCTURE} pairs ({size} px HR, x{SCALE})"
     )
     simulate_split(out / "data" / "train", count, size, seed=0)
     simulate_split(out / "data" / "test", test_count, size, seed=TEST_SEED)
     times["simulate_s"] = time.perf_counter() - t0
     typer.echo(f"2/4 training a small DFCAN for {steps} steps on the CPU")
-    cfg = make_config(
-        {
-            "out": str(out / "run"),
-            "model": RECIPE["model"],
-            "scale": SCALE,
-            "data": {
-                "lr_dir": str((out / "data" / "train" / "lr").absolute()),  # resumable from anywhere
-                "hr_dir": str((out / "data" / "train" / "hr").absolute()),
-                "patch_size": RECIPE["patch_size"],
-                "batch_size": RECIPE["batch_size"],
-                "val_fraction": 0.1,
-                "val_crop": 128,
-            },
-            "optimizer": {"lr": RECIPE["lr"]},
-            "schedule": {"name": "cosine"},
-            "steps": steps,
-            "val_every": max(steps // 4, 1),
-            "log_every": max(steps // 50, 1),
-            "monitor": "psnr",
-            "seed": 0,
-            "num_threads": RECIPE["num_threads"],
-        }
-    )
     t1 = time.perf_counter()
-    run = train(cfg, progress=progress)
+    run = train(_demo_config(out, steps), progress=progress)
     times["train_s"] = time.perf_counter() - t1
     typer.echo("3/4 predicting the held-out images")
     t2 = time.perf_counter()
@@ -178,20 +202,7 @@ def run_demo(
         run_dirs=[run],
         fit="affine",
     )
-    first = summary["per_image"][0]
-    test = out / "data" / "test"
-    lr = read_image(test / "lr" / first["lr"]).array.astype(np.float32)
-    hr = read_image(test / "hr" / first["gt"]).array.astype(np.float32)
-    pred = read_image(out / "predictions" / first["pred"]).array.astype(np.float32)
-    row = first
-    scores = {
-        "bicubic": f"{row['baseline_psnr']:.2f} dB, SSIM {row['baseline_ssim']:.3f}",
-        "DFCAN (this demo)": f"{row['psnr']:.2f} dB, SSIM {row['ssim']:.3f}",
-    }
-    _figure(out / "demo_figure.png", lr, bicubic_baseline(lr, SCALE), pred, hr, scores)
-    for name in ("loss_curves.png", "loss_curves_log.png"):
-        if (run / name).is_file():
-            shutil.copyfile(run / name, out / name)
+    _demo_figure(out, run, summary)
     times["total_s"] = time.perf_counter() - t0
     result = {
         "model": {"psnr": summary["psnr"], "ssim": summary["ssim"]},

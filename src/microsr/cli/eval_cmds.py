@@ -102,6 +102,11 @@ def evaluate(
         crop_border=crop_border,
         max_panels=report_images,
     )
+    _print_summary(summary, out)
+
+
+def _print_summary(summary: dict, out: Path) -> None:
+    """The means per model (and bicubic), the notes and the files written."""
     typer.echo(f"{summary['n_images']} images; {summary['convention']}")
     for name, s in summary.get("models", {"prediction": summary}).items():
         typer.echo(_line(name, s))
