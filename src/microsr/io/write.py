@@ -87,6 +87,25 @@ def write_image(
     return target
 
 
+def _check_stack(
+    target: Path, shape: tuple[int, ...], axes: str, dtype: Any, pixel_size: float | None
+) -> tuple[tuple[int, ...], str, np.dtype]:
+    """What :func:`write_tiff_stack` checks before the first plane: name, axes, shape, dtype, pixel size."""
+    if target.suffix.lower() not in FORMATS.get("tiff").extensions:
+        raise InputError(target, f"stacks are written as TIFF, not {target.suffix!r}; use .tif")
+    shape = tuple(int(n) for n in shape)
+    axes = check_axes(axes, len(shape), target)
+    if not axes.endswith("YX") or imagej_order(axes) != list(range(len(axes))):
+        raise ValueError(f"axes {axes!r} are not in ImageJ order (T, Z, C, Y, X)")
+    if 0 in shape:
+        raise InputError(target, f"empty image (shape {shape})")
+    dt = np.dtype(dtype)
+    if dt not in WRITE_DTYPES:
+        raise ValueError(f"stacks are written as uint8, uint16 or float32, not {dt}")
+    _check_pixel_size(target, pixel_size)
+    return shape, axes, dt
+
+
 def write_tiff_stack(
     path: str | PathLike[str],
     planes: Iterable[np.ndarray],
@@ -149,18 +168,7 @@ def write_tiff_stack(
         Axes not in ImageJ order, unsupported dtype, planes not matching ``shape``/``dtype``.
     """
     target = check_not_protected(path, protect)
-    if target.suffix.lower() not in FORMATS.get("tiff").extensions:
-        raise InputError(target, f"stacks are written as TIFF, not {target.suffix!r}; use .tif")
-    shape = tuple(int(n) for n in shape)
-    axes = check_axes(axes, len(shape), target)
-    if not axes.endswith("YX") or imagej_order(axes) != list(range(len(axes))):
-        raise ValueError(f"axes {axes!r} are not in ImageJ order (T, Z, C, Y, X)")
-    if 0 in shape:
-        raise InputError(target, f"empty image (shape {shape})")
-    dtype = np.dtype(dtype)
-    if dtype not in WRITE_DTYPES:
-        raise ValueError(f"stacks are written as uint8, uint16 or float32, not {dtype}")
-    _check_pixel_size(target, pixel_size)
+    shape, axes, dtype = _check_stack(target, shape, axes, dtype, pixel_size)
 
     def checked() -> Iterator[np.ndarray]:
         for plane in planes:
