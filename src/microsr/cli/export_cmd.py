@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from microsr.cli.predict_cmd import Weights
+from microsr.cli.predict_options import Weights
 
 ALL_FORMATS = "pytorch_state_dict,torchscript,onnx"
 

@@ -2,120 +2,49 @@
 
 from __future__ import annotations
 
-from enum import Enum
-from pathlib import Path
-from typing import Annotated, Optional
-
 import typer
 
-
-class Precision(str, Enum):
-    """Arithmetic of the model calls."""
-
-    fp32 = "fp32"
-    bf16 = "bf16"
-
-
-class Weights(str, Enum):
-    """Which weights of a training run to use."""
-
-    best = "best"
-    last = "last"
+from microsr.cli.predict_options import (
+    BlockFlag,
+    DeviceFlag,
+    InputFlag,
+    KeepRangeFlag,
+    LevelFlag,
+    MasksFlag,
+    ModelFlag,
+    OutputFlag,
+    OverlapFlag,
+    Precision,
+    PrecisionFlag,
+    ResumeFlag,
+    SchedulerFlag,
+    TileFlag,
+    TtaFlag,
+    WeightFormatFlag,
+    Weights,
+    WeightsFlag,
+    WorkersFlag,
+)
 
 
 def predict(
-    model: Annotated[
-        Path,
-        typer.Option(
-            "--model",
-            help="Trained model folder: the --out of `microsr train` (with model.json), or a "
-            "bioimage.io package (.zip, or a folder with rdf.yaml). "
-            "(In `microsr train`, --model is an architecture name instead.)",
-        ),
-    ],
-    input: Annotated[
-        Path, typer.Option("--input", help="An image file, a folder of images or an OME-Zarr image.")
-    ],
-    output: Annotated[
-        Path,
-        typer.Option(
-            "--out",
-            "--output",
-            help="Folder for the results (<name>.tif), or NAME.ome.zarr for block-wise output.",
-        ),
-    ],
-    tile: Annotated[
-        int,
-        typer.Option(
-            "--tile",
-            help="Tile edge in LR pixels (memory grows with it); rounded down to a multiple of 16 "
-            "with prime factors 2, 3, 5 only (e.g. 100 -> 96).",
-        ),
-    ] = 256,
-    overlap: Annotated[
-        int,
-        typer.Option("--overlap", help="Overlap of neighbouring tiles in LR pixels; at most half the tile."),
-    ] = 32,
-    tta: Annotated[
-        bool, typer.Option("--tta/--no-tta", help="Average the 8 rotations/mirrors (8x slower).")
-    ] = False,
-    keep_range: Annotated[
-        bool,
-        typer.Option(
-            "--keep-range/--no-keep-range",
-            help="Write in the input's intensity range and bit depth (uint16 stays uint16) "
-            "instead of float32 normalised units.",
-        ),
-    ] = False,
-    weights: Annotated[
-        Weights, typer.Option("--weights", help="Weights to use: best or last.")
-    ] = Weights.best,
-    masks: Annotated[
-        Optional[Path],
-        typer.Option(
-            "--masks",
-            "--mask",
-            help="Folder of parsing maps (same names, HR size) for models that need them.",
-        ),
-    ] = None,
-    device: Annotated[
-        Optional[str],
-        typer.Option(
-            "--device", help="auto, cpu, cuda (or gpu), cuda:N. \\[default: auto: cuda if available]"
-        ),
-    ] = None,
-    precision: Annotated[
-        Precision,
-        typer.Option(
-            "--precision",
-            help="fp32, or bf16: about 2x faster where the CPU/GPU has native bfloat16, "
-            "outputs off by about 1% of their range.",
-        ),
-    ] = Precision.fp32,
-    level: Annotated[int, typer.Option("--level", help="OME-Zarr input: multiscale level to read.")] = 0,
-    block: Annotated[
-        Optional[int],
-        typer.Option("--block", help="Block edge in LR pixels for .ome.zarr output (default: input chunks)."),
-    ] = None,
-    workers: Annotated[
-        Optional[int],
-        typer.Option("--workers", help="Predict blocks on a local Dask cluster of N processes."),
-    ] = None,
-    scheduler: Annotated[
-        Optional[str], typer.Option("--scheduler", help="Address of a running Dask scheduler to use.")
-    ] = None,
-    resume: Annotated[
-        bool,
-        typer.Option("--resume", help="Continue an interrupted .ome.zarr prediction (missing blocks only)."),
-    ] = False,
-    weight_format: Annotated[
-        Optional[str],
-        typer.Option(
-            "--weight-format",
-            help="For a bioimage.io package: pytorch_state_dict, torchscript or onnx "
-            "(default: the first of these it holds).",
-        ),
-    ] = None,
+    model: ModelFlag,
+    input: InputFlag,
+    output: OutputFlag,
+    tile: TileFlag = 256,
+    overlap: OverlapFlag = 32,
+    tta: TtaFlag = False,
+    keep_range: KeepRangeFlag = False,
+    weights: WeightsFlag = Weights.best,
+    masks: MasksFlag = None,
+    device: DeviceFlag = None,
+    precision: PrecisionFlag = Precision.fp32,
+    level: LevelFlag = 0,
+    block: BlockFlag = None,
+    workers: WorkersFlag = None,
+    scheduler: SchedulerFlag = None,
+    resume: ResumeFlag = False,
+    weight_format: WeightFormatFlag = None,
 ) -> None:
     """Super-resolve images with a trained model; stacks are done plane by plane.
 
