@@ -143,7 +143,7 @@ def predict(
     (``docs/prediction.md``); ``tile`` and ``overlap`` are checked before the model is loaded.
     """
     from microsr.inference.predict import predict_image
-    from microsr.inference.tiling import check_tiling
+    from microsr.inference.tile_grid import check_tiling
 
     check_tiling(tile, overlap)
     loaded = load_model(model)

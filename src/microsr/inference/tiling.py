@@ -31,6 +31,7 @@ from torch import Tensor, nn
 from microsr.data.augment import dihedral, inverse_dihedral
 from microsr.inference.precision import autocast
 from microsr.inference.tile_grid import MIN_TILE, axis_weights, choose_tile
+from microsr.inference.tile_grid import check_tiling as check_tiling  # callers check options here too
 from microsr.models.outputs import final_output
 
 log = logging.getLogger("microsr.inference")
