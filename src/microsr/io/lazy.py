@@ -168,7 +168,7 @@ def open_tiff_lazy(path: str | PathLike[str]) -> LazyImage:
     import tifffile
     import zarr
 
-    from microsr.io.tiff import _map_axes, _ome_pixel_size, _tag_pixel_size
+    from microsr.io.tiff import map_axes, ome_pixel_size, tag_pixel_size
 
     p = Path(path)
     try:
@@ -176,14 +176,14 @@ def open_tiff_lazy(path: str | PathLike[str]) -> LazyImage:
             series = tif.series[0]
             raw_axes = series.axes
             ij = dict(tif.imagej_metadata or {})
-            px = _ome_pixel_size(tif.ome_metadata) if tif.is_ome and tif.ome_metadata else None
+            px = ome_pixel_size(tif.ome_metadata) if tif.is_ome and tif.ome_metadata else None
             if px is None:
-                px = _tag_pixel_size(tif.pages[0], ij.get("unit"))
+                px = tag_pixel_size(tif.pages[0], ij.get("unit"))
         store = tifffile.imread(p, aszarr=True, series=0, level=0)
         array = da.from_zarr(zarr.open_array(store, mode="r"))
     except Exception as exc:
         raise InputError(p, f"cannot read TIFF: corrupt or truncated file ({one_line(exc)})") from None
-    axes = check_axes(_map_axes(raw_axes, p), array.ndim, p)
+    axes = check_axes(map_axes(raw_axes, p), array.ndim, p)
     if axes.endswith("YXC"):
         raise InputError(p, "colour (RGB) TIFFs are predicted in memory; leave out the .ome.zarr output")
     order = [axes.index(a) for a in NGFF_ORDER if a in axes]

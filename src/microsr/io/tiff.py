@@ -74,7 +74,8 @@ def _unit_factor(unit: str | None) -> float | None:
     return _UNIT_TO_UM.get(str(unit).strip().lower())
 
 
-def _ome_pixel_size(xml: str) -> float | None:
+def ome_pixel_size(xml: str) -> float | None:
+    """Micrometres per pixel from OME-XML ``PhysicalSizeX`` (and its unit), or ``None``."""
     try:
         root = ET.fromstring(xml)
     except ET.ParseError:
@@ -89,7 +90,8 @@ def _ome_pixel_size(xml: str) -> float | None:
     return None
 
 
-def _tag_pixel_size(page: Any, ij_unit: str | None) -> float | None:
+def tag_pixel_size(page: Any, ij_unit: str | None) -> float | None:
+    """Micrometres per pixel from a page's ``XResolution`` (ImageJ unit, or centimetres), or ``None``."""
     tag = page.tags.get("XResolution")
     if tag is None:
         return None
@@ -106,7 +108,8 @@ def _tag_pixel_size(page: Any, ij_unit: str | None) -> float | None:
     return factor / per_unit
 
 
-def _map_axes(axes: str, path: Path) -> str:
+def map_axes(axes: str, path: Path) -> str:
+    """tifffile's axes as microsr's ``TZCYX`` letters (``I``/``Q`` become ``Z``/``T``, ``S`` becomes ``C``)."""
     unnamed = sum(a in "IQ" for a in axes.upper())
     if unnamed > 2:
         raise InputError(
@@ -152,16 +155,16 @@ def read_tiff(path: Path) -> ImageData:
         raise InputError(
             path, f"cannot read TIFF: corrupt or truncated file ({' '.join(bad[0].split())[:160]})"
         )
-    axes = _map_axes(raw_axes, path)
+    axes = map_axes(raw_axes, path)
     extra: dict[str, Any] = {}
     if isinstance(ij.get("microsr"), str):
         try:
             extra = json.loads(ij["microsr"])
         except json.JSONDecodeError:
             extra = {}
-    pixel_size = _ome_pixel_size(ome) if ome else None
+    pixel_size = ome_pixel_size(ome) if ome else None
     if pixel_size is None:
-        pixel_size = _tag_pixel_size(page, ij.get("unit"))
+        pixel_size = tag_pixel_size(page, ij.get("unit"))
     exact = extra.get("pixel_size_um") if isinstance(extra, dict) else None
     if pixel_size is not None and isinstance(exact, (int, float)) and abs(exact - pixel_size) <= 1e-5 * exact:
         pixel_size = float(exact)
