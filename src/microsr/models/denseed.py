@@ -32,6 +32,8 @@ Free choices
 
 from __future__ import annotations
 
+from typing import cast
+
 import torch
 from torch import Tensor, nn
 
@@ -139,7 +141,9 @@ def denseed(
     growth: int = 16,
 ) -> nn.Module:
     """DenseED with ``blocks`` = (L1, L2, L3); (3, 6, 3) has 237,204 parameters (1 channel)."""
-    return DenseED(in_channels, out_channels, scale, (blocks[0], blocks[1], blocks[2]), init_features, growth)
+    return DenseED(
+        in_channels, out_channels, scale, cast(tuple[int, int, int], tuple(blocks)), init_features, growth
+    )
 
 
 def _register_variant(blocks: tuple[int, int, int]) -> None:
