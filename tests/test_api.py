@@ -87,6 +87,7 @@ def test_array_input_and_bad_input(pairs, tmp_path):
 
 
 def test_tile_options_are_checked_as_the_cli_does(pairs, tmp_path):
+    from microsr.inference.large import predict_large
     from microsr.inference.predict import predict_image
     from microsr.inference.tiling import check_tiling
     from microsr.modelcard import load_model_folder
@@ -110,7 +111,11 @@ def test_tile_options_are_checked_as_the_cli_does(pairs, tmp_path):
         with pytest.raises(InputError) as direct:
             predict_image(net, info, image, tile=tile, overlap=overlap)
         assert expected in str(cli.value)
-        assert str(api.value) == str(direct.value) == str(cli.value)
+        with pytest.raises(InputError) as large:  # block-wise (OME-Zarr) prediction, before loading
+            predict_large(
+                tmp_path / "missing-model", image.path, tmp_path / "out.ome.zarr", tile=tile, overlap=overlap
+            )
+        assert str(api.value) == str(direct.value) == str(large.value) == str(cli.value)
 
 
 def test_load_model_and_export_a_package(pairs, tmp_path):

@@ -6,6 +6,7 @@ its own parameters cell untouched (``quick = True`` is the default), and its out
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -34,10 +35,16 @@ def test_notebook_runs_in_quick_mode(tmp_path):
     assert (work / "run-quick" / "model.json").is_file()
     assert (work / "qc" / "report.html").is_file()
     assert len(list((work / "predictions").glob("*.tif"))) == 2
+    assert (work / "run-quick.zip").is_file()  # section 7: the bioimage.io package
     pngs = [o for c in nb.cells for o in c.get("outputs", []) if "image/png" in o.get("data", {})]
     assert len(pngs) >= 2  # the live loss plot and the loss curves, drawn inline
     htmls = "".join(o["data"].get("text/html", "") for c in nb.cells for o in c.get("outputs", []) if "data" in o)
     assert "last validation" in htmls and "PSNR (dB), SSIM, NRMSE against GT" in htmls
     text = "".join(o["text"] for c in nb.cells for o in outputs(c, "stream"))
     assert "model    PSNR" in text and "bicubic  PSNR" in text
+    assert "bioimage.io test: passed" in text
+    # the package reloaded by microsr.load_model predicts what the run folder predicts
+    diff = re.search(r"largest difference from the run folder's prediction: (\S+)", text)
+    assert diff is not None and float(diff.group(1)) < 1e-5, text[-2000:]
+    assert "max difference from microsr" in htmls
     assert not any(outputs(c, "error") for c in nb.cells)

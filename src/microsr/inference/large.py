@@ -32,7 +32,7 @@ from microsr.inference.blockwise import choose_halo, prediction_array, receptive
 from microsr.inference.cluster import ModelRef, cores, dask_client, remember
 from microsr.inference.norm_stats import plane_stats
 from microsr.inference.stacks import norm_config, output_dtype
-from microsr.inference.tiling import model_device
+from microsr.inference.tiling import check_tiling, model_device
 from microsr.io import zarr_out
 from microsr.io.guard import check_writable
 from microsr.io.lazy import LazyImage, open_lazy
@@ -182,8 +182,7 @@ def predict_large(
     """
     from microsr.inference.model_io import load_model_folder
 
-    if tile < 16 or overlap < 0:
-        raise InputError(None, f"--tile must be >= 16 and --overlap >= 0 (got {tile}, {overlap})")
+    check_tiling(tile, overlap)  # the same check and message as in-memory prediction
     check_writable(output)  # before the model is loaded and the input is opened
     model, info = load_model_folder(model_dir, weights=weights, device=device)  # type: ignore[arg-type]
     if info.needs_mask or info.out_channels != info.in_channels:
