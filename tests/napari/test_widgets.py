@@ -57,7 +57,9 @@ def test_super_resolve_with_a_bioimageio_package(
         np.testing.assert_allclose(out.data, ref, atol=1e-4 * float(np.ptp(ref)))
 
 
-def test_super_resolve_can_be_cancelled_midway(make_napari_viewer_proxy, pairs, model_dir):
+def test_super_resolve_can_be_cancelled_midway(make_napari_viewer_proxy, pairs, model_dir, monkeypatch):
+    import microsr.inference.predict as predict_module
+
     viewer = make_napari_viewer_proxy()
     scenes.open_pair(viewer, pairs)
     widget = scenes.dock(viewer, "Super-resolve")
@@ -66,7 +68,19 @@ def test_super_resolve_can_be_cancelled_midway(make_napari_viewer_proxy, pairs, 
     widget.tile.setValue(16)
     widget.overlap.setValue(0)
     widget.tta.setChecked(True)
-    widget.progress.valueChanged.connect(lambda v: v >= 1 and widget.cancel())  # after the first tile
+    # a long run, whatever the machine's load: after its first tile the worker waits (at most a
+    # minute) until the UI thread has shown the progress and Cancel was clicked
+    clicked = threading.Event()
+
+    def long_run(*args, on_tile, **kw):
+        def tile_done(done: int, total: int) -> None:
+            on_tile(done, total)  # the widget's own callback: reports, or stops once cancelled
+            clicked.wait(60)
+
+        return predict_image(*args, on_tile=tile_done, **kw)
+
+    monkeypatch.setattr(predict_module, "predict_image", long_run)
+    widget.progress.valueChanged.connect(lambda v: v >= 1 and (widget.cancel_button.click(), clicked.set()))
     outcome = scenes.wait_done(widget, widget.run)
     assert outcome.cancelled and outcome.error is None
     assert 1 <= widget.progress.value() < widget.progress.maximum()
@@ -93,6 +107,12 @@ def test_bad_input_is_one_line_notification(make_napari_viewer_proxy, pairs, mod
         widget.model.setText(text)
         assert scenes.wait_done(widget, widget.run) is None  # refused before any worker starts
         assert expected in last_notification() and "\n" not in last_notification()
+    (tmp_path / "bad.zip").write_text("not a zip")  # refused by the package importer in the worker
+    widget.model.setText(str(tmp_path / "bad.zip"))
+    outcome = scenes.wait_done(widget, widget.run)
+    assert outcome.error is not None and "not a zip file" in outcome.error
+    assert "not a zip file" in last_notification() and "\n" not in last_notification()
+    assert [layer.name for layer in viewer.layers] == ["cell LR", "cell HR", "colour", "stack"]
     widget.model.setText(str(model_dir))
     widget.tile.setValue(32)
     widget.overlap.setValue(20)  # more than half a tile: the check and message of `microsr predict`
