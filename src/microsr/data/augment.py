@@ -20,13 +20,13 @@ ArrayLike = TypeVar("ArrayLike", np.ndarray, torch.Tensor)
 N_TRANSFORMS = 8
 
 
-def _rot(x, k: int):
+def _rot(x: ArrayLike, k: int) -> ArrayLike:
     if isinstance(x, torch.Tensor):
         return torch.rot90(x, k, dims=(-2, -1))
     return np.rot90(x, k, axes=(-2, -1))
 
 
-def _flip(x):
+def _flip(x: ArrayLike) -> ArrayLike:
     if isinstance(x, torch.Tensor):
         return torch.flip(x, dims=(-1,))
     return np.flip(x, axis=-1)

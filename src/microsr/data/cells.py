@@ -28,6 +28,8 @@ from ``np.random.default_rng([seed, CELLS_ID])`` (noise: ``[seed, CELLS_ID, 1]``
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from scipy import ndimage
 
@@ -45,7 +47,11 @@ HR_PEAK = 20000.0
 READ_NOISE = 2.0
 BASELINE = 100.0
 NUCLEUS_KINDS = ("round", "kidney", "bilobed", "segmented")
-LEVELS = {"background": 0.04, "cytoplasm": (0.25, 0.40), "nucleus": (0.75, 1.0)}
+LEVELS: dict[str, Any] = {
+    "background": 0.04,
+    "cytoplasm": (0.25, 0.40),
+    "nucleus": (0.75, 1.0),
+}  # level or range
 
 
 def _field(rng: np.random.Generator, shape: tuple[int, int], corr: float) -> np.ndarray:

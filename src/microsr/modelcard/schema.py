@@ -16,14 +16,14 @@ A newer ``format_version`` than this microsr knows is refused with one line, not
 from __future__ import annotations
 
 from pathlib import PurePosixPath, PureWindowsPath
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-FORMAT_NAME = "microsr-model"
+FORMAT_NAME: Final = "microsr-model"
 LEGACY_FORMAT = "microsr-model/1"
 FORMAT_VERSION = 2
-WEIGHT_KINDS = ("best", "last")
+WEIGHT_KINDS: tuple[Literal["best"], Literal["last"]] = ("best", "last")
 
 
 class ArchitectureCard(BaseModel):
