@@ -116,23 +116,33 @@ def super_resolve_rgb(
     -------
     RGB of the input's type, spatial size multiplied by ``scale``, colour axis where it was.
     """
-    is_torch = isinstance(rgb, torch.Tensor)
     axis = _default_axis(rgb, channel_axis)
-    ycc = rgb_to_ycbcr(rgb, channel_axis=axis)
-    if is_torch:
-        ycc = torch.movedim(ycc, axis, -3)
-        y_sr = y_fn(ycc[..., 0:1, :, :])
-        chroma = _bicubic(ycc[..., 1:3, :, :], scale)
-        if y_sr.shape[:-2] != ycc.shape[:-3] + (1,) or y_sr.shape[-2:] != chroma.shape[-2:]:
-            raise ValueError(
-                f"y_fn returned shape {tuple(y_sr.shape)}; expected "
-                f"{tuple(ycc.shape[:-3]) + (1,) + tuple(chroma.shape[-2:])}"
-            )
-        out = torch.cat([y_sr.to(chroma.dtype), chroma], dim=-3)
-        rgb_out = ycbcr_to_rgb(out, channel_axis=-3)
-        rgb_out = rgb_out.clamp(0, 1) if clip else rgb_out
-        return torch.movedim(rgb_out, -3, axis)
-    ycc = np.moveaxis(ycc, axis, -3)
+    if isinstance(rgb, torch.Tensor):
+        return _super_resolve_tensor(y_fn, rgb, scale, axis, clip)
+    return _super_resolve_array(y_fn, rgb, scale, axis, clip)
+
+
+def _super_resolve_tensor(
+    y_fn: Callable[[torch.Tensor], torch.Tensor], rgb: torch.Tensor, scale: int, axis: int, clip: bool
+) -> torch.Tensor:
+    ycc = torch.movedim(rgb_to_ycbcr(rgb, channel_axis=axis), axis, -3)
+    y_sr = y_fn(ycc[..., 0:1, :, :])
+    chroma = _bicubic(ycc[..., 1:3, :, :], scale)
+    if y_sr.shape[:-2] != ycc.shape[:-3] + (1,) or y_sr.shape[-2:] != chroma.shape[-2:]:
+        raise ValueError(
+            f"y_fn returned shape {tuple(y_sr.shape)}; expected "
+            f"{tuple(ycc.shape[:-3]) + (1,) + tuple(chroma.shape[-2:])}"
+        )
+    out = torch.cat([y_sr.to(chroma.dtype), chroma], dim=-3)
+    rgb_out = ycbcr_to_rgb(out, channel_axis=-3)
+    rgb_out = rgb_out.clamp(0, 1) if clip else rgb_out
+    return torch.movedim(rgb_out, -3, axis)
+
+
+def _super_resolve_array(
+    y_fn: Callable[[np.ndarray], np.ndarray], rgb: np.ndarray, scale: int, axis: int, clip: bool
+) -> np.ndarray:
+    ycc = np.moveaxis(rgb_to_ycbcr(rgb, channel_axis=axis), axis, -3)
     y_sr = np.asarray(y_fn(ycc[..., 0, :, :]))
     chroma = _bicubic(torch.from_numpy(np.ascontiguousarray(ycc[..., 1:3, :, :])), scale).numpy()
     if y_sr.shape != chroma.shape[:-3] + chroma.shape[-2:]:
