@@ -49,92 +49,22 @@ from pathlib import Path
 from _common import machine, print_table, results_dir
 
 TEST_SEED = 100_000
-BUDGETS = {  # per part: steps, LR patch, batch, learning rate, tiny presets, images, HR size, photons
-    "smoke": {
-        "mhtcun": dict(
-            steps=4,
-            patch=16,
-            batch=2,
-            lr=1e-3,
-            tiny=True,
-            n_train=3,
-            n_test=1,
-            size=64,
-            scale=2,
-            structure="microtubules",
-            photons=200.0,
-        ),
-        "prior": dict(
-            steps=4,
-            patch=8,
-            batch=2,
-            lr=1e-3,
-            tiny=True,
-            n_train=3,
-            n_test=1,
-            size=64,
-            scale=4,
-            structure="leukocytes",
-            photons=1000.0,
-        ),
-    },
-    "small": {
-        "mhtcun": dict(
-            steps=500,
-            patch=16,
-            batch=8,
-            lr=1e-3,
-            tiny=True,
-            n_train=8,
-            n_test=4,
-            size=128,
-            scale=2,
-            structure="microtubules",
-            photons=200.0,
-        ),
-        "prior": dict(
-            steps=1000,
-            patch=16,
-            batch=8,
-            lr=1e-3,
-            tiny=True,
-            n_train=16,
-            n_test=6,
-            size=128,
-            scale=4,
-            structure="leukocytes",
-            photons=1000.0,
-        ),
-    },
-    "full": {
-        "mhtcun": dict(
-            steps=20000,
-            patch=64,
-            batch=16,
-            lr=1e-4,
-            tiny=False,
-            n_train=60,
-            n_test=10,
-            size=512,
-            scale=2,
-            structure="microtubules",
-            photons=200.0,
-        ),
-        "prior": dict(
-            steps=20000,
-            patch=56,
-            batch=8,
-            lr=1e-4,
-            tiny=False,
-            n_train=200,
-            n_test=20,
-            size=224,
-            scale=4,
-            structure="leukocytes",
-            photons=1000.0,
-        ),
-    },
+PARTS = {  # what each part simulates: scale, structure, photons
+    "mhtcun": dict(scale=2, structure="microtubules", photons=200.0),
+    "prior": dict(scale=4, structure="leukocytes", photons=1000.0),
 }
+_BUDGET_KEYS = ("steps", "patch", "batch", "lr", "tiny", "n_train", "n_test", "size")
+_BUDGET_ROWS = {  # (budget, part): steps, LR patch, batch, learning rate, tiny presets, images, HR size
+    ("smoke", "mhtcun"): (4, 16, 2, 1e-3, True, 3, 1, 64),
+    ("smoke", "prior"): (4, 8, 2, 1e-3, True, 3, 1, 64),
+    ("small", "mhtcun"): (500, 16, 8, 1e-3, True, 8, 4, 128),
+    ("small", "prior"): (1000, 16, 8, 1e-3, True, 16, 6, 128),
+    ("full", "mhtcun"): (20000, 64, 16, 1e-4, False, 60, 10, 512),
+    ("full", "prior"): (20000, 56, 8, 1e-4, False, 200, 20, 224),
+}
+BUDGETS: dict[str, dict[str, dict]] = {}
+for (_budget, _part), _row in _BUDGET_ROWS.items():
+    BUDGETS.setdefault(_budget, {})[_part] = {**dict(zip(_BUDGET_KEYS, _row)), **PARTS[_part]}
 VARIANTS = {  # part -> [(row name, registry name, options, uses the GT mask at prediction)]
     "mhtcun": [(f"mhtcun stages={s}", "mhtcun", {"stages": s}, False) for s in (1, 2, 3)],
     "prior": [
