@@ -24,7 +24,11 @@ from . import scenes
 
 
 def shot(viewer, path: Path) -> None:
+    from napari._qt.dialogs.qt_notification import NapariQtNotification
+
     viewer.window.resize(1500, 900)
+    for toast in viewer.window._qt_window.findChildren(NapariQtNotification):
+        toast.close()  # napari's own start-up warnings (e.g. PyQt5 deprecation) cover the canvas
     napari.qt.get_qapp().processEvents()
     viewer.screenshot(str(path), canvas_only=False, flash=False)
     print("wrote", path)
