@@ -101,7 +101,8 @@ def _prepare_output(out: Path, src: Path, resume: bool, job: dict[str, Any]) -> 
         import zarr
 
         try:
-            old = dict(zarr.open_group(str(part), mode="r").attrs).get("microsr", {}).get("job")
+            attrs: dict[str, Any] = dict(zarr.open_group(str(part), mode="r").attrs)
+            old = attrs.get("microsr", {}).get("job")
         except Exception:
             old = None
         if old != job:
@@ -211,10 +212,7 @@ def predict_large(
         if client is None:
             remember(ref, model, info)
         if resumed:
-            import zarr
-
-            stored = dict(zarr.open_group(str(part), mode="r").attrs)["microsr"]["norm_params"]
-            params = {tuple(k): v for k, v in stored}
+            params = _stored_norm_params(part)
         else:
             params = plane_stats(image.array, cfg, nlead, whole_c, scheduler=sched)
         opts = dict(tile=tile, overlap=overlap, tta=tta, precision=precision)
@@ -235,6 +233,14 @@ def predict_large(
     shutil.rmtree(part / DONE)
     os.replace(part, out)
     return out
+
+
+def _stored_norm_params(part: Path) -> dict[tuple[int, ...], dict[str, float]]:
+    """The per-plane normalisation a resumed run recorded in its unfinished store."""
+    import zarr
+
+    attrs: dict[str, Any] = dict(zarr.open_group(str(part), mode="r").attrs)
+    return {tuple(k): v for k, v in attrs["microsr"]["norm_params"]}
 
 
 def _run_blocks(y: Any, part: Path, sched: Any, progress: bool) -> None:
