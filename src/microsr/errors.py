@@ -35,6 +35,9 @@ class InputError(MicrosrError):
         self.problem = _one_line(problem)
         super().__init__(f"{self.path}: {self.problem}" if self.path else self.problem)
 
+    def __reduce__(self):  # pickled with both arguments, so it can cross to and from worker processes
+        return type(self), (self.path, self.problem)
+
 
 class ConfigError(MicrosrError):
     """An invalid configuration (bad YAML, unknown key, out-of-range value)."""

@@ -45,6 +45,7 @@ from microsr.cli.train_options import (
     ValHrFlag,
     ValLrFlag,
     ValMaskFlag,
+    WorkersFlag,
 )
 from microsr.errors import ConfigError, InputError
 
@@ -66,6 +67,7 @@ def _overrides(**flags: Any) -> dict[str, Any]:
         "bicubic_residual": "model.options.bicubic_residual",
         "ema": "ema_decay",
         "val_fraction": "data.val_fraction",
+        "workers": "data.num_workers",
     }
     out = {}
     for name, value in flags.items():
@@ -129,6 +131,7 @@ def train(
     learning_rate: LearningRateFlag = None,
     device: DeviceFlag = None,
     num_threads: NumThreadsFlag = None,
+    workers: WorkersFlag = None,
     quiet: QuietFlag = False,
     val_fraction: ValFractionFlag = None,
     recipe: RecipeFlag = None,
@@ -167,6 +170,7 @@ def train(
         learning_rate=learning_rate,
         device="cuda" if device == "gpu" else device,
         num_threads=num_threads,
+        workers=workers,
         val_fraction=val_fraction,
     )
     defaults = _recipe_defaults(recipe, config, model, steps, epochs, minutes)

@@ -112,6 +112,13 @@ LearningRateFlag = Annotated[
 ]
 DeviceFlag = Annotated[Optional[str], typer.Option("--device", help="auto, cpu or cuda.")]
 NumThreadsFlag = Annotated[Optional[int], typer.Option("--num-threads", help="CPU threads for torch.")]
+WorkersFlag = Annotated[
+    Optional[int],
+    typer.Option(
+        "--workers",
+        help="Processes preparing training batches ahead (0: in the training process). \\[default: 1]",
+    ),
+]
 QuietFlag = Annotated[bool, typer.Option("--quiet", help="No progress bar.")]
 ValFractionFlag = Annotated[
     Optional[float],

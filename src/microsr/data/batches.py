@@ -36,7 +36,12 @@ class PatchBatcher:
         Apply a random dihedral transform (rotations by 90 degrees, flips) to each sample.
     foreground : Foreground or None
         Background-patch rejection (``None`` disables it).
+
+    ``pure = True``: ``batch(i)`` has no side effects, so the training loop may prepare batches
+    ahead in worker processes (:mod:`microsr.engine.prefetch`).
     """
+
+    pure = True
 
     def __init__(
         self,

@@ -142,8 +142,11 @@ class Tracker:
         return asdict(self)
 
 
+#: ``data`` fields that may change on resume (they change neither the batches nor the weights)
+DATA_CHANGEABLE = ("val_crop", "num_workers")
+
 #: Top-level settings a resumed run must share with the checkpointed one (and every ``data`` field
-#: except ``val_crop``); the others may change on resume (:func:`changeable_on_resume`).
+#: but :data:`DATA_CHANGEABLE`); the others may change on resume (:func:`changeable_on_resume`).
 FINGERPRINTED = (
     "model",
     "scale",
@@ -172,7 +175,7 @@ def changeable_on_resume() -> list[str]:
         "config_version",
         "recipe",
     }
-    return [k for k in TrainConfig.model_fields if k not in fixed] + ["data.val_crop"]
+    return [k for k in TrainConfig.model_fields if k not in fixed] + [f"data.{k}" for k in DATA_CHANGEABLE]
 
 
 def fingerprint(cfg: TrainConfig) -> str:
@@ -182,7 +185,7 @@ def fingerprint(cfg: TrainConfig) -> str:
     out = {k: d[k] for k in keep}
     if d.get("loss_options"):  # only when given, so runs from before loss options still resume
         out["loss_options"] = d["loss_options"]
-    out["data"] = {k: v for k, v in d["data"].items() if k != "val_crop"}
+    out["data"] = {k: v for k, v in d["data"].items() if k not in DATA_CHANGEABLE}
     for key in ("lr_dir", "hr_dir", "mask_dir"):
         if out["data"][key] is not None:
             out["data"][key] = os.path.abspath(out["data"][key])

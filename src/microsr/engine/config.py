@@ -18,6 +18,8 @@ from microsr.errors import ConfigError, InputError
 from microsr.options import check_options, registered
 
 # options create_model handles around every builder (microsr.models.registry.create_model)
+#: DataLoader worker processes preparing training batches ahead (docs/benchmarks.md: measured)
+NUM_WORKERS = 1
 CREATE_MODEL_OPTIONS = {"bicubic_residual": {"default": False, "type": "boolean"}}
 
 CONFIG_VERSION: Literal[1] = 1  # config.yaml files without config_version are version 1
@@ -61,6 +63,7 @@ class DataSection(BaseModel):
     augment: bool = True
     percentile_jitter: bool = False
     foreground_threshold: float | None = Field(0.2, ge=0.0, lt=1.0)
+    num_workers: int = Field(NUM_WORKERS, ge=0)  # DataLoader processes preparing batches ahead
     val_crop: int | None = Field(256, gt=0)
     val_lr_dir: PathField | None = None
     val_hr_dir: PathField | None = None

@@ -2,7 +2,8 @@
 
 Step ``s`` (0-based) trains on ``batcher.batch(s * world_size + rank)``, a pure function of the seed
 and that index, so a resumed run draws exactly the batches of an uninterrupted one and each DDP rank
-draws different ones. Every ``val_every`` steps (and at the last step) the loop validates, saves
+draws different ones; with ``data.num_workers`` they are prepared ahead in DataLoader worker
+processes (:mod:`microsr.engine.prefetch`), the same batches in the same order. Every ``val_every`` steps (and at the last step) the loop validates, saves
 ``weights/last.safetensors``, ``weights/best.safetensors`` on improvement, the resume state
 ``checkpoint/last.pt``, ``model.json``, ``log.csv`` and the loss curves; only rank 0 writes files.
 With ``checkpoint_every`` the resume state (and log.csv) is also written between validations, and
@@ -24,11 +25,13 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from torch import Tensor
 
 from microsr.engine import build
 from microsr.engine.config import TrainConfig
 from microsr.engine.data import TrainingData
 from microsr.engine.interrupt import StopRequest
+from microsr.engine.prefetch import batch_feed
 from microsr.engine.progress import ProgressBar, TrainCallback, TrainEvent
 from microsr.engine.records import plot_loss_curves
 from microsr.engine.session import Session, setup
@@ -38,11 +41,13 @@ from microsr.modelcard import save_model_folder, save_weights
 from microsr.models import count_parameters
 
 
-def fit_step(session: Session, step: int) -> float:
-    """Train on the batch of 0-based ``step``, advance a per-step schedule; returns the loss."""
+def fit_step(session: Session, step: int, batch: dict[str, Tensor] | None = None) -> float:
+    """Train on the batch of 0-based ``step`` (drawn here unless given, e.g. prepared ahead by
+    :func:`~microsr.engine.prefetch.batch_feed`), advance a per-step schedule; returns the loss."""
     fabric, cfg = session.fabric, session.cfg
-    index = step * fabric.world_size + fabric.global_rank
-    batch = {k: v.to(fabric.device) for k, v in session.data.batcher.batch(index).items()}
+    if batch is None:
+        batch = session.data.batcher.batch(step * fabric.world_size + fabric.global_rank)
+    batch = {k: v.to(fabric.device) for k, v in batch.items()}
     parts = session.recipe.fit_step(batch, step)
     if session.scheduler is not None and cfg.schedule.name in build.PER_STEP_SCHEDULES:
         session.scheduler.step()
@@ -154,9 +159,12 @@ def run_training(
     s = setup(cfg, data)
     title = f"{cfg.model.name} x{cfg.scale}, {count_parameters(s.model):,} params"
     bar = ProgressBar(s.total, s.start, enabled=progress and s.rank0, title=title)
-    with bar, StopRequest() as stop:
-        for step in range(s.start, s.total):
-            loss = fit_step(s, step)
+    world, rank = s.fabric.world_size, s.fabric.global_rank
+    indices = range(s.start * world + rank, s.total * world, world)
+    feed = batch_feed(s.data.batcher, indices, workers=cfg.data.num_workers)
+    with bar, StopRequest() as stop, feed as batches:
+        for step, batch in zip(range(s.start, s.total), batches):
+            loss = fit_step(s, step, batch)
             done = step + 1
             is_val = done % s.val_every == 0 or done == s.total
             bar.update(done, loss)
