@@ -72,7 +72,9 @@ def runs_ahead(batcher: Batcher, workers: int) -> bool:
 
 
 @contextmanager
-def batch_feed(batcher: Batcher, indices: range, *, workers: int = 0) -> Iterator[Iterator[dict[str, Tensor]]]:
+def batch_feed(
+    batcher: Batcher, indices: range, *, workers: int = 0
+) -> Iterator[Iterator[dict[str, Tensor]]]:
     """Yield an iterator over ``batcher.batch(i)`` for ``i`` in ``indices``, in order.
 
     Parameters
