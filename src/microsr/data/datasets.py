@@ -27,13 +27,15 @@ from rich.progress import track
 from microsr.data.cells import HR_PIXEL_UM as CELL_PIXEL_UM
 from microsr.data.cells import cells_record, simulate_cell_pair
 from microsr.data.degrade import AiryPSF, GaussianPSF, crop_to_multiple, degrade
-from microsr.data.simulate import SimConfig, simulate_pair, simulation_record
+from microsr.data.simulate import WHOLE_UP_TO, SimConfig, simulate_pair, simulation_record
 from microsr.errors import InputError
 from microsr.io import list_images, read_image, storable_dtype, to_output_dtype, write_image
 from microsr.io._atomic import partial_name, remove_stale_temporaries
 from microsr.io.guard import check_memory, check_number, check_writable
 
 SIM_BYTES_PER_PX = 512  # peak memory of one simulated pair per HR pixel (measured: <= 460 B, ER)
+SIM_BLOCK_BYTES_PER_PX = 24  # the same above WHOLE_UP_TO px, made block by block ...
+SIM_BLOCK_WORKING = 450 * 2**20  # ... plus this working set (measured: 475 MiB peak in all at 4096 px)
 DEGRADE_BYTES_PER_PX = 48  # float64 copies of a plane while degrading (input, blurred, noisy, ...)
 MAX_SEED = 2**63 - 1
 MAX_PHOTONS = 1e9  # numpy's Poisson sampler fails near 1e19; cameras saturate far below 1e9 e-
@@ -130,8 +132,11 @@ def write_simulated(
     if workers < 1:
         raise InputError(None, f"--workers must be at least 1, got {workers}")
     busy = 1 if count == 1 else min(workers, count)
+    per_image = SIM_BYTES_PER_PX * size * size
+    if size > WHOLE_UP_TO and structure != "leukocytes":
+        per_image = SIM_BLOCK_BYTES_PER_PX * size * size + SIM_BLOCK_WORKING
     check_memory(
-        SIM_BYTES_PER_PX * size * size * busy,
+        per_image * busy,
         f"simulating {busy} {size}x{size} image(s) at a time",
     )
     cfg = SimConfig() if photons is None else SimConfig(photons=photons)

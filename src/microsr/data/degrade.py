@@ -154,7 +154,12 @@ def area_downsample(image: np.ndarray, scale: int) -> np.ndarray:
 
 
 def add_poisson_gaussian(
-    image: np.ndarray, *, photons: float, read_noise: float, rng: np.random.Generator
+    image: np.ndarray,
+    *,
+    photons: float,
+    read_noise: float,
+    rng: np.random.Generator,
+    peak: float | None = None,
 ) -> np.ndarray:
     """Camera noise at a peak of ``photons`` expected photo-electrons.
 
@@ -167,6 +172,9 @@ def add_poisson_gaussian(
     read_noise : float
         Gaussian read noise std in e- (>= 0).
     rng : np.random.Generator
+    peak : float, optional
+        The intensity that gets ``photons`` (default: the image's maximum; give the whole image's
+        maximum when ``image`` is one block of it).
 
     Returns
     -------
@@ -175,7 +183,7 @@ def add_poisson_gaussian(
     """
     if photons <= 0:
         raise ValueError(f"photons must be positive, got {photons}")
-    peak = float(np.max(image))
+    peak = float(np.max(image)) if peak is None else float(peak)
     if not peak > 0:
         return np.asarray(image, np.float64).copy()
     gain = photons / peak

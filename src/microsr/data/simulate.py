@@ -16,6 +16,10 @@ Units: LR values are camera counts (photo-electrons + offset); HR values are sca
 99.9th percentile of the HR is ``HR_LEVEL`` (20000), unless that would put the brightest pixel
 above 60000 (sparse images), in which case the brightest pixel is 60000: 16-bit files never clip. Everything random
 comes from ``np.random.default_rng([seed, STRUCTURE_ID])``, so a seed gives identical pairs.
+
+Pairs larger than ``WHOLE_UP_TO`` (1024) HR px are made block by block in bounded memory
+(:mod:`microsr.data.simulate_blocks`): the same scene and HR as the whole-image pipeline, the
+camera noise drawn per block. Smaller pairs are bit for bit what they have always been.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ HR_LEVEL = 20000.0
 HR_HEADROOM = 3.0  # the brightest HR pixel is at most HR_HEADROOM * HR_LEVEL (60000 < 65535)
 MARGIN = 16  # HR px rendered beyond each border (blurs see real structure, not padding)
 FINE = 2  # fine grid = HR grid x FINE
+WHOLE_UP_TO = 1024  # HR px: larger pairs are made block by block (bounded memory)
 
 
 @dataclass(frozen=True)
@@ -86,6 +91,7 @@ def simulate_pair(
     seed: int = 0,
     config: SimConfig | None = None,
     return_gt: bool = False,
+    block: int | None = None,
 ):
     """Simulate one LR/HR pair.
 
@@ -103,6 +109,10 @@ def simulate_pair(
     config : SimConfig, optional
     return_gt : bool
         Also return the ground truth on the HR grid.
+    block : int, optional
+        Make the pair block by block with blocks of this many HR px (bounded memory; same scene and
+        HR, another draw of the LR's camera noise: :mod:`microsr.data.simulate_blocks`). Default:
+        whole images up to ``WHOLE_UP_TO`` HR px, blocks of 512 px above.
 
     Returns
     -------
@@ -116,6 +126,11 @@ def simulate_pair(
     _check(structure, size, scale)
     cfg = config or SimConfig()
     photons = cfg.photons if photons is None else photons
+    if block is not None or size > WHOLE_UP_TO:
+        from microsr.data.simulate_blocks import BLOCK, simulate_blocks
+
+        kw = dict(size=size, scale=scale, photons=photons, seed=seed, cfg=cfg, return_gt=return_gt)
+        return simulate_blocks(structure, block=block or BLOCK, **kw)
     gt = simulate_ground_truth(structure, size=size, seed=seed, hr_pixel_nm=cfg.hr_pixel_nm)
     crop = (slice(MARGIN, MARGIN + size),) * 2
     hr = GaussianPSF.from_fwhm(cfg.sim_fwhm_nm, cfg.hr_pixel_nm).apply(gt)[crop]
