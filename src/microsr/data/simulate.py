@@ -129,8 +129,16 @@ def simulate_pair(
     if block is not None or size > WHOLE_UP_TO:
         from microsr.data.simulate_blocks import BLOCK, simulate_blocks
 
-        kw = dict(size=size, scale=scale, photons=photons, seed=seed, cfg=cfg, return_gt=return_gt)
-        return simulate_blocks(structure, block=block or BLOCK, **kw)
+        return simulate_blocks(
+            structure,
+            size=size,
+            scale=scale,
+            photons=photons,
+            seed=seed,
+            cfg=cfg,
+            block=block or BLOCK,
+            return_gt=return_gt,
+        )
     gt = simulate_ground_truth(structure, size=size, seed=seed, hr_pixel_nm=cfg.hr_pixel_nm)
     crop = (slice(MARGIN, MARGIN + size),) * 2
     hr = GaussianPSF.from_fwhm(cfg.sim_fwhm_nm, cfg.hr_pixel_nm).apply(gt)[crop]

@@ -83,7 +83,7 @@ def simulate_blocks(
     for _, _, (y0, y1, x0, x1) in tiles(size, block):
         inner = (y0 + MARGIN, y1 + MARGIN, x0 + MARGIN, x1 + MARGIN)
         outer = grow(inner, halo, (grid, grid))
-        fine = tuple(FINE * v for v in outer)
+        fine: Region = (FINE * outer[0], FINE * outer[1], FINE * outer[2], FINE * outer[3])
         truth = area_downsample(scene.structure(fine) + haze * (0.5 + scene.haze_on(fine)), FINE)
         hr[y0:y1, x0:x1] = crop(sim.apply(truth), outer, inner)
         lr[y0 // scale : y1 // scale, x0 // scale : x1 // scale] = area_downsample(
