@@ -10,11 +10,15 @@ the reported peak. Cases:
 * ``in-process``: default scheduler, every size;
 * ``workers``: ``--workers 1`` and ``--workers 2`` on the first size, for the throughput ratio.
 
+With ``--simulate STRUCTURE ...`` it measures ``microsr simulate --structure STRUCTURE --size SIZE
+--count 1`` instead (SIZE in HR px, from ``--sizes``), the same way (peak of the process tree).
+
 Usage::
 
     python benchmarks/large_data.py --model bicubic --sizes 4096 8192 16384 --no-workers
     python benchmarks/large_data.py --model edsr --sizes 1024 --name large_data_workers
     python benchmarks/large_data.py --sizes 1024 --no-workers --smoke   # quick check, writes nothing
+    python benchmarks/large_data.py --simulate microtubules er --sizes 4096 --name large_data_simulate
 """
 
 from __future__ import annotations
@@ -94,6 +98,21 @@ def predict_cmd(model: Path, src: Path, out: Path, extra: list[str]) -> list[str
             "--output", str(out), *extra]  # fmt: skip
 
 
+def simulate_rows(structures: list[str], sizes: list[int], work: Path) -> list[dict]:
+    """Peak memory (process tree) and time of ``microsr simulate`` for each structure and HR size."""
+    rows = []
+    for size in sizes:
+        for structure in structures:
+            out = work / f"sim-{structure}-{size}"
+            shutil.rmtree(out, ignore_errors=True)
+            cmd = [sys.executable, "-m", "microsr.cli.main", "simulate", "--structure", structure,
+                   "--size", str(size), "--count", "1", "--out", str(out), "--quiet"]  # fmt: skip
+            rows.append({"case": f"simulate {structure}", "hr_size": size, **run_measured(cmd)})
+            print(json.dumps(rows[-1]), flush=True)
+            shutil.rmtree(out, ignore_errors=True)
+    return rows
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", type=int, nargs="+", default=[4096, 8192, 16384])
@@ -103,9 +122,18 @@ def main() -> None:
     ap.add_argument("--workdir", type=Path, default=None, help="where the images go (default: a temp dir)")
     ap.add_argument("--name", default="large_data", help="results file name (benchmarks/results/NAME.json)")
     ap.add_argument("--smoke", action="store_true", help="print only; never write the results file")
+    ap.add_argument("--simulate", nargs="+", metavar="STRUCTURE", help="measure `microsr simulate` instead")
     a = ap.parse_args()
     work = Path(a.workdir or tempfile.mkdtemp(prefix="microsr-large-"))
     work.mkdir(parents=True, exist_ok=True)
+    if a.simulate:
+        rows = simulate_rows(a.simulate, a.sizes, work)
+        print_table(rows, ["case", "hr_size", "seconds", "peak_mib_all_processes"])
+        if not a.smoke:
+            write_json(a.name, {"machine": machine(), "rows": rows, "loadavg_end": os.getloadavg()})
+        if a.workdir is None:
+            shutil.rmtree(work, ignore_errors=True)
+        return
     make_model(work / "model", a.model)
     rows = []
     for size in a.sizes:
