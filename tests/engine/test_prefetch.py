@@ -3,7 +3,6 @@ own type, only pure batchers leave the training process, and Ctrl-C / kill -9 st
 
 from __future__ import annotations
 
-import csv
 import os
 import signal
 import subprocess
@@ -13,7 +12,6 @@ import time
 import numpy as np
 import pytest
 import torch
-from safetensors.torch import load_file
 
 from microsr.cli.main import main
 from microsr.data.batches import PatchBatcher
@@ -24,6 +22,7 @@ from microsr.errors import InputError
 
 from ..simulated_pairs import write_pairs
 from .helpers import TinyBatcher, tiny_config, tiny_data
+from .test_interrupt import _same_as_straight
 
 
 class _Item:
@@ -81,18 +80,6 @@ def test_a_batcher_that_is_not_pure_runs_in_the_training_process_when_its_step_n
         assert calls == [(0, os.getpid())]  # nothing drawn ahead
         list(feed)
     assert [i for i, _ in calls] == [0, 1, 2, 3]
-
-
-def _rows(run):
-    with open(run / "log.csv", newline="") as fh:
-        return list(csv.DictReader(fh))
-
-
-def _same_as_straight(straight, resumed):
-    assert _rows(straight) == _rows(resumed)
-    a = load_file(str(straight / "weights/last.safetensors"))
-    b = load_file(str(resumed / "weights/last.safetensors"))
-    assert all(torch.equal(a[k], b[k]) for k in a)
 
 
 def _patch_data():
