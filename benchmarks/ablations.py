@@ -46,6 +46,7 @@ import sys
 import time
 from pathlib import Path
 
+from _ablation_parts import seed_summary, val_curve
 from _common import machine, print_table, results_dir
 
 TEST_SEED = 100_000
@@ -65,6 +66,8 @@ _BUDGET_ROWS = {  # (budget, part): steps, LR patch, batch, learning rate, tiny 
 BUDGETS: dict[str, dict[str, dict]] = {}
 for (_budget, _part), _row in _BUDGET_ROWS.items():
     BUDGETS.setdefault(_budget, {})[_part] = {**dict(zip(_BUDGET_KEYS, _row)), **PARTS[_part]}
+# five times the small MHTCUN steps, validated every tenth of them: convergence along the run
+BUDGETS["small-5x"] = {"mhtcun": {**BUDGETS["small"]["mhtcun"], "steps": 2500, "val_every": 250}}
 VARIANTS = {  # part -> [(row name, registry name, options, uses the GT mask at prediction)]
     "mhtcun": [(f"mhtcun stages={s}", "mhtcun", {"stages": s}, False) for s in (1, 2, 3)],
     "prior": [
@@ -101,7 +104,7 @@ def make_data(folder: Path, b: dict) -> None:
 
 
 def train_variant(
-    model: str, options: dict, gt_mask: bool, data: Path, work: Path, b: dict, threads: int
+    model: str, options: dict, gt_mask: bool, data: Path, work: Path, b: dict, threads: int, seed: int
 ) -> dict:
     """Train one variant, predict the test images, score them; returns the result row."""
     from microsr.engine import make_config, train
@@ -127,10 +130,10 @@ def train_variant(
             "optimizer": {"lr": b["lr"]},
             "schedule": {"name": "cosine"},
             "steps": b["steps"],
-            "val_every": max(b["steps"] // 2, 1),
+            "val_every": b.get("val_every", max(b["steps"] // 2, 1)),
             "log_every": max(b["steps"] // 10, 1),
             "monitor": "psnr",
-            "seed": 0,
+            "seed": seed,
             "num_threads": threads,
         }
     )
@@ -196,26 +199,35 @@ def parsing_scores(run: Path, data: Path) -> dict:
     }
 
 
-def run_part(part: str, budget: str, work: Path, fresh: bool, threads: int) -> dict:
-    """Train (or reuse) every variant of ``part``; returns the JSON block of the part."""
+def run_part(part: str, budget: str, work: Path, a: argparse.Namespace) -> dict:
+    """Train (or reuse) every variant of ``part`` for each seed (seed outermost, so an interrupted
+    run leaves whole seeds); returns the JSON block of the part. ``a.only``: variants whose name
+    contains it; ``a.report``: train nothing, report finished runs (and the validation curve so far
+    of unfinished ones)."""
+    fresh, threads, seeds = a.fresh, a.threads, a.seeds
     b = BUDGETS[budget][part]
     data = work / "data" / part
     make_data(data, b)
     rows = []
     t_part = time.perf_counter()
-    for label, model, options, gt_mask in VARIANTS[part]:
+    runs = [(seed, *v) for seed in seeds for v in VARIANTS[part]]
+    for seed, label, model, options, gt_mask in runs:
+        if a.only and a.only not in label:
+            continue
         slug = "".join(c for c in label.replace(" ", "_") if c.isalnum() or c in "_-")
-        run_dir = work / "runs" / part / slug
+        run_dir = work / "runs" / part / (slug if seed == 0 else f"{slug}_seed{seed}")
         done = run_dir / "result.json"
         t0 = time.perf_counter()
         cached = json.loads(done.read_text()) if done.exists() and not fresh else {}
         if cached.get("settings") == b:  # finished earlier with the same settings
             res = cached
+        elif a.report:
+            res = {"unfinished": True}
         else:
             shutil.rmtree(run_dir, ignore_errors=True)
             run_dir.mkdir(parents=True)
             try:
-                res = train_variant(model, options, gt_mask, data, run_dir, b, threads)
+                res = train_variant(model, options, gt_mask, data, run_dir, b, threads, seed)
                 done.write_text(json.dumps({**res, "settings": b}))
             except Exception as exc:  # noqa: BLE001 - one failing variant must not end the ablation
                 res = {"error": f"{type(exc).__name__}: {str(exc)[:300]}"}
@@ -223,7 +235,9 @@ def run_part(part: str, budget: str, work: Path, fresh: bool, threads: int) -> d
             res.update(parsing_scores(run_dir / "run", data))
             done.write_text(json.dumps({**res, "settings": b}))
         res.pop("settings", None)
-        rows.append({"variant": label, "model": model, "options": options, **res})
+        res["val_psnr"] = val_curve(run_dir / "run" / "log.csv")
+        row = {"variant": label, "model": model, "options": options, **res}
+        rows.append(row if len(seeds) == 1 else {**row, "seed": seed})
         print(
             f"  {part} {label}: {time.perf_counter() - t0:.0f} s {json.dumps(rows[-1])}",
             file=sys.stderr,
@@ -249,6 +263,7 @@ def run_part(part: str, budget: str, work: Path, fresh: bool, threads: int) -> d
         "seconds_this_invocation": time.perf_counter() - t_part,
         "train_seconds_sum": train_sum,
         "rows": rows,
+        "over_seeds": seed_summary(rows),
     }
 
 
@@ -258,6 +273,9 @@ def main() -> None:
     p.add_argument("--part", choices=["mhtcun", "prior", "both"], default="both")
     p.add_argument("--work", default="/tmp/microsr-ablations", help="data, runs and predictions go here")
     p.add_argument("--fresh", action="store_true", help="retrain even where result.json exists")
+    p.add_argument("--seeds", type=int, nargs="+", default=[0], help="training seeds (data fixed)")
+    p.add_argument("--only", help="run only the variants whose name contains this (e.g. 'stages=2')")
+    p.add_argument("--report", action="store_true", help="train nothing: tables of the finished runs")
     p.add_argument(
         "--threads",
         type=int,
@@ -266,11 +284,11 @@ def main() -> None:
         "tiny MHTCUN 10x slower than 1)",
     )
     a = p.parse_args()
-    parts = ["mhtcun", "prior"] if a.part == "both" else [a.part]
+    parts = [q for q in ("mhtcun", "prior") if a.part in (q, "both") and q in BUDGETS[a.budget]]
     work = Path(a.work) / a.budget
     out_path = results_dir(smoke=a.budget == "smoke") / "ablations.json"
     for part in parts:
-        block = run_part(part, a.budget, work, a.fresh, a.threads)
+        block = run_part(part, a.budget, work, a)
         b = block["settings"]
         print(
             f"\n{part} ablation, budget {a.budget}: {b['steps']} steps, LR patch {b['patch']}, batch "
@@ -283,6 +301,8 @@ def main() -> None:
             block["rows"],
             [
                 "variant",
+                "seed",
+                "unfinished",
                 "params",
                 "train_s",
                 "psnr",
@@ -296,8 +316,11 @@ def main() -> None:
                 "error",
             ],
         )
+        if block["over_seeds"]:
+            print_table(block["over_seeds"], list(block["over_seeds"][0]))
         block["machine"] = machine()
-        block["command"] = f"python benchmarks/ablations.py --budget {a.budget} --part {part}"
+        seeds = "" if a.seeds == [0] else " --seeds " + " ".join(map(str, a.seeds))
+        block["command"] = f"python benchmarks/ablations.py --budget {a.budget} --part {part}{seeds}"
         payload = json.loads(out_path.read_text()) if out_path.exists() else {}  # merge, re-read now
         payload.setdefault("budgets", {}).setdefault(a.budget, {})[part] = block
         out_path.parent.mkdir(parents=True, exist_ok=True)

@@ -105,3 +105,50 @@ def test_gradients_reach_every_parameter_and_a_step_helps():
     opt.step()
     with torch.no_grad():
         assert float(loss_fn()) < float(first)
+
+    opt.step()
+    with torch.no_grad():
+        assert float(loss_fn()) < float(first)
+
+
+def _saved_bytes_and_grads(model, x, target):
+    """Bytes autograd keeps for the backward pass of one training step, and the gradients."""
+    saved = []
+
+    def pack(t):
+        saved.append(t.numel() * t.element_size())
+        return t
+
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+        out = model(x)
+        loss = sum(torch.nn.functional.mse_loss(y, target) for y in [out.final, *out.aux.values()])
+    model.zero_grad()
+    loss.backward()
+    return sum(saved), out.final.detach(), [p.grad.clone() for p in model.parameters()]
+
+
+def test_checkpoint_option_same_results_less_than_half_the_saved_memory():
+    torch.manual_seed(7)
+    plain = create_model("mhtcun", tiny=True)
+    ckpt = create_model("mhtcun", tiny=True, checkpoint=True)
+    ckpt.load_state_dict(plain.state_dict())
+    x, target = torch.rand(2, 1, 16, 16), torch.rand(2, 1, 32, 32)
+    mem_plain, out_plain, g_plain = _saved_bytes_and_grads(plain, x, target)
+    mem_ckpt, out_ckpt, g_ckpt = _saved_bytes_and_grads(ckpt, x, target)
+    assert torch.equal(out_plain, out_ckpt)
+    for a, b in zip(g_plain, g_ckpt):
+        torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-7)
+    assert mem_ckpt < 0.5 * mem_plain
+    with torch.no_grad():  # no effect on inference
+        assert torch.equal(ckpt(x).final, plain(x).final)
+
+
+def test_checkpoint_option_is_typed_in_the_config():
+    from microsr.errors import ConfigError
+    from microsr.options import check_options, registered
+
+    schema = registered("model", "mhtcun")["options"]
+    assert schema["checkpoint"]["default"] is False
+    check_options("model 'mhtcun'", schema, {"checkpoint": True})
+    with pytest.raises(ConfigError, match="option 'checkpoint': Input should be a valid boolean"):
+        check_options("model 'mhtcun'", schema, {"checkpoint": "sometimes"})

@@ -135,21 +135,33 @@ def predict(
     tta: bool = False,
     keep_range: bool = False,
     precision: str = "fp32",
+    backend: str = "torch",
 ) -> Prediction:
     """Super-resolve one image (a file, an ``ImageData`` or a 2-D/3-D array).
 
     ``model`` is a :class:`Model` from :func:`load_model` or a path it can load (a training run
     with its best weights, or a bioimage.io package). The options are those of ``microsr predict``
     (``docs/prediction.md``); ``tile`` and ``overlap`` are checked before the model is loaded.
+    ``backend="onnx"`` runs a training run's network with ONNX Runtime on the CPU (exported once
+    and cached, :mod:`microsr.export.backends`).
     """
     from microsr.inference.predict import predict_image
     from microsr.inference.tile_grid import check_tiling
 
     check_tiling(tile, overlap)
-    loaded = load_model(model)
+    loaded = load_model(model, device="cpu" if backend != "torch" and not isinstance(model, Model) else None)
+    net = loaded.net
+    if backend != "torch":
+        from microsr.export.backends import with_backend
+
+        if loaded.kind != "training run":
+            raise InputError(
+                loaded.source, "backend='onnx' is for training runs; packages: weight_format='onnx'"
+            )
+        net = with_backend(loaded.net, loaded.info, backend, precision=precision)
     data = as_image(image)
     out, meta = predict_image(
-        loaded.net, loaded.info, data, tile=tile, overlap=overlap, tta=tta, keep_range=keep_range,
+        net, loaded.info, data, tile=tile, overlap=overlap, tta=tta, keep_range=keep_range,
         precision=precision,
     )  # fmt: skip
     pixel = None if data.pixel_size is None else data.pixel_size / loaded.info.scale

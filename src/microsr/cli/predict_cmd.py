@@ -5,6 +5,8 @@ from __future__ import annotations
 import typer
 
 from microsr.cli.predict_options import (
+    Backend,
+    BackendFlag,
     BlockFlag,
     DeviceFlag,
     InputFlag,
@@ -45,6 +47,7 @@ def predict(
     scheduler: SchedulerFlag = None,
     resume: ResumeFlag = False,
     weight_format: WeightFormatFlag = None,
+    backend: BackendFlag = Backend.torch,
 ) -> None:
     """Super-resolve images with a trained model; stacks are done plane by plane.
 
@@ -67,6 +70,12 @@ def predict(
         raise InputError(
             model, "bioimage.io packages predict image files; OME-Zarr needs a training run folder"
         )
+    if backend is not Backend.torch and (package or is_zarr_path(input) or is_zarr_path(output)):
+        raise InputError(
+            model,
+            "--backend onnx is for a training run folder and image files (a bioimage.io package "
+            "chooses ONNX weights with --weight-format onnx)",
+        )
     if is_zarr_path(input) or is_zarr_path(output):
         return _predict_large(
             model, input, output, tile, overlap, tta, keep_range, weights, device, precision,
@@ -77,6 +86,9 @@ def predict(
             output, "--level, --block, --workers, --scheduler and --resume need an .ome.zarr --output"
         )
 
+    loaded = load_package(model, device=device, weight_format=weight_format) if package else None
+    if backend is not Backend.torch:
+        loaded = _with_backend(model, weights.value, device, precision.value, backend.value)
     written = predict_path(
         model,
         input,
@@ -89,9 +101,19 @@ def predict(
         masks=masks,
         device=device,
         precision=precision.value,
-        loaded=load_package(model, device=device, weight_format=weight_format) if package else None,
+        loaded=loaded,
     )
     typer.echo(f"wrote {len(written)} image(s) to {output}")
+
+
+def _with_backend(model, weights: str, device: str | None, precision: str, backend: str):
+    """Load a run folder (on the CPU unless ``--device`` says otherwise) for ``backend``."""
+    from microsr.export.backends import with_backend
+    from microsr.modelcard import load_model_folder
+
+    net, info = load_model_folder(model, weights=weights, device=device or "cpu")  # type: ignore[arg-type]
+    note = lambda msg: typer.echo(f"note: {msg}", err=True)  # noqa: E731
+    return with_backend(net, info, backend, precision=precision, announce=note), info
 
 
 def _predict_large(

@@ -16,6 +16,13 @@ class Precision(str, Enum):
     bf16 = "bf16"
 
 
+class Backend(str, Enum):
+    """What runs the network."""
+
+    torch = "torch"
+    onnx = "onnx"
+
+
 class Weights(str, Enum):
     """Which weights of a training run to use."""
 
@@ -83,6 +90,14 @@ PrecisionFlag = Annotated[
         "--precision",
         help="fp32, or bf16: about 2x faster where the CPU/GPU has native bfloat16, "
         "outputs off by about 1% of their range.",
+    ),
+]
+BackendFlag = Annotated[
+    Backend,
+    typer.Option(
+        "--backend",
+        help="torch (exact float32), or onnx: ONNX Runtime on the CPU, exported once per model and "
+        "cached (faster for some models, see docs/benchmarks.md; outputs within ~1e-6).",
     ),
 ]
 LevelFlag = Annotated[int, typer.Option("--level", help="OME-Zarr input: multiscale level to read.")]

@@ -44,13 +44,17 @@ def _rdf_name(folder: Path) -> str | None:
 
 
 class OnnxModule(nn.Module):
-    """An onnxruntime session behind the ``nn.Module`` call microsr's tiling uses (CPU)."""
+    """An onnxruntime session behind the ``nn.Module`` call microsr's tiling uses (CPU); ``threads``
+    limits ONNX Runtime's intra-op threads (default: its own choice, all cores)."""
 
-    def __init__(self, data: bytes):
+    def __init__(self, data: bytes, threads: int | None = None):
         import onnxruntime as ort
 
         super().__init__()
-        self.session = ort.InferenceSession(data, providers=["CPUExecutionProvider"])
+        opts = ort.SessionOptions()
+        if threads:
+            opts.intra_op_num_threads = threads
+        self.session = ort.InferenceSession(data, opts, providers=["CPUExecutionProvider"])
         self.input_name = self.session.get_inputs()[0].name
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

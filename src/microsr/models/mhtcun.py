@@ -84,6 +84,10 @@ class MHTCUN(nn.Module):
         Depthwise-separable spectrum conv in the FCA (True) or DFCAN's full conv3x3.
     context_levels : int
         Pyramid levels of the spatial-context branch (3); must be <= 3 (padding multiple of 4).
+    checkpoint : bool
+        Activation checkpointing of every FCAB while training: same outputs and gradients, training
+        memory at batch 4 of 64 px LR less than half (``benchmarks/speed_memory.py``) for about one
+        more forward pass of compute. Off by default; no effect on inference.
     """
 
     def __init__(
@@ -100,6 +104,7 @@ class MHTCUN(nn.Module):
         spectrum_size: int | None = None,
         separable_attention: bool = True,
         context_levels: int = 3,
+        checkpoint: bool = False,
     ) -> None:
         super().__init__()
         if stages not in (1, 2, 3):
@@ -117,6 +122,7 @@ class MHTCUN(nn.Module):
             gamma=gamma,
             spectrum_size=spectrum_size,
             separable_attention=separable_attention,
+            checkpoint=checkpoint,
         )
         self.head = conv2d(in_channels, n_feats, 3)
         self.context = SpatialContext(n_feats, context_levels)
