@@ -9,7 +9,11 @@ in channels-last memory format (after two warm-up passes each). Run with the Bas
 
     benchmarks/.venvs/basicsr/bin/python benchmarks/ab_train.py --model edsr-baseline --rounds 6
     benchmarks/.venvs/basicsr/bin/python benchmarks/ab_train.py --mode infer --model edsr-baseline --rounds 20
+    benchmarks/.venvs/basicsr/bin/python benchmarks/ab_train.py --mode infer --backend onnx --threads 1
     python benchmarks/ab_train.py --smoke   # checks the script in seconds; results to a temp folder
+
+``--backend onnx`` (``--mode infer``) adds microsr's ONNX Runtime backend (``microsr predict
+--backend onnx``, exported once before the rounds) as a third contestant in the same rounds.
 
 ``--smoke`` runs both modes for two rounds on a (1, 1, 16, 16) batch and a 32 px tile and writes
 to ``$MICROSR_BENCH_RESULTS`` or a new temporary folder, never over the committed results. Without
@@ -36,6 +40,7 @@ def main() -> None:
     p.add_argument("--batch", type=int, default=4)
     p.add_argument("--patch", type=int, default=64)
     p.add_argument("--smoke", action="store_true", help="tiny run of both modes (temp results)")
+    p.add_argument("--backend", choices=["torch", "onnx"], default="torch", help="--mode infer: add onnx")
     a = p.parse_args()
     if a.smoke:
         a.rounds, a.batch, a.patch, a.tile = 2, 1, 16, 32
@@ -58,6 +63,30 @@ def _second_arm(a: argparse.Namespace):
         if not a.smoke:
             raise
         return create_model(a.model, scale=2), "unavailable"
+
+
+def onnx_forwarder(model, tile):
+    """Time one tile through microsr's ONNX Runtime backend (exported here, before any round)."""
+    import tempfile
+    from pathlib import Path
+
+    import torch
+
+    from microsr.export.backends import FinalImage
+    from microsr.export.importer import OnnxModule
+    from microsr.export.weights import save_onnx
+
+    path = Path(tempfile.mkdtemp(prefix="microsr-ab-onnx-")) / "model.onnx"
+    save_onnx(FinalImage(model), torch.rand(1, 1, 64, 64), path, "input", "output")
+    session = OnnxModule(path.read_bytes(), threads=torch.get_num_threads())
+
+    def forward() -> float:
+        t0 = time.perf_counter()
+        session(tile)
+        return time.perf_counter() - t0
+
+    forward(), forward()  # warm-up
+    return forward
 
 
 def run(a: argparse.Namespace) -> None:
@@ -101,30 +130,30 @@ def run(a: argparse.Namespace) -> None:
 
     make = stepper if a.mode == "train" else forwarder
     other, basicsr = _second_arm(a)
-    ours, theirs = make(create_model(a.model, scale=2)), make(other)
+    ours_model = create_model(a.model, scale=2)
+    runners = {"microsr_s": make(ours_model), "basicsr_s": make(other)}
+    if a.mode == "infer" and a.backend == "onnx":
+        runners["microsr_onnx_s"] = onnx_forwarder(ours_model.eval(), tile)
+    names = list(runners)
     rows = []
     for i in range(a.rounds):
-        first, second = (ours, theirs) if i % 2 == 0 else (theirs, ours)  # alternate who goes first
-        t1, t2 = first(), second()
-        t_ours, t_theirs = (t1, t2) if i % 2 == 0 else (t2, t1)
-        rows.append(
-            {
-                "round": i,
-                "microsr_s": t_ours,
-                "basicsr_s": t_theirs,
-                "ratio_basicsr_over_microsr": t_theirs / t_ours,
-            }
-        )
+        order = names[i % len(names) :] + names[: i % len(names)]  # rotate who goes first
+        row: dict = {"round": i, **{n: runners[n]() for n in order}}
+        row["ratio_basicsr_over_microsr"] = row["basicsr_s"] / row["microsr_s"]
+        if "microsr_onnx_s" in row:
+            row["ratio_basicsr_over_microsr_onnx"] = row["basicsr_s"] / row["microsr_onnx_s"]
+        rows.append(row)
     med = statistics.median(r["ratio_basicsr_over_microsr"] for r in rows)
     what = "training step" if a.mode == "train" else f"inference ({a.tile} px tile, channels-last)"
     print(f"\n{a.model}: {what} seconds, interleaved (ratio > 1: microsr faster)")
-    print_table(rows, ["round", "microsr_s", "basicsr_s", "ratio_basicsr_over_microsr"])
+    print_table(rows, list(rows[0]))
     print(f"median ratio basicsr_s / microsr_s = {med:.3f}")
-    write_json(
-        f"ab_{a.mode}_{a.model}" if a.mode == "infer" else f"ab_train_{a.model}",
-        {"machine": machine(), "args": vars(a), "basicsr": basicsr, "rows": rows, "median_ratio": med},
-        smoke=a.smoke,
-    )
+    payload = {"machine": machine(), "args": vars(a), "basicsr": basicsr, "rows": rows, "median_ratio": med}
+    if len(names) == 3:
+        payload["median_ratio_onnx"] = statistics.median(r["ratio_basicsr_over_microsr_onnx"] for r in rows)
+        print(f"median ratio basicsr_s / microsr_onnx_s = {payload['median_ratio_onnx']:.3f}")
+    name = f"ab_{a.mode}_{a.model}" if a.mode == "infer" else f"ab_train_{a.model}"
+    write_json(name + (f"_onnx_{a.threads}thread" if len(names) == 3 else ""), payload, smoke=a.smoke)
 
 
 if __name__ == "__main__":

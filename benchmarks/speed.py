@@ -23,8 +23,15 @@ ratio microsr / BasicSR (throughput and steps per second) is printed. The machin
 peak (``torch.mm`` of 4096 x 4096 matrices, same thread count) is measured first, in the same run,
 with the rate of one large 3x3 convolution (on AMD CPUs MKL's matmul is far below oneDNN's convs).
 
+``--tiles 128 256`` (per-tile mode, ``benchmarks/_speed_tiles.py``) instead times one forward pass of
+a (1, 1, T, T) LR tile per registered model, tile and backend (PyTorch; ONNX Runtime; the Fourier
+attention as computed before ``models/fourier.py``) as a ratio to the float32 matmul rate measured
+at the start and end of the same run; ``--smoke`` runs that mode on two tiny models.
+
 Usage::
 
+    python benchmarks/speed.py --tiles 128 256 --threads 1     # -> results/speed_tiles_128_256.json
+    python benchmarks/speed.py --smoke                         # a temporary folder, seconds
     python benchmarks/speed.py --models rcan edsr dfcan        # -> benchmarks/results/speed.json
     python benchmarks/speed.py --models srcnn --max-tiles 2 --train-steps 2 --no-basicsr
 """
@@ -37,177 +44,9 @@ import sys
 import time
 from pathlib import Path
 
-from _common import (
-    VENVS,
-    flops_of,
-    machine,
-    peak_rss_mib,
-    print_table,
-    run_child,
-    time_partial_tiled,
-    write_json,
-)
+from _common import VENVS, machine, print_table, run_child, write_json
 
 BASICSR_PYTHON = VENVS / "basicsr" / "bin" / "python"
-
-
-# ----------------------------------------------------------------------------- child side
-def build(impl: str, name: str, scale: int):
-    import torch
-
-    torch.manual_seed(0)
-    if impl == "basicsr":
-        from _basicsr import create_basicsr
-
-        return create_basicsr(name, scale), False
-    from microsr.inference.model_io import takes_mask
-    from microsr.models import create_model, get_spec
-
-    model = create_model(name, scale=scale)  # masks only where prediction takes one, as in the product
-    return model, get_spec(name).needs_mask and takes_mask(model)
-
-
-def forward_fn(model, needs_mask: bool, scale: int):
-    """model(x) for plain models, model(x, random one-hot mask) for mask-conditioned ones."""
-    import torch
-    import torch.nn.functional as F
-
-    from microsr.models.outputs import final_output
-
-    def fwd(x):
-        if not needs_mask:
-            return final_output(model(x))
-        b, _, h, w = x.shape
-        labels = torch.randint(0, 3, (b, scale * h, scale * w))
-        mask = F.one_hot(labels, 3).permute(0, 3, 1, 2).float()
-        return final_output(model(x, mask))
-
-    return fwd
-
-
-def child_infer(a) -> dict:
-    import numpy as np
-    import torch
-
-    torch.set_num_threads(a.threads)
-    model, needs_mask = build(a.impl, a.model, a.scale)
-    model.eval()
-    fwd = forward_fn(model, needs_mask, a.scale)
-    per_px = flops_of(fwd, torch.rand(1, 1, 32, 32)) / 32**2
-    with torch.inference_mode():
-        fwd(torch.rand(1, 1, 32, 32))  # warm-up
-    image = np.random.default_rng(0).random((a.size, a.size), dtype=np.float32)
-    cond = None
-    if needs_mask:
-        lab = np.random.default_rng(1).integers(0, 3, (a.scale * a.size,) * 2)
-        cond = np.eye(3, dtype=np.float32)[lab].transpose(2, 0, 1)
-    timing = time_partial_tiled(
-        model, image, a.scale, tile=a.tile, overlap=a.overlap, max_tiles=a.max_tiles, cond=cond
-    )
-    seconds, measured = timing["seconds"], timing["measured_s"]
-    from microsr.inference.tiling import choose_tile
-
-    tile = min(choose_tile(a.tile), a.size)
-    gflops = per_px * tile**2 * timing["tiles_run"] / measured / 1e9
-    return {
-        "flops_per_px": per_px,
-        "params": sum(p.numel() for p in model.parameters()),
-        "tiles_run": timing["tiles_run"],
-        "tiles_total": timing["tiles_total"],
-        "complete": timing["complete"],
-        "seconds": seconds,
-        "mp_per_s": a.size**2 / 1e6 / seconds,
-        "gflop_per_s": gflops,
-        "peak_rss_mib": peak_rss_mib(),
-    }
-
-
-def child_train(a) -> dict:
-    import torch
-
-    torch.set_num_threads(a.threads)
-    model, needs_mask = build(a.impl, a.model, a.scale)
-    if not any(p.requires_grad for p in model.parameters()):
-        return {"train_steps_per_s": None}
-    model.train()
-    fwd = forward_fn(model, needs_mask, a.scale)
-    opt = torch.optim.Adam(model.parameters(), lr=1e-4)
-    g = torch.Generator().manual_seed(0)
-    lr = torch.rand(a.batch, 1, a.patch, a.patch, generator=g)
-    hr = torch.rand(a.batch, 1, a.scale * a.patch, a.scale * a.patch, generator=g)
-
-    def step():
-        opt.zero_grad(set_to_none=True)
-        loss = torch.nn.functional.l1_loss(fwd(lr), hr)
-        loss.backward()
-        opt.step()
-
-    step()  # warm-up
-    t0 = time.perf_counter()
-    for _ in range(a.train_steps):
-        step()
-    dt = time.perf_counter() - t0
-    return {"train_steps_per_s": a.train_steps / dt, "train_peak_rss_mib": peak_rss_mib()}
-
-
-def _time(fn, x, repeats: int) -> float:
-    fn(x)  # warm-up
-    best = float("inf")
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn(x)
-        best = min(best, time.perf_counter() - t0)
-    return best
-
-
-def child_variants(a) -> dict:
-    import torch
-
-    torch.set_num_threads(a.threads)
-    model, needs_mask = build(a.impl, a.model, a.scale)
-    model.eval()
-    x = torch.rand(1, 1, a.variant_tile, a.variant_tile)
-    cl = torch.channels_last
-    out = {}
-
-    def run(label, ctx, memfmt, fn=None, autocast=False):
-        model.to(memory_format=memfmt)
-        f = fn or forward_fn(model, needs_mask, a.scale)
-        xi = x.contiguous(memory_format=memfmt)
-
-        def call(inp):
-            with ctx(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=autocast):
-                return f(inp)
-
-        try:
-            out[label] = _time(call, xi, a.repeats)
-        except Exception as exc:  # noqa: BLE001 - report, do not stop the benchmark
-            out[label] = f"failed: {type(exc).__name__}: {str(exc)[:120]}"
-
-    run("no_grad", torch.no_grad, torch.contiguous_format)
-    run("no_grad+channels_last", torch.no_grad, cl)
-    run("inference_mode", torch.inference_mode, torch.contiguous_format)
-    run("inference_mode+channels_last", torch.inference_mode, cl)
-    run("bf16_autocast+inference_mode+channels_last", torch.inference_mode, cl, autocast=True)
-    with torch.inference_mode():  # how far bfloat16 autocast moves the output (relative to its range)
-        model.to(memory_format=torch.contiguous_format)
-        ref = forward_fn(model, needs_mask, a.scale)(x)
-        with torch.autocast("cpu", dtype=torch.bfloat16):
-            low = forward_fn(model, needs_mask, a.scale)(x).float()
-        out["bf16_max_rel_diff"] = float((low - ref).abs().max() / (ref.max() - ref.min()))
-    if a.compile:
-        model.to(memory_format=cl)
-        t0 = time.perf_counter()
-        compiled = torch.compile(forward_fn(model, needs_mask, a.scale))
-        try:
-            with torch.inference_mode():
-                compiled(x.contiguous(memory_format=cl))
-            out["compile_seconds"] = time.perf_counter() - t0
-            run("compile+inference_mode+channels_last", torch.inference_mode, cl, fn=compiled)
-        except Exception as exc:  # noqa: BLE001
-            out["compile+inference_mode+channels_last"] = f"failed: {type(exc).__name__}: {str(exc)[:120]}"
-    out["variant_tile"] = a.variant_tile
-    return out
 
 
 # ----------------------------------------------------------------------------- parent side
@@ -225,9 +64,12 @@ def child_argv(a, what: str, impl: str, model: str) -> list[str]:
         "train_steps",
         "variant_tile",
         "repeats",
+        "onnx_cache",
+        "single_above",
     ):
         argv += [f"--{k.replace('_', '-')}", str(getattr(a, k))]
-    return argv + (["--compile"] if a.compile else [])
+    argv += ["--tiles", *map(str, a.tiles or [])] + ["--backends", *a.backends]
+    return argv + (["--compile"] if a.compile else []) + (["--tiny"] if a.tiny else [])
 
 
 def main() -> None:
@@ -249,15 +91,40 @@ def main() -> None:
     p.add_argument("--no-basicsr", action="store_true")
     p.add_argument("--skip-train", action="store_true", help="inference only")
     p.add_argument("--timeout", type=float, default=1800)
-    p.add_argument("--out", default="speed")
-    p.add_argument("--child", choices=["infer", "train", "variants"], help=argparse.SUPPRESS)
+    p.add_argument("--out", default=None, help="result name (default: speed, or speed_tiles_<tiles>)")
+    p.add_argument(
+        "--tiles",
+        type=int,
+        nargs="*",
+        help="per-tile mode: one forward of a (1, 1, T, T) LR tile per model, tile and backend, "
+        "as a ratio to the matmul rate of the same run (e.g. --tiles 128 256 --threads 1)",
+    )
+    p.add_argument("--backends", nargs="+", default=["torch", "onnx", "before"], help="per-tile mode")
+    p.add_argument("--single-above", type=float, default=4.0, help="one timed pass when it takes longer")
+    p.add_argument("--tiny", action="store_true", help="tiny presets (per-tile mode)")
+    p.add_argument(
+        "--smoke", action="store_true", help="per-tile mode on two tiny models (checks the script)"
+    )
+    p.add_argument("--child", choices=["infer", "train", "variants", "tile"], help=argparse.SUPPRESS)
+    p.add_argument("--onnx-cache", default="", help=argparse.SUPPRESS)
     p.add_argument("--impl", default="microsr", help=argparse.SUPPRESS)
     a = p.parse_args()
 
     if a.child:
-        fn = {"infer": child_infer, "train": child_train, "variants": child_variants}[a.child]
+        import _speed_child
+
+        fn = getattr(_speed_child, f"child_{a.child}")
         print(json.dumps(fn(argparse.Namespace(**{**vars(a), "model": a.models[0]}))))
         return
+    if a.smoke:
+        a.models, a.tiles, a.tiny, a.repeats = a.models or ["srcnn", "dfcan"], a.tiles or [32], True, 1
+        a.threads = 1
+    if a.tiles:
+        from _speed_tiles import run_tiles
+
+        run_tiles(a, child_argv)
+        return
+    a.out = a.out or "speed"
 
     from _basicsr import EQUIVALENT
 

@@ -20,10 +20,8 @@ import argparse
 import json
 import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import machine, peak_rss_mib, print_table, results_dir, run_child  # noqa: E402
+from _common import machine, peak_rss_mib, print_table, results_dir, run_child
 
 
 def child(a) -> dict:
