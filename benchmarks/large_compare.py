@@ -32,10 +32,10 @@ import tempfile
 import time
 from pathlib import Path
 
+from _common import machine, print_table, write_json
+from large_data import make_input, make_model, predict_cmd, run_measured
+
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
-from _common import machine, print_table, write_json  # noqa: E402
-from large_data import make_input, make_model, predict_cmd, run_measured  # noqa: E402
 
 
 def bioimageio_child(package: str, src: str, dst: str, block_px: int) -> None:

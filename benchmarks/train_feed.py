@@ -24,12 +24,9 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import machine, print_table, write_json  # noqa: E402
+from _common import machine, print_table, write_json
 
 
 def make_batcher(batch: int, patch: int, n_images: int, hr_size: int):
