@@ -1,4 +1,5 @@
-"""Summaries of ``ablations.py`` runs: validation curves and means over seeds.
+"""Scores and summaries of ``ablations.py`` runs: the parsing maps of ``geometry-prior-full``,
+validation curves and means over seeds.
 
 The ``small-5x`` budget (``small`` with five times the MHTCUN steps, validated every tenth of them)
 is meant for ``--seeds 0 1 2``: the stage variants' convergence compared along the run.
@@ -34,3 +35,41 @@ def seed_summary(rows: list[dict]) -> list[dict]:
             row[f"{name}_sd"] = statistics.stdev(vals) if len(vals) > 1 else 0.0
         out.append(row)
     return out
+
+
+def parsing_scores(run: Path, data: Path) -> dict:
+    """Pixel accuracy, cell and nucleus IoU of the parsing map a ``geometry-prior-full`` run predicts
+    (argmax of its prior logits) on the test images against the simulated maps, and the mean
+    nucleus-channel probability (sigmoid) inside true nuclei and inside true cytoplasm."""
+    import numpy as np
+    import torch
+
+    from microsr.data.normalize import NormConfig, normalize
+    from microsr.inference.model_io import load_model_folder
+    from microsr.io import read_image
+
+    model, info = load_model_folder(run, device="cpu")
+    correct = total = inter = union = cell_inter = cell_union = 0
+    p_nuc = {1: [], 2: []}  # nucleus-channel probability in cytoplasm / nucleus pixels
+    for f in sorted((data / "test" / "lr").glob("*.tif")):
+        x, _ = normalize(read_image(f).array.astype(np.float32), NormConfig(**info.normalization))
+        with torch.no_grad():
+            logits = model(torch.from_numpy(x)[None, None]).aux["parsing"][0]
+        pred = logits.argmax(0).numpy()
+        gt = read_image(data / "test" / "mask" / f.name).array
+        prob = torch.sigmoid(logits[2]).numpy()
+        for c in p_nuc:
+            p_nuc[c].append(prob[gt == c])
+        correct += int((pred == gt).sum())
+        total += gt.size
+        inter += int(((pred == 2) & (gt == 2)).sum())
+        union += int(((pred == 2) | (gt == 2)).sum())
+        cell_inter += int(((pred > 0) & (gt > 0)).sum())
+        cell_union += int(((pred > 0) | (gt > 0)).sum())
+    return {
+        "parsing_accuracy": correct / total,
+        "cell_iou": cell_inter / max(cell_union, 1),
+        "nucleus_iou": inter / max(union, 1),
+        "p_nucleus_in_nucleus": float(np.concatenate(p_nuc[2]).mean()),
+        "p_nucleus_in_cytoplasm": float(np.concatenate(p_nuc[1]).mean()),
+    }

@@ -46,7 +46,7 @@ import sys
 import time
 from pathlib import Path
 
-from _ablation_parts import seed_summary, val_curve
+from _ablation_parts import parsing_scores, seed_summary, val_curve
 from _common import machine, print_table, results_dir
 
 TEST_SEED = 100_000
@@ -158,44 +158,6 @@ def train_variant(
         "ssim": s["ssim"],
         "bicubic_psnr": s["baseline"]["psnr"],
         "bicubic_ssim": s["baseline"]["ssim"],
-    }
-
-
-def parsing_scores(run: Path, data: Path) -> dict:
-    """Pixel accuracy, cell and nucleus IoU of the parsing map a ``geometry-prior-full`` run predicts
-    (argmax of its prior logits) on the test images against the simulated maps, and the mean
-    nucleus-channel probability (sigmoid) inside true nuclei and inside true cytoplasm."""
-    import numpy as np
-    import torch
-
-    from microsr.data.normalize import NormConfig, normalize
-    from microsr.inference.model_io import load_model_folder
-    from microsr.io import read_image
-
-    model, info = load_model_folder(run, device="cpu")
-    correct = total = inter = union = cell_inter = cell_union = 0
-    p_nuc = {1: [], 2: []}  # nucleus-channel probability in cytoplasm / nucleus pixels
-    for f in sorted((data / "test" / "lr").glob("*.tif")):
-        x, _ = normalize(read_image(f).array.astype(np.float32), NormConfig(**info.normalization))
-        with torch.no_grad():
-            logits = model(torch.from_numpy(x)[None, None]).aux["parsing"][0]
-        pred = logits.argmax(0).numpy()
-        gt = read_image(data / "test" / "mask" / f.name).array
-        prob = torch.sigmoid(logits[2]).numpy()
-        for c in p_nuc:
-            p_nuc[c].append(prob[gt == c])
-        correct += int((pred == gt).sum())
-        total += gt.size
-        inter += int(((pred == 2) & (gt == 2)).sum())
-        union += int(((pred == 2) | (gt == 2)).sum())
-        cell_inter += int(((pred > 0) & (gt > 0)).sum())
-        cell_union += int(((pred > 0) | (gt > 0)).sum())
-    return {
-        "parsing_accuracy": correct / total,
-        "cell_iou": cell_inter / max(cell_union, 1),
-        "nucleus_iou": inter / max(union, 1),
-        "p_nucleus_in_nucleus": float(np.concatenate(p_nuc[2]).mean()),
-        "p_nucleus_in_cytoplasm": float(np.concatenate(p_nuc[1]).mean()),
     }
 
 
