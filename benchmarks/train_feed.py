@@ -5,13 +5,15 @@ One process, one model (``--model``, default ``edsr-baseline`` at full size), ba
 (normalised like training does), Adam, MSE, CPU. Cases, interleaved in ``--rounds`` rounds so that a
 change of machine load hits every case alike:
 
-* ``compute``: ``--steps`` steps on batches made before the clock starts (the loop only trains);
-* ``workers=N``: the same steps with each batch drawn by
-  :func:`microsr.engine.prefetch.batch_feed` (``N = 0``: in the training process, between steps;
-  ``N >= 1``: prepared ahead in N DataLoader worker processes), as ``microsr train --workers N``.
+* ``compute``: a step on a batch made before its clock starts (the loop only trains);
+* ``workers=N``: a step whose batch is drawn by :func:`microsr.engine.prefetch.batch_feed`
+  (``N = 0``: in the training process, between steps; ``N >= 1``: prepared ahead in N DataLoader
+  worker processes), as ``microsr train --workers N``.
 
-It also times one batch's preparation alone. Ratios are steps/s of a case over compute-only steps/s
-in the same round, then the median over rounds.
+The cases take turns step by step (``--steps`` x ``--rounds`` steps each), so a change of machine
+load hits them alike; each case's steps/s is 1 / its median step time, and ``ratio_to_compute`` is
+that over compute-only steps/s (``median_paired_ratio``: the median of the step-by-step ratios).
+It also times one batch's preparation alone.
 
 Usage::
 
@@ -69,8 +71,8 @@ def main() -> None:
     ap.add_argument("--model", default="edsr-baseline")
     ap.add_argument("--batch", type=int, default=16)
     ap.add_argument("--patch", type=int, default=64)
-    ap.add_argument("--steps", type=int, default=6)
-    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--steps", type=int, default=4)
+    ap.add_argument("--rounds", type=int, default=2)
     ap.add_argument("--workers", type=int, nargs="+", default=[0, 1, 2])
     ap.add_argument("--smoke", action="store_true")
     args = ap.parse_args()
@@ -89,26 +91,35 @@ def main() -> None:
     made = [batcher.batch(i) for i in range(args.steps)]
     prep_ms = (time.perf_counter() - t0) / args.steps * 1000
     timed_steps(model, opt, made[:1])  # warm-up
-    rows: dict[str, list[float]] = {"compute": []} | {f"workers={w}": [] for w in args.workers}
-    for r in range(args.rounds):
-        start = (r + 1) * 1000  # fresh batch indices each round; compute-only uses pre-made ones
-        made = [batcher.batch(start + i) for i in range(args.steps)]
-        rows["compute"].append(args.steps / timed_steps(model, opt, made))
-        for w in args.workers:
-            with batch_feed(batcher, range(start, start + args.steps), workers=w) as feed:
-                rows[f"workers={w}"].append(args.steps / timed_steps(model, opt, feed))
+    cases = ["compute"] + [f"workers={w}" for w in args.workers]
+    times: dict[str, list[float]] = {c: [] for c in cases}
+    n = args.steps * args.rounds
+    start = 1000  # batch indices not used above; compute-only gets the same batches, pre-made
+    feeds = [batch_feed(batcher, range(start, start + n), workers=w) for w in args.workers]
+    iters = [f.__enter__() for f in feeds]
+    try:
+        for i in range(n):  # one step of each case in turn: a change of load hits them alike
+            times["compute"].append(timed_steps(model, opt, [batcher.batch(start + i)]))
+            for w, it in zip(args.workers, iters):
+                times[f"workers={w}"].append(timed_steps(model, opt, [next(it)]))
+    finally:
+        for f in feeds:
+            f.__exit__(None, None, None)
+    base = statistics.median(times["compute"])
     table = []
-    for name, rates in rows.items():
-        ratios = [a / c for a, c in zip(rates, rows["compute"])]
+    for name in cases:
+        med = statistics.median(times[name])
+        ratios = [c / t for c, t in zip(times["compute"], times[name])]
         table.append(
             {
                 "case": name,
-                "steps_per_s": round(statistics.median(rates), 4),
-                "ratio_to_compute": round(statistics.median(ratios), 4),
-                "ratios": [round(x, 4) for x in ratios],
+                "median_step_s": round(med, 3),
+                "steps_per_s": round(1 / med, 4),
+                "ratio_to_compute": round(base / med, 4),
+                "median_paired_ratio": round(statistics.median(ratios), 4),
             }
         )
-    print_table(table, ["case", "steps_per_s", "ratio_to_compute", "ratios"])
+    print_table(table, ["case", "median_step_s", "steps_per_s", "ratio_to_compute", "median_paired_ratio"])
     print(f"one batch prepared alone: {prep_ms:.1f} ms")
     load = os.getloadavg()
     result = {
