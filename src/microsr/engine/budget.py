@@ -25,11 +25,11 @@ nuclei (32.67 -> 32.32) and 1.0 dB on C. elegans with an anisotropic PSF and 2x2
 30.40); with it switched off the recipe reproduces the plain SRCNN (32.67 both on the nuclei).
 
 Tried on top of that and not taken (``benchmarks/real_data_ablation.py``, seed 0): SRCNN on the
-bicubic residual (+0.8 dB on C. elegans but -0.17 dB on the nuclei and a lower SSIM on both), a
+bicubic residual (+1.2 dB on C. elegans but -0.17 dB on the nuclei and a lower SSIM on both), a
 cosine schedule or an EMA of the weights (within 0.05 dB on the nuclei), 48 px patches (2.25 times
-the time per step), and DenseED 2-2-2, a small encoder-decoder with a larger receptive field (2 dB
-behind SRCNN on the low-light nuclei). CSBDeep CARE is still ahead in PSNR on the informative
-sets at the same 300 steps (``docs/real-data.md``).
+the pixels per step: too slow), and DenseED 2-2-2, a small encoder-decoder with a larger receptive
+field (27.08 against 28.92 dB on the low-light nuclei). CSBDeep CARE is still ahead in PSNR on the
+informative sets at the same 300 steps (``docs/real-data.md``).
 
 A time budget (``--minutes``) becomes a step budget by timing a few training steps of the chosen
 model at the chosen patch and batch size on this machine (:func:`seconds_per_step`).
