@@ -104,7 +104,7 @@ def degrade(
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar.")] = False,
 ) -> None:
     """Make LR images from HR-only images: PSF blur, area downsampling, camera noise."""
-    from microsr.data.datasets import write_degraded
+    from microsr.data.degrade_folder import write_degraded
 
     path = write_degraded(
         hr,

@@ -1,6 +1,7 @@
-"""Write LR/HR data set folders: simulated pairs, or LR made from HR-only images.
+"""Write simulated LR/HR data set folders, and the staging folder both folder writers use
+(the degrade writer is :mod:`microsr.data.degrade_folder`).
 
-Both writers build the whole data set in a hidden staging folder next to ``out`` and rename it to
+The writers build the whole data set in a hidden staging folder next to ``out`` and rename it to
 ``out`` only when every file is written, so a failure (bad file, Ctrl-C) leaves nothing half
 written. ``out`` must not exist yet or be empty, and must not be (or contain) the input folder.
 Staging folders left beside ``out`` by a killed run are removed by the next run there. Options
@@ -21,27 +22,21 @@ from contextlib import contextmanager
 from os import PathLike
 from pathlib import Path
 
-import numpy as np
 from rich.progress import track
 
 from microsr.data.cells import HR_PIXEL_UM as CELL_PIXEL_UM
 from microsr.data.cells import cells_record, simulate_cell_pair
-from microsr.data.degrade import AiryPSF, GaussianPSF, crop_to_multiple, degrade
 from microsr.data.simulate import WHOLE_UP_TO, SimConfig, simulate_pair, simulation_record
 from microsr.errors import InputError
-from microsr.io import list_images, read_image, storable_dtype, to_output_dtype, write_image
+from microsr.io import write_image
 from microsr.io._atomic import partial_name, remove_stale_temporaries
 from microsr.io.guard import check_memory, check_number, check_writable
 
 SIM_BYTES_PER_PX = 512  # peak memory of one simulated pair per HR pixel (measured: <= 460 B, ER)
 SIM_BLOCK_BYTES_PER_PX = 24  # the same above WHOLE_UP_TO px, made block by block ...
 SIM_BLOCK_WORKING = 450 * 2**20  # ... plus this working set (measured: 475 MiB peak in all at 4096 px)
-DEGRADE_BYTES_PER_PX = 48  # float64 copies of a plane while degrading (input, blurred, noisy, ...)
 MAX_SEED = 2**63 - 1
 MAX_PHOTONS = 1e9  # numpy's Poisson sampler fails near 1e19; cameras saturate far below 1e9 e-
-MAX_PSF_PX = 1000  # PSF radius (HR px) beyond which the blur would erase any image
-
-DEFAULT_SIGMA_PER_SCALE = 0.85  # Gaussian FWHM of 2 LR px (a Nyquist-sampled widefield camera)
 
 
 @contextmanager
@@ -157,156 +152,4 @@ def write_simulated(
         else:
             rec = simulation_record(structure, size=size, scale=scale, seed=seed, count=count, config=cfg)
         _json(stage / "simulation.json", rec | {"dtype": dtype})
-    return Path(out)
-
-
-def choose_psf(
-    *,
-    scale: int,
-    sigma: float | None,
-    na: float | None,
-    wavelength: float | None,
-    pixel_nm: float | None,
-    file_pixel_um: float | None,
-    path: Path,
-) -> GaussianPSF | AiryPSF:
-    """PSF on the HR grid from the options; the pixel size may come from the file's metadata."""
-    if sigma is not None and (na is not None or wavelength is not None):
-        raise InputError(None, "give either --psf-sigma or --na/--wavelength, not both")
-    if na is not None or wavelength is not None:
-        if na is None or wavelength is None:
-            raise InputError(None, "an Airy PSF needs both --na and --wavelength")
-        px = pixel_nm if pixel_nm is not None else (file_pixel_um * 1000 if file_pixel_um else None)
-        if px is None:
-            raise InputError(path, "no pixel size in the file; give --pixel-size NM (HR pixel)")
-        check_number("--na", na, low=0, low_open=True, high=2.0)
-        check_number("--wavelength", wavelength, low=0, low_open=True)
-        check_number("--pixel-size" if pixel_nm is not None else "pixel size", px, low=0, low_open=True)
-        psf = AiryPSF(na, wavelength, px)
-        radius = 0.61 * wavelength / na / px
-        if radius > MAX_PSF_PX:
-            raise InputError(
-                path if pixel_nm is None else None,
-                f"an Airy PSF of {wavelength:g} nm / NA {na:g} on {px:g} nm pixels is {radius:.3g} "
-                f"px wide (at most {MAX_PSF_PX}); check --pixel-size (nm), --wavelength (nm), --na",
-            )
-        return psf
-    s = DEFAULT_SIGMA_PER_SCALE * scale if sigma is None else sigma
-    check_number("--psf-sigma", s, low=0, low_open=True, high=MAX_PSF_PX)
-    return GaussianPSF(s)
-
-
-def _degrade_image(image, *, scale, psf, photons, read_noise, rng):
-    arr, axes = image.array, image.axes
-    if axes.endswith("YXC"):
-        raise InputError(image.path, "colour (RGB) images cannot be degraded; save them as grayscale")
-    if arr.shape[-2] < scale or arr.shape[-1] < scale:
-        raise InputError(image.path, f"image is {arr.shape[-2]}x{arr.shape[-1]} px, smaller than the scale")
-    hr = crop_to_multiple(arr, scale)
-    h, w = hr.shape[-2:]
-    pad = 2 * int(3.5 * psf.wavelength_nm / psf.na / psf.pixel_nm) if isinstance(psf, AiryPSF) else 0
-    check_memory(2 * hr.nbytes + DEGRADE_BYTES_PER_PX * (h + pad) * (w + pad), f"degrading {image.path}")
-    planes = hr.reshape(-1, *hr.shape[-2:])
-    lr = np.stack(
-        [degrade(p, scale=scale, psf=psf, photons=photons, read_noise=read_noise, rng=rng) for p in planes]
-    )
-    return hr, lr.reshape(*hr.shape[:-2], *lr.shape[-2:])
-
-
-def write_degraded(
-    hr_dir: str | PathLike[str],
-    out: str | PathLike[str],
-    *,
-    scale: int,
-    psf_sigma: float | None = None,
-    na: float | None = None,
-    wavelength: float | None = None,
-    pixel_size: float | None = None,
-    photons: float | None = None,
-    read_noise: float = 2.0,
-    seed: int = 0,
-    progress: bool = False,
-) -> Path:
-    """Make ``out/lr`` (degraded) and ``out/hr`` (cropped copies) from a folder of HR images.
-
-    HR images are cropped at the bottom/right to a multiple of ``scale`` and written in their own
-    bit depth (uint8/uint16/float32; other types as float32). The LR gets the same dtype,
-    rounded and clipped. Image ``i`` uses ``np.random.default_rng([seed, i])``. Stacks are
-    degraded plane by plane. ``pixel_size`` is the HR pixel in nm (Airy PSF only).
-    """
-    if scale < 1:
-        raise InputError(None, f"--scale must be a positive integer, got {scale}")
-    check_number("--photons", photons, low=0, low_open=True, high=MAX_PHOTONS)
-    check_number("--read-noise", read_noise, low=0, high=MAX_PHOTONS)
-    check_number("--seed", seed, low=0, high=MAX_SEED)
-    check_number("--psf-sigma", psf_sigma, low=0, low_open=True, high=MAX_PSF_PX)
-    check_number("--pixel-size", pixel_size, low=0, low_open=True)
-    check_number("--na", na, low=0, low_open=True, high=2.0)
-    check_number("--wavelength", wavelength, low=0, low_open=True)
-    hr_dir = Path(hr_dir)
-    files = list_images(hr_dir)
-    records = []
-    with staged_folder(out, inputs=(hr_dir,)) as stage:
-        for i, f in enumerate(track(files, description="degrading", disable=not progress)):
-            img = read_image(f)
-            psf = choose_psf(
-                scale=scale,
-                sigma=psf_sigma,
-                na=na,
-                wavelength=wavelength,
-                pixel_nm=pixel_size,
-                file_pixel_um=img.pixel_size,
-                path=f,
-            )
-            hr, lr = _degrade_image(
-                img,
-                scale=scale,
-                psf=psf,
-                photons=photons,
-                read_noise=read_noise,
-                rng=np.random.default_rng([seed, i]),
-            )
-            px = img.pixel_size
-            name = f.with_suffix(".tif").name if f.suffix.lower() not in (".tif", ".tiff") else f.name
-            if (stage / "hr" / name).exists():
-                raise InputError(f, f"two inputs would both be written as {name}; rename one")
-            try:
-                hr = storable_dtype(hr)
-            except ValueError:
-                lo, hi = hr.min(), hr.max()
-                raise InputError(
-                    f,
-                    f"{hr.dtype} values {lo}..{hi} fit neither uint16 nor float32 exactly; "
-                    "rescale the image to 0..65535 (uint16) or convert it to 32-bit float first",
-                ) from None
-            write_image(stage / "hr" / name, hr, img.axes, px)
-            lr_out = to_output_dtype(lr, hr.dtype)
-            write_image(stage / "lr" / name, lr_out, img.axes, None if px is None else px * scale)
-            records.append(
-                {
-                    "file": f.name,
-                    "output": name,
-                    "hr_shape": list(hr.shape),
-                    "lr_shape": list(lr.shape),
-                    "dtype": str(lr_out.dtype),
-                    "psf": repr(psf),
-                }
-            )
-        _json(
-            stage / "degradation.json",
-            {
-                "format": "microsr-degradation/1",
-                "source": str(hr_dir.resolve()),
-                "scale": scale,
-                "psf_sigma_px": psf_sigma,
-                "na": na,
-                "wavelength_nm": wavelength,
-                "pixel_size_nm": pixel_size,
-                "photons": photons,
-                "read_noise": read_noise,
-                "seed": seed,
-                "seeds": "image i uses numpy default_rng([seed, i])",
-                "images": records,
-            },
-        )
     return Path(out)

@@ -143,6 +143,57 @@ def _split_regions(cfg: TrainConfig, items: list) -> tuple[list, list, dict[str,
     return train, val, info
 
 
+def _check_inputs(cfg: TrainConfig) -> None:
+    """Channels, masks and folders, before any image is read."""
+    from microsr.models import get_spec
+
+    d = cfg.data
+    if cfg.in_channels != 1 or cfg.out_channels != 1:
+        raise ConfigError(
+            "training from image folders uses single-channel planes: set in_channels "
+            "and out_channels to 1 (RGB data: train on luminance)"
+        )
+    if get_spec(cfg.model.name).needs_mask and d.mask_dir is None:
+        raise InputError(
+            None,
+            f"model {cfg.model.name!r} needs a parsing mask per image for training: "
+            "give --mask DIR (label images 0 background, 1 cytoplasm, 2 nucleus)",
+        )
+    for folder in (d.lr_dir, d.hr_dir, d.mask_dir, d.val_lr_dir, d.val_hr_dir, d.val_mask_dir):
+        if folder is not None and not Path(folder).is_dir():
+            raise InputError(folder, "folder not found")
+
+
+def _summary(
+    cfg: TrainConfig,
+    train_images: int,
+    val_images: int,
+    train_items: list,
+    val_items: list,
+    source: str,
+    regions: dict[str, Any],
+) -> dict[str, Any]:
+    """What the run trained and validated on, recorded in the run folder."""
+    d = cfg.data
+    shapes = [it.lr.shape for it in train_items]
+    return {
+        "train_images": train_images,
+        "val_images": val_images,
+        "train_planes": len(train_items),
+        "val_planes": len(val_items),
+        "patch_size": d.patch_size,
+        "batch_size": d.batch_size,
+        "lr_dir": str(Path(d.lr_dir).resolve()),
+        "hr_dir": str(Path(d.hr_dir).resolve()),
+        "mask_dir": None if d.mask_dir is None else str(Path(d.mask_dir).resolve()),
+        "val_crop": d.val_crop,
+        "val_source": {"image": "split", "none": "none"}.get(source, source),
+        **regions,
+        "epoch_steps": epoch_steps(shapes, d.patch_size, d.batch_size),
+        "lr_pixel_size": next((it.pixel_size for it in train_items if it.pixel_size), None),
+    }
+
+
 def prepare_data(cfg: TrainConfig) -> TrainingData:
     """Read, split and normalise the pairs of ``cfg.data``; build the batcher and validation batches.
 
@@ -157,24 +208,9 @@ def prepare_data(cfg: TrainConfig) -> TrainingData:
     from microsr.data.pairs import find_pairs
     from microsr.data.patches import Foreground
     from microsr.data.split import split_by_image
-    from microsr.models import get_spec
 
     d = cfg.data
-    spec = get_spec(cfg.model.name)
-    if cfg.in_channels != 1 or cfg.out_channels != 1:
-        raise ConfigError(
-            "training from image folders uses single-channel planes: set in_channels "
-            "and out_channels to 1 (RGB data: train on luminance)"
-        )
-    if spec.needs_mask and d.mask_dir is None:
-        raise InputError(
-            None,
-            f"model {cfg.model.name!r} needs a parsing mask per image for training: "
-            "give --mask DIR (label images 0 background, 1 cytoplasm, 2 nucleus)",
-        )
-    for folder in (d.lr_dir, d.hr_dir, d.mask_dir, d.val_lr_dir, d.val_hr_dir, d.val_mask_dir):
-        if folder is not None and not Path(folder).is_dir():
-            raise InputError(folder, "folder not found")
+    _check_inputs(cfg)
     # shapes are checked by load_pair_arrays as each pair is read, so each file is read once, not twice
     pairs = find_pairs(d.lr_dir, d.hr_dir, scale=cfg.scale, mask_dir=d.mask_dir, check_shapes=False)
     if not pairs:
@@ -215,23 +251,8 @@ def prepare_data(cfg: TrainConfig) -> TrainingData:
     for it in val_items:
         lr, hr, m = centre_crop(it.lr, it.hr, it.mask, d.val_crop, cfg.scale)
         val_batches.append(make_val_batch(lr, hr, m))
-    shapes = [it.lr.shape for it in train_items]
-    summary = {
-        "train_images": len(train_pairs),
-        "val_images": len(val_items) if source == "region" else len(val_pairs),
-        "train_planes": len(train_items),
-        "val_planes": len(val_items),
-        "patch_size": d.patch_size,
-        "batch_size": d.batch_size,
-        "lr_dir": str(Path(d.lr_dir).resolve()),
-        "hr_dir": str(Path(d.hr_dir).resolve()),
-        "mask_dir": None if d.mask_dir is None else str(Path(d.mask_dir).resolve()),
-        "val_crop": d.val_crop,
-        "val_source": {"image": "split", "none": "none"}.get(source, source),
-        **regions,
-        "epoch_steps": epoch_steps(shapes, d.patch_size, d.batch_size),
-        "lr_pixel_size": next((it.pixel_size for it in train_items if it.pixel_size), None),
-    }
+    val_images = len(val_items) if source == "region" else len(val_pairs)
+    summary = _summary(cfg, len(train_pairs), val_images, train_items, val_items, source, regions)
     return TrainingData(
         batcher=batcher,
         val_batches=val_batches,
