@@ -125,3 +125,26 @@ def test_kill_9_with_workers_resumes_exactly(tmp_path):
     assert main(_args(data, tmp_path / "a", "--workers", "2")) == 0
     assert main(_args(data, tmp_path / "b", "--workers", "1", "--resume")) == 0  # workers may change
     _same_as_straight(tmp_path / "a", tmp_path / "b")
+
+
+def test_a_training_thread_other_than_main_prepares_batches_in_its_own_process():
+    # The napari Train widget trains on a worker thread: no worker processes there (torch would
+    # raise a worker's exit into the GUI's main thread), the same batches in the same order.
+    import threading
+
+    seen: dict[str, object] = {}
+
+    def on_thread() -> None:
+        seen["ahead"] = runs_ahead(_batcher(), 2)
+        with batch_feed(_batcher(), range(3), workers=2) as feed:
+            seen["batches"] = list(feed)
+
+    t = threading.Thread(target=on_thread)
+    t.start()
+    t.join()
+    assert seen["ahead"] is False
+    with batch_feed(_batcher(), range(3), workers=0) as feed:
+        expected = list(feed)
+    for got, want in zip(seen["batches"], expected, strict=True):  # type: ignore[call-overload]
+        assert got.keys() == want.keys()
+        assert all(torch.equal(got[k], want[k]) for k in want)

@@ -17,6 +17,12 @@ the training process alone decides to finish its step, save and stop
 (:mod:`microsr.engine.interrupt`). An error raised while preparing a batch is raised by the loop
 at the step that needed that batch, with its own type and message.
 
+Training that runs on a thread other than the main one (the napari Train widget's worker, a
+notebook's background run) prepares its batches in its own process: torch's DataLoader answers a
+worker's exit with an exception raised from a SIGCHLD handler on the main thread, which there is
+the GUI's event loop, and forking a process whose other threads run Qt is unsafe. The batches are
+the same either way.
+
 Processes rather than a background thread: a batcher with side effects run on a thread ahead of
 its step would act early (a thread cannot be told apart from the training process), while worker
 processes only ever run pure batchers, and their Python work does not share the step's interpreter.
@@ -26,6 +32,7 @@ from __future__ import annotations
 
 import pickle
 import signal
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -68,7 +75,8 @@ def _ignore_sigint(_worker_id: int) -> None:
 
 def runs_ahead(batcher: Batcher, workers: int) -> bool:
     """Whether :func:`batch_feed` prepares this batcher's batches in worker processes."""
-    return workers > 0 and bool(getattr(batcher, "pure", False))
+    on_main_thread = threading.current_thread() is threading.main_thread()
+    return workers > 0 and bool(getattr(batcher, "pure", False)) and on_main_thread
 
 
 @contextmanager
