@@ -30,6 +30,7 @@ processes only ever run pure batchers, and their Python work does not share the 
 
 from __future__ import annotations
 
+import copy
 import pickle
 import signal
 import threading
@@ -49,8 +50,9 @@ class _Raised:
     """An exception raised in a worker, carried to the training process to be raised there."""
 
     def __init__(self, exc: Exception) -> None:
-        try:
-            pickle.loads(pickle.dumps(exc))  # noqa: S301 - our own bytes, made on the line before
+        try:  # dumps: the class is importable by name; deepcopy: rebuilt from its reduce tuple
+            pickle.dumps(exc)
+            copy.deepcopy(exc)
             self.exc: Exception = exc
         except Exception:  # an exception that cannot cross processes keeps its type name and text
             self.exc = RuntimeError(f"{type(exc).__name__}: {exc}")
