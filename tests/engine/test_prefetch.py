@@ -150,16 +150,14 @@ def test_a_training_thread_other_than_main_prepares_batches_in_its_own_process()
         assert all(torch.equal(got[k], want[k]) for k in want)
 
 
-class _TwoArgError(Exception):
-    def __init__(self, what: str, extra: int) -> None:  # rebuilt from args, this needs 2: cannot cross
-        super().__init__(what)
-
-
 def test_an_exception_that_cannot_cross_processes_keeps_its_name_and_text():
     from microsr.engine.prefetch import _Raised
     from microsr.errors import InputError
 
-    carried = _Raised(_TwoArgError("bad patch", 3)).exc
-    assert type(carried) is RuntimeError and str(carried) == "_TwoArgError: bad patch"
+    class LocalError(Exception):  # defined in a function: pickle cannot find it by name
+        pass
+
+    carried = _Raised(LocalError("bad patch")).exc
+    assert type(carried) is RuntimeError and str(carried) == "LocalError: bad patch"
     kept = _Raised(InputError("a.tif", "no pixels")).exc
     assert type(kept) is InputError and str(kept) == "a.tif: no pixels"
