@@ -26,7 +26,8 @@ Training and test images come from different seeds (test seeds start at 100000).
 Budgets: ``smoke`` (a few steps), ``small`` (tiny presets, about 10-12 min for both parts on 2 idle
 CPU cores), ``full`` (full-size models and a GPU-scale step count). A finished variant leaves
 ``result.json`` in ``WORK/<budget>/runs/<part>/<variant>``, reused while the budget's settings are
-unchanged (``--fresh`` retrains anyway), so a part can be re-run or resumed; results
+unchanged (``--fresh`` retrains anyway), so a part can be re-run or resumed; an unfinished
+variant resumes its training run from its last checkpoint (microsr's exact resume); results
 are merged into ``benchmarks/results/ablations.json`` under the budget and part (a smoke run
 writes to a temporary folder instead, or to ``$MICROSR_BENCH_RESULTS``).
 
@@ -106,7 +107,9 @@ def make_data(folder: Path, b: dict) -> None:
 def train_variant(
     model: str, options: dict, gt_mask: bool, data: Path, work: Path, b: dict, threads: int, seed: int
 ) -> dict:
-    """Train one variant, predict the test images, score them; returns the result row."""
+    """Train one variant (resuming its run where an earlier invocation was stopped), predict the
+    test images, score them; returns the result row. ``train_s`` sums the training time of every
+    invocation (kept in ``WORK/train_seconds``)."""
     from microsr.engine import make_config, train
     from microsr.evaluation.evaluate import evaluate_folders
     from microsr.inference.predict import predict_path
@@ -135,11 +138,17 @@ def train_variant(
             "monitor": "psnr",
             "seed": seed,
             "num_threads": threads,
+            "resume": (work / "run" / "checkpoint" / "last.pt").exists(),
         }
     )
+    spent = work / "train_seconds"
+    earlier = float(spent.read_text()) if spent.exists() else 0.0
     t0 = time.perf_counter()
-    run = train(cfg, progress=False)
-    train_s = time.perf_counter() - t0
+    try:
+        run = train(cfg, progress=False)
+    finally:
+        spent.write_text(f"{earlier + time.perf_counter() - t0:.1f}")
+    train_s = float(spent.read_text())
     predict_path(
         run,
         data / "test" / "lr",
@@ -186,8 +195,9 @@ def run_part(part: str, budget: str, work: Path, a: argparse.Namespace) -> dict:
         elif a.report:
             res = {"unfinished": True}
         else:
-            shutil.rmtree(run_dir, ignore_errors=True)
-            run_dir.mkdir(parents=True)
+            if fresh or not (run_dir / "run" / "checkpoint" / "last.pt").exists():
+                shutil.rmtree(run_dir, ignore_errors=True)  # nothing to resume: start over
+            run_dir.mkdir(parents=True, exist_ok=True)
             try:
                 res = train_variant(model, options, gt_mask, data, run_dir, b, threads, seed)
                 done.write_text(json.dumps({**res, "settings": b}))
