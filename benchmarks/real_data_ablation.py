@@ -31,6 +31,7 @@ from real_data import microsr_cli  # noqa: E402
 _PLAIN = {"augment": False, "val_fraction": 0.0, "normalization": {"low": 1.0, "high": 99.8}}
 _NOAUG = {"data": {"augment": False}, "schedule": {"name": "none"}}
 _RES = {"model": {"name": "srcnn", "options": {"bicubic_residual": True}}}
+_UNET = {"model": {"name": "care-unet"}}
 VARIANTS: dict[str, dict] = {
     # the plain SRCNN's settings inside microsr: no augmentation, no validation hold-out, 1/99.8 %
     "plain": {"data": _PLAIN, "schedule": {"name": "none"}},
@@ -52,6 +53,17 @@ VARIANTS: dict[str, dict] = {
     "noaug+p48": {"data": {"augment": False, "patch_size": 48}, "schedule": {"name": "none"}},
     "noaug+cos+p48": {"data": {"augment": False, "patch_size": 48}, "schedule": {"name": "cosine"}},
     "noaug+denseed222": {**_NOAUG, "model": {"name": "denseed-2-2-2"}},
+    # CSBDeep's CARE U-Net in microsr: CARE's own recipe (MAE, Adam 4e-4), then one change at a time
+    "unet": {**_NOAUG, **_UNET, "loss": "l1", "optimizer": {"lr": 4e-4}},
+    "unet+lr1e-3": {**_NOAUG, **_UNET, "loss": "l1", "optimizer": {"lr": 1e-3}},
+    "unet+mse": {**_NOAUG, **_UNET, "loss": "mse", "optimizer": {"lr": 4e-4}},
+    "unet+noval": {
+        "data": {"augment": False, "val_fraction": 0.0},
+        "schedule": {"name": "none"},
+        **_UNET,
+        "loss": "l1",
+        "optimizer": {"lr": 4e-4},
+    },  # fmt: skip
 }
 
 

@@ -64,6 +64,9 @@ EXPECTED_PARAMS: dict[str, int] = {
     "denseed-8-8-8": 727_850,
     "denseed-9-18-9": 1_663_176,
     "unet-n2n": 989_712,
+    # CSBDeep 0.8.2 CARE U-Net at its Config defaults (depth 2, 32 filters, kernel 5, residual):
+    # keras_model.count_params() of common_unet(2, 2, 5, 32, 1, True, False, "linear")
+    "care-unet": 922_977,
     "dncnn": 556_096,
 }
 # Models whose reference size is only known approximately: name -> (target, relative tolerance).

@@ -35,6 +35,7 @@ _FAMILIES = [
     "geometry_prior",
     "denseed",
     "unet_n2n",
+    "care_unet",
     "dncnn",
     "discriminators",
     "sftgan",
