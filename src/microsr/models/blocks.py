@@ -25,6 +25,14 @@ def conv2d(in_ch: int, out_ch: int, kernel_size: int = 3, *, bias: bool = True, 
     return nn.Conv2d(in_ch, out_ch, kernel_size, stride=stride, padding=kernel_size // 2, bias=bias)
 
 
+def check_same_channels(model: str, in_channels: int, out_channels: int, why: str) -> None:
+    """Refuse ``in_channels != out_channels`` for a model whose output adds or subtracts its input."""
+    if in_channels != out_channels:
+        raise ValueError(
+            f"{model} {why}: in_channels ({in_channels}) must equal out_channels ({out_channels})"
+        )
+
+
 def pad_to_multiple(x: Tensor, multiple: int) -> Tensor:
     """Pad (B, C, H, W) at the bottom/right so that H and W are multiples of ``multiple``.
 
@@ -77,3 +85,32 @@ class PixelShuffleUpsampler(nn.Sequential):
 def upsampling_tail(n_feats: int, scale: int, out_channels: int) -> nn.Sequential:
     """EDSR/RCAN/RDN tail: :class:`PixelShuffleUpsampler` then conv3x3 to the output channels."""
     return nn.Sequential(PixelShuffleUpsampler(n_feats, scale), conv2d(n_feats, out_channels))
+
+
+class ResidualTrunk(nn.Module):
+    """The EDSR/RCAN layout: head conv3x3, body of ``n_blocks`` blocks then a conv3x3 with a long skip
+    around it, :func:`upsampling_tail`; LR (B, C_in, H, W) -> (B, C_out, scale*H, scale*W).
+
+    ``block()`` makes one body block (n_feats -> n_feats). Modules are created head, blocks, body-end
+    conv, tail, so a seeded initialisation is the same as when each architecture built its own.
+    """
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        scale: int,
+        n_feats: int,
+        block: Callable[[], nn.Module],
+        n_blocks: int,
+    ):
+        super().__init__()
+        self.head = conv2d(in_channels, n_feats)
+        self.body = nn.Sequential(*[block() for _ in range(n_blocks)], conv2d(n_feats, n_feats))
+        self.tail = upsampling_tail(n_feats, scale, out_channels)
+
+    def forward(self, x: Tensor) -> Tensor:
+        """(B, C_in, H, W) -> (B, C_out, scale*H, scale*W); the skip is added in place to the body-end
+        conv's output (which autograd does not keep)."""
+        f = self.head(x)
+        return self.tail(self.body(f).add_(f))

@@ -32,13 +32,11 @@ Free choices
 
 from __future__ import annotations
 
-from typing import cast
-
 import torch
 from torch import Tensor, nn
 
 from microsr.models.blocks import bicubic_upsample, pad_to_multiple
-from microsr.models.registry import register_model
+from microsr.models.registry import register_model, variant
 
 
 def _bn_relu(ch: int) -> list[nn.Module]:
@@ -94,6 +92,7 @@ class DenseED(nn.Module):
         in_channels: int,
         out_channels: int,
         scale: int,
+        *,
         blocks: tuple[int, int, int] = (3, 6, 3),
         init_features: int = 48,
         growth: int = 16,
@@ -120,49 +119,27 @@ class DenseED(nn.Module):
         return self.features(pad_to_multiple(x, 4))[..., :h, :w]
 
 
-_TINY = {"blocks": (1, 1, 1), "init_features": 8, "growth": 4}
+_WIDTHS_TINY = {"init_features": 8, "growth": 4}
 _DESC = "Mannam 2021 DenseED dense encoder-decoder (HR grid), blocks={}"
+_FAMILY = dict(input_grid="hr", default_loss="mse")
 
-
-@register_model(
+# the class is the builder: its keyword arguments are the registered options
+register_model(
     "denseed",
-    input_grid="hr",
-    tiny=_TINY,
-    default_loss="mse",
+    **_FAMILY,
+    tiny={"blocks": (1, 1, 1), **_WIDTHS_TINY},
     description=_DESC.format("(L1,L2,L3) option, default (3,6,3)"),
-)
-def denseed(
-    in_channels: int,
-    out_channels: int,
-    scale: int,
-    *,
-    blocks: tuple[int, int, int] = (3, 6, 3),
-    init_features: int = 48,
-    growth: int = 16,
-) -> nn.Module:
-    """DenseED with ``blocks`` = (L1, L2, L3); (3, 6, 3) has 237,204 parameters (1 channel)."""
-    return DenseED(
-        in_channels, out_channels, scale, cast(tuple[int, int, int], tuple(blocks)), init_features, growth
-    )
-
-
-def _register_variant(blocks: tuple[int, int, int]) -> None:
-    name = "denseed-" + "-".join(str(b) for b in blocks)
-
-    def build(
-        in_channels: int, out_channels: int, scale: int, *, init_features: int = 48, growth: int = 16
-    ) -> nn.Module:
-        return DenseED(in_channels, out_channels, scale, blocks, init_features, growth)
-
-    build.__doc__ = f"DenseED-{blocks} of the seed (fixed blocks; width options only)."
-    register_model(
-        name,
-        input_grid="hr",
-        tiny={"init_features": 8, "growth": 4},
-        default_loss="mse",
-        description=_DESC.format(blocks),
-    )(build)
-
-
+)(DenseED)
 for _blocks in ((1, 1, 1), (2, 2, 2), (3, 3, 3), (4, 4, 4), (3, 6, 3), (6, 12, 6), (8, 8, 8), (9, 18, 9)):
-    _register_variant(_blocks)
+    register_model(
+        "denseed-" + "-".join(str(b) for b in _blocks),
+        **_FAMILY,
+        tiny=_WIDTHS_TINY,
+        description=_DESC.format(_blocks),
+    )(
+        variant(
+            DenseED,
+            f"DenseED-{_blocks} of the seed (fixed blocks; width options only).",
+            fixed={"blocks": _blocks},
+        )
+    )

@@ -49,7 +49,7 @@ from torch import Tensor, nn
 
 from microsr.models.blocks import conv2d
 from microsr.models.fourier import FourierChannelAttention
-from microsr.models.registry import register_discriminator, register_model
+from microsr.models.registry import register_discriminator, register_model, variant
 
 
 class FCAB(nn.Module):
@@ -134,50 +134,23 @@ class DFCAN(nn.Module):
         return self.tail(self.body(self.head(x)))
 
 
+# what DFCAN and the DFGAN generator share in the registry
+_FAMILY = dict(
+    input_grid="lr",
+    tiny={"n_feats": 16, "n_groups": 2, "n_blocks": 2},
+    default_loss="mse+0.1*ssim",
+    output_activation="sigmoid",
+)
 # the class is the builder: its keyword arguments are the registered options
 register_model(
-    "dfcan",
-    input_grid="lr",
-    tiny={"n_feats": 16, "n_groups": 2, "n_blocks": 2},
-    default_loss="mse+0.1*ssim",
-    output_activation="sigmoid",
-    description="DFCAN (Qiao 2021): Fourier channel attention, 4 groups x 4 FCABs, 64 ch",
+    "dfcan", **_FAMILY, description="DFCAN (Qiao 2021): Fourier channel attention, 4 groups x 4 FCABs, 64 ch"
 )(DFCAN)
-
-
-@register_model(
+register_model(
     "dfgan",
-    input_grid="lr",
-    tiny={"n_feats": 16, "n_groups": 2, "n_blocks": 2},
-    default_loss="mse+0.1*ssim",
+    **_FAMILY,
     discriminator="dfgan",
-    output_activation="sigmoid",
     description="DFGAN generator (Qiao 2021): DFCAN with 5 groups x 10 FCABs, gamma 0.1",
-)
-def build_dfgan(
-    in_channels: int,
-    out_channels: int,
-    scale: int,
-    *,
-    n_feats: int = 64,
-    n_groups: int = 5,
-    n_blocks: int = 10,
-    gamma: float = 0.1,
-    reduction: int = 16,
-    spectrum_size: int | None = None,
-) -> nn.Module:
-    """DFGAN generator: DFCAN's options with defaults n_groups=5, n_blocks=10, gamma=0.1."""
-    return DFCAN(
-        in_channels,
-        out_channels,
-        scale,
-        n_feats=n_feats,
-        n_groups=n_groups,
-        n_blocks=n_blocks,
-        gamma=gamma,
-        reduction=reduction,
-        spectrum_size=spectrum_size,
-    )
+)(variant(DFCAN, "DFGAN generator: DFCAN's options, other defaults.", n_groups=5, n_blocks=10, gamma=0.1))
 
 
 class DFGANDiscriminator(nn.Module):

@@ -13,14 +13,14 @@ Free choices
 ------------
 * BN momentum is PyTorch's default 0.1 (the paper's MatConvNet code does not use a running-average
   momentum in the same sense); eps 1e-4 as in the authors' PyTorch port (KAIR).
-* When ``in_channels != out_channels`` the residual subtraction is impossible; the builder refuses it.
+* When ``in_channels != out_channels`` the residual subtraction is impossible; the model refuses it.
 """
 
 from __future__ import annotations
 
 from torch import Tensor, nn
 
-from microsr.models.blocks import bicubic_upsample
+from microsr.models.blocks import bicubic_upsample, check_same_channels
 from microsr.models.registry import register_model
 
 
@@ -37,13 +37,9 @@ class DnCNN(nn.Module):
         Total number of conv layers (17), at least 2.
     """
 
-    def __init__(self, in_channels: int, out_channels: int, scale: int, width: int = 64, depth: int = 17):
+    def __init__(self, in_channels: int, out_channels: int, scale: int, *, width: int = 64, depth: int = 17):
         super().__init__()
-        if in_channels != out_channels:
-            raise ValueError(
-                f"dncnn predicts a residual, so out_channels ({out_channels}) must equal "
-                f"in_channels ({in_channels})"
-            )
+        check_same_channels("dncnn", in_channels, out_channels, "predicts a residual")
         if depth < 2:
             raise ValueError(f"dncnn needs depth >= 2, got {depth}")
         self.scale = scale
@@ -65,14 +61,12 @@ class DnCNN(nn.Module):
         return x - self.body(x)
 
 
-@register_model(
+# the class is the builder: its keyword arguments are the registered options
+register_model(
     "dncnn",
     input_grid="hr",
     tiny={"width": 8, "depth": 4},
     default_loss="mse",
     global_skip=True,
     description="Zhang 2017 DnCNN residual CNN on the bicubic grid (17 layers)",
-)
-def dncnn(in_channels: int, out_channels: int, scale: int, *, width: int = 64, depth: int = 17) -> nn.Module:
-    """DnCNN; 556,096 parameters for 1 channel with the defaults."""
-    return DnCNN(in_channels, out_channels, scale, width, depth)
+)(DnCNN)

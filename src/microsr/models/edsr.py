@@ -17,8 +17,8 @@ from __future__ import annotations
 
 from torch import Tensor, nn
 
-from microsr.models.blocks import conv2d, upsampling_tail
-from microsr.models.registry import register_model
+from microsr.models.blocks import ResidualTrunk, conv2d
+from microsr.models.registry import register_model, variant
 
 
 class ResBlock(nn.Module):
@@ -43,7 +43,7 @@ class ResBlock(nn.Module):
         return res.add_(x)
 
 
-class EDSR(nn.Module):
+class EDSR(ResidualTrunk):
     """EDSR generator (see module docstring)."""
 
     def __init__(
@@ -51,51 +51,34 @@ class EDSR(nn.Module):
         in_channels: int,
         out_channels: int,
         scale: int,
+        *,
         n_feats: int = 64,
         n_blocks: int = 16,
         res_scale: float = 1.0,
     ):
-        super().__init__()
-        self.head = conv2d(in_channels, n_feats)
-        self.body = nn.Sequential(
-            *[ResBlock(n_feats, res_scale) for _ in range(n_blocks)], conv2d(n_feats, n_feats)
+        super().__init__(
+            in_channels, out_channels, scale, n_feats, lambda: ResBlock(n_feats, res_scale), n_blocks
         )
-        self.tail = upsampling_tail(n_feats, scale, out_channels)
-
-    def forward(self, x: Tensor) -> Tensor:
-        """(B, C_in, H, W) -> (B, C_out, scale*H, scale*W)."""
-        f = self.head(x)
-        return self.tail(self.body(f).add_(f))
 
 
-def _builder(n_feats_default: int, n_blocks_default: int, res_scale_default: float):
-    def build(
-        in_channels: int,
-        out_channels: int,
-        scale: int,
-        *,
-        n_feats: int = n_feats_default,
-        n_blocks: int = n_blocks_default,
-        res_scale: float = res_scale_default,
-    ) -> nn.Module:
-        """Build EDSR with ``n_feats`` channels, ``n_blocks`` residual blocks, ``res_scale``."""
-        return EDSR(in_channels, out_channels, scale, n_feats, n_blocks, res_scale)
-
-    return build
-
-
-build_edsr_baseline = register_model(
+_FAMILY = dict(input_grid="lr", default_loss="l1")
+register_model(
     "edsr-baseline",
-    input_grid="lr",
+    **_FAMILY,
     tiny={"n_feats": 8, "n_blocks": 1},
-    default_loss="l1",
     description="EDSR baseline (Lim 2017): 16 res blocks, 64ch, no BN, sub-pixel up-sampling",
-)(_builder(64, 16, 1.0))
-
-build_edsr = register_model(
+)(variant(EDSR, "EDSR baseline: 16 residual blocks of 64 channels.", n_feats=64, n_blocks=16, res_scale=1.0))
+register_model(
     "edsr",
-    input_grid="lr",
+    **_FAMILY,
     tiny={"n_feats": 8, "n_blocks": 2},
-    default_loss="l1",
     description="EDSR (Lim 2017): 32 res blocks, 256ch, residual scaling 0.1",
-)(_builder(256, 32, 0.1))
+)(
+    variant(
+        EDSR,
+        "EDSR: 32 residual blocks of 256 channels, scaling 0.1.",
+        n_feats=256,
+        n_blocks=32,
+        res_scale=0.1,
+    )
+)

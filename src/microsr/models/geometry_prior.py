@@ -44,8 +44,6 @@ Free choices (not in the paper)
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import torch
 from torch import Tensor, nn
 
@@ -68,61 +66,17 @@ def _check_mask(mask: Tensor | None, x_bic: Tensor, n_classes: int) -> Tensor:
     return mask.to(x_bic.dtype)
 
 
-class GeometryPriorGivenMap(nn.Module):
-    """``geometry-prior``: SR network fed a given parsing map; ``forward(lr, mask)``."""
+class _MapSR(nn.Module):
+    """The seed's SR network on the bicubic grid, with a mask encoder when ``use_prior``.
 
-    def __init__(self, in_channels: int, out_channels: int, scale: int, **sr_options):
-        super().__init__()
-        self.scale = scale
-        self.sr = GeometryPriorSR(in_channels, out_channels, use_prior=True, **sr_options)
+    ``decoder_blocks`` is the paper's N: 777,857 parameters with N = 3 (517,633 without the mask
+    encoder).
+    """
 
-    def forward(self, lr: Tensor, mask: Tensor | None = None) -> Tensor:
-        x = bicubic_upsample(lr, self.scale)
-        return self.sr(x, _check_mask(mask, x, 3))
-
-
-class GeometryPriorFull(nn.Module):
-    """``geometry-prior-full``: prior U-Net + SR network, trained end to end (seed eq. 2)."""
+    use_prior = True
 
     def __init__(
         self,
-        in_channels: int,
-        out_channels: int,
-        scale: int,
-        prior_width: int = 32,
-        prior_depth: int = 4,
-        **sr_options,
-    ):
-        super().__init__()
-        self.scale = scale
-        self.prior = PriorUNet(in_channels, 3, prior_width, prior_depth)
-        self.sr = GeometryPriorSR(in_channels, out_channels, use_prior=True, **sr_options)
-
-    def forward(self, lr: Tensor) -> SROutput:
-        x = bicubic_upsample(lr, self.scale)
-        logits = self.prior(x)
-        return SROutput(final=self.sr(x, torch.sigmoid(logits)), aux={"parsing": logits})
-
-
-class GeometryPriorNoPrior(nn.Module):
-    """``geometry-prior-noprior``: the seed's Fig. 1b ablation; ``forward(lr)`` -> tensor."""
-
-    def __init__(self, in_channels: int, out_channels: int, scale: int, **sr_options):
-        super().__init__()
-        self.scale = scale
-        self.sr = GeometryPriorSR(in_channels, out_channels, use_prior=False, **sr_options)
-
-    def forward(self, lr: Tensor) -> Tensor:
-        return self.sr(bicubic_upsample(lr, self.scale))
-
-
-_TINY = {"width": 8, "encoder_blocks": 1, "decoder_blocks": 1}
-
-
-def _sr_builder(cls: type[nn.Module], doc: str) -> Callable[..., nn.Module]:
-    """A builder of ``cls`` whose keyword parameters are the SR network's options."""
-
-    def build(
         in_channels: int,
         out_channels: int,
         scale: int,
@@ -130,76 +84,86 @@ def _sr_builder(cls: type[nn.Module], doc: str) -> Callable[..., nn.Module]:
         width: int = 64,
         encoder_blocks: int = 3,
         decoder_blocks: int = 3,
-    ) -> nn.Module:
-        return cls(
-            in_channels,
-            out_channels,
-            scale,
-            width=width,
-            encoder_blocks=encoder_blocks,
-            decoder_blocks=decoder_blocks,
+    ):
+        super().__init__()
+        self.scale = scale
+        self.sr = GeometryPriorSR(
+            in_channels, out_channels, width, encoder_blocks, decoder_blocks, use_prior=self.use_prior
         )
 
-    build.__doc__ = doc
-    return build
+
+class GeometryPriorGivenMap(_MapSR):
+    """``geometry-prior``: SR network fed a given parsing map; ``forward(lr, mask)``."""
+
+    def forward(self, lr: Tensor, mask: Tensor | None = None) -> Tensor:
+        x = bicubic_upsample(lr, self.scale)
+        return self.sr(x, _check_mask(mask, x, 3))
 
 
-geometry_prior = register_model(
+class GeometryPriorNoPrior(_MapSR):
+    """``geometry-prior-noprior``: the seed's Fig. 1b ablation; ``forward(lr)`` -> tensor."""
+
+    use_prior = False
+
+    def forward(self, lr: Tensor) -> Tensor:
+        return self.sr(bicubic_upsample(lr, self.scale))
+
+
+class GeometryPriorFull(nn.Module):
+    """``geometry-prior-full``: prior U-Net + SR network, trained end to end (seed eq. 2).
+
+    Prior U-Net (7,759,587) + SR network (777,857) = 8,537,444 parameters for 1 channel.
+    """
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        scale: int,
+        *,
+        width: int = 64,
+        encoder_blocks: int = 3,
+        decoder_blocks: int = 3,
+        prior_width: int = 32,
+        prior_depth: int = 4,
+    ):
+        super().__init__()
+        self.scale = scale
+        self.prior = PriorUNet(in_channels, 3, prior_width, prior_depth)
+        self.sr = GeometryPriorSR(
+            in_channels, out_channels, width, encoder_blocks, decoder_blocks, use_prior=True
+        )
+
+    def forward(self, lr: Tensor) -> SROutput:
+        x = bicubic_upsample(lr, self.scale)
+        logits = self.prior(x)
+        return SROutput(final=self.sr(x, torch.sigmoid(logits)), aux={"parsing": logits})
+
+
+_TINY = {"width": 8, "encoder_blocks": 1, "decoder_blocks": 1}
+# what the three registered models share; the classes are the builders: their keyword arguments are
+# the registered options
+_FAMILY = dict(input_grid="hr", default_loss="geometry-prior", global_skip=True)
+register_model(
     "geometry-prior",
-    input_grid="hr",
+    **_FAMILY,
     tiny=_TINY,
-    default_loss="geometry-prior",
     needs_mask=True,
     mask_input=True,
-    global_skip=True,
     description="Hua 2020 leukocyte SR net guided by a given parsing map (mask needed "
     "for training and prediction)",
-)(
-    _sr_builder(
-        GeometryPriorGivenMap,
-        "SR network with mask encoder; ``decoder_blocks`` is the paper's N (3 -> 777,857 params).",
-    )
-)
-
-geometry_prior_noprior = register_model(
+)(GeometryPriorGivenMap)
+register_model(
     "geometry-prior-noprior",
-    input_grid="hr",
+    **_FAMILY,
     tiny=_TINY,
-    default_loss="geometry-prior",
-    global_skip=True,
     description="Hua 2020 ablation without prior network (seed Fig. 1b)",
-)(_sr_builder(GeometryPriorNoPrior, "No mask encoder: decoder on [f, LRenc] (517,633 params with N = 3)."))
-
-
-@register_model(
+)(GeometryPriorNoPrior)
+register_model(
     "geometry-prior-full",
-    input_grid="hr",
+    **_FAMILY,
     tiny={**_TINY, "prior_width": 4, "prior_depth": 2},
-    default_loss="geometry-prior",
     needs_mask=True,
-    global_skip=True,
     description="Hua 2020 end to end: prior U-Net predicts the parsing map, SR net uses "
     "it (masks for training only)",
-)
-def geometry_prior_full(
-    in_channels: int,
-    out_channels: int,
-    scale: int,
-    *,
-    width: int = 64,
-    encoder_blocks: int = 3,
-    decoder_blocks: int = 3,
-    prior_width: int = 32,
-    prior_depth: int = 4,
-) -> nn.Module:
-    """Prior U-Net (7,759,587) + SR network (777,857) = 8,537,444 params for 1 channel."""
-    return GeometryPriorFull(
-        in_channels,
-        out_channels,
-        scale,
-        prior_width=prior_width,
-        prior_depth=prior_depth,
-        width=width,
-        encoder_blocks=encoder_blocks,
-        decoder_blocks=decoder_blocks,
-    )
+)(GeometryPriorFull)

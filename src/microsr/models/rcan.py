@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from torch import Tensor, nn
 
-from microsr.models.blocks import conv2d, upsampling_tail
+from microsr.models.blocks import ResidualTrunk, conv2d
 from microsr.models.registry import register_model
 
 
@@ -66,7 +66,7 @@ class ResidualGroup(nn.Module):
         return x + self.body(x)
 
 
-class RCAN(nn.Module):
+class RCAN(ResidualTrunk):
     """RCAN generator (see module docstring)."""
 
     def __init__(
@@ -80,18 +80,8 @@ class RCAN(nn.Module):
         n_blocks: int = 20,
         reduction: int = 16,
     ):
-        super().__init__()
-        self.head = conv2d(in_channels, n_feats)
-        self.body = nn.Sequential(
-            *[ResidualGroup(n_feats, n_blocks, reduction) for _ in range(n_groups)],
-            conv2d(n_feats, n_feats),
-        )
-        self.tail = upsampling_tail(n_feats, scale, out_channels)
-
-    def forward(self, x: Tensor) -> Tensor:
-        """(B, C_in, H, W) -> (B, C_out, scale*H, scale*W)."""
-        f = self.head(x)
-        return self.tail(f + self.body(f))
+        group = lambda: ResidualGroup(n_feats, n_blocks, reduction)  # noqa: E731
+        super().__init__(in_channels, out_channels, scale, n_feats, group, n_groups)
 
 
 register_model(

@@ -12,6 +12,8 @@ take ``(in_channels, **options)``.
 
 from __future__ import annotations
 
+import inspect
+import typing
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -84,6 +86,41 @@ def register_model(name: str, **spec: Any) -> Callable[[Builder], Builder]:
         return builder
 
     return deco
+
+
+def variant(
+    cls: type[nn.Module], doc: str, *, fixed: dict[str, Any] | None = None, **defaults: Any
+) -> Builder:
+    """A builder of ``cls`` with other defaults for some options and others ``fixed`` (not options).
+
+    Its signature, the one :mod:`microsr.options` reads the typed options from, is ``cls``'s without
+    the ``fixed`` parameters and with ``defaults`` in place of the class's own, so the options are
+    written once, on the class (EDSR and EDSR-baseline, DFCAN and DFGAN, DenseED's block counts).
+    """
+    fixed = dict(fixed or {})
+    sig = inspect.signature(cls)
+    unknown = sorted((set(defaults) | set(fixed)) - set(sig.parameters))
+    if unknown:
+        raise TypeError(f"{cls.__qualname__} has no option {unknown[0]!r}")
+    params = [
+        p.replace(default=defaults.get(p.name, p.default))
+        for p in sig.parameters.values()
+        if p.name not in fixed
+    ]
+    sig = sig.replace(parameters=params, return_annotation=nn.Module)
+
+    def build(*args: Any, **options: Any) -> nn.Module:
+        bound = sig.bind(*args, **options)
+        bound.apply_defaults()
+        return cls(*bound.args, **bound.kwargs, **fixed)
+
+    hints = typing.get_type_hints(cls.__init__)
+    build.__annotations__ = {k: v for k, v in hints.items() if k not in fixed} | {"return": nn.Module}
+    build.__signature__ = sig  # type: ignore[attr-defined]
+    build.__doc__ = doc
+    build.__name__ = build.__qualname__ = f"{cls.__name__}_variant"
+    build.__module__ = cls.__module__  # where an exported package finds the architecture's source
+    return build
 
 
 def register_discriminator(name: str) -> Callable[[Builder], Builder]:

@@ -21,6 +21,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from microsr.models.blocks import check_same_channels
 from microsr.models.outputs import SROutput
 from microsr.models.registry import register_model
 
@@ -77,11 +78,7 @@ class SRFBN(nn.Module):
         super().__init__()
         if scale not in PROJECTION_KSP:
             raise ValueError(f"srfbn supports scale {sorted(PROJECTION_KSP)}, got {scale}")
-        if in_channels != out_channels:
-            raise ValueError(
-                f"srfbn adds the up-sampled input: in_channels ({in_channels}) must equal "
-                f"out_channels ({out_channels})"
-            )
+        check_same_channels("srfbn", in_channels, out_channels, "adds the up-sampled input")
         if n_steps < 1:
             raise ValueError(f"srfbn needs at least 1 step, got {n_steps}")
         k, s, p = PROJECTION_KSP[scale]

@@ -60,6 +60,7 @@ class UNetN2N(nn.Module):
         in_channels: int,
         out_channels: int,
         scale: int,
+        *,
         enc_width: int = 48,
         dec_width: int = 96,
         depth: int = 5,
@@ -98,23 +99,12 @@ class UNetN2N(nn.Module):
         return torch.tanh(self.out(y))[..., :h, :w]
 
 
-@register_model(
+# the class is the builder: its keyword arguments are the registered options
+register_model(
     "unet-n2n",
     input_grid="hr",
     tiny={"enc_width": 8, "dec_width": 8, "depth": 2},
     default_loss="mse",
     output_activation="tanh",
     description="Noise2Noise U-Net (DenseED paper's comparison), HR grid, tanh output",
-)
-def unet_n2n(
-    in_channels: int,
-    out_channels: int,
-    scale: int,
-    *,
-    enc_width: int = 48,
-    dec_width: int = 96,
-    depth: int = 5,
-    batch_norm: bool = True,
-) -> nn.Module:
-    """Noise2Noise U-Net; 989,712 params (987,408 with ``batch_norm=False``) for 1 channel."""
-    return UNetN2N(in_channels, out_channels, scale, enc_width, dec_width, depth, batch_norm)
+)(UNetN2N)

@@ -14,15 +14,20 @@ from __future__ import annotations
 
 from torch import Tensor, nn
 
-from microsr.models.blocks import bicubic_upsample, conv2d
+from microsr.models.blocks import bicubic_upsample, check_same_channels, conv2d
 from microsr.models.registry import register_model
 
 
 class VDSR(nn.Module):
-    """VDSR: ``n_layers`` conv3x3 layers of ``n_feats`` channels plus the global residual."""
+    """VDSR: ``n_layers`` conv3x3 layers of ``n_feats`` channels (first and last included) plus the
+    global residual, which needs ``in_channels == out_channels``."""
 
-    def __init__(self, channels: int, scale: int, n_feats: int = 64, n_layers: int = 20):
+    def __init__(
+        self, in_channels: int, out_channels: int, scale: int, *, n_feats: int = 64, n_layers: int = 20
+    ):
         super().__init__()
+        check_same_channels("vdsr", in_channels, out_channels, "adds the bicubic input to its output")
+        channels = in_channels
         if n_layers < 2:
             raise ValueError(f"vdsr needs at least 2 layers, got {n_layers}")
         self.scale = scale
@@ -38,20 +43,12 @@ class VDSR(nn.Module):
         return up + self.body(up)
 
 
-@register_model(
+# the class is the builder: its keyword arguments are the registered options
+register_model(
     "vdsr",
     input_grid="hr",
     tiny={"n_feats": 8, "n_layers": 4},
     default_loss="mse",
     global_skip=True,
     description="VDSR (Kim 2016): 20 conv3x3 64ch on the bicubic grid, global residual",
-)
-def build_vdsr(
-    in_channels: int, out_channels: int, scale: int, *, n_feats: int = 64, n_layers: int = 20
-) -> nn.Module:
-    """Build VDSR (``n_layers`` counts every convolution, first and last included)."""
-    if in_channels != out_channels:
-        raise ValueError(
-            f"vdsr's global residual needs in_channels == out_channels, got {in_channels}, {out_channels}"
-        )
-    return VDSR(in_channels, scale, n_feats, n_layers)
+)(VDSR)
