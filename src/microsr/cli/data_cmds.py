@@ -9,6 +9,8 @@ from typing import Annotated, Optional
 
 import typer
 
+from microsr.cli.flags import QuietFlag
+
 
 class Structure(str, Enum):
     """What the simulator draws: the four BioSR structure classes, or leukocyte-like cells."""
@@ -52,7 +54,7 @@ def simulate(
     workers: Annotated[
         int, typer.Option("--workers", help="Processes to use (0: automatic, up to 4 for 16 or more images).")
     ] = 0,
-    quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar.")] = False,
+    quiet: QuietFlag = False,
 ) -> None:
     """Simulate widefield (LR) / SIM (HR) pairs of CCPs, microtubules, ER or F-actin, or
     leukocyte-like cells with parsing maps (mask/: 0 background, 1 cytoplasm, 2 nucleus)."""
@@ -101,7 +103,7 @@ def degrade(
         float, typer.Option("--read-noise", help="Read noise, e- std (with --photons).")
     ] = 2.0,
     seed: Annotated[int, typer.Option("--seed", help="Noise seed.")] = 0,
-    quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar.")] = False,
+    quiet: QuietFlag = False,
 ) -> None:
     """Make LR images from HR-only images: PSF blur, area downsampling, camera noise."""
     from microsr.data.degrade_folder import write_degraded

@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from microsr.cli.predict_options import Weights
+from microsr.cli.flags import Weights, WeightsFlag
 
 ALL_FORMATS = "pytorch_state_dict,torchscript,onnx"
 
@@ -15,9 +15,7 @@ ALL_FORMATS = "pytorch_state_dict,torchscript,onnx"
 def export(
     model: Annotated[Path, typer.Option("--model", help="Training run folder (with model.json).")],
     out: Annotated[Path, typer.Option("--out", help="Package to write, NAME.zip (its folder must exist).")],
-    weights: Annotated[
-        Weights, typer.Option("--weights", help="Weights to export: best or last.")
-    ] = Weights.best,
+    weights: WeightsFlag = Weights.best,
     formats: Annotated[
         str, typer.Option("--formats", help="Comma-separated weight formats to include.")
     ] = ALL_FORMATS,

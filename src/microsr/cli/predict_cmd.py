@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from microsr.cli.flags import MasksFlag, Weights, WeightsFlag
 from microsr.cli.predict_options import (
     Backend,
     BackendFlag,
@@ -12,7 +13,6 @@ from microsr.cli.predict_options import (
     InputFlag,
     KeepRangeFlag,
     LevelFlag,
-    MasksFlag,
     ModelFlag,
     OutputFlag,
     OverlapFlag,
@@ -23,8 +23,6 @@ from microsr.cli.predict_options import (
     TileFlag,
     TtaFlag,
     WeightFormatFlag,
-    Weights,
-    WeightsFlag,
     WorkersFlag,
 )
 

@@ -1,4 +1,5 @@
-"""The flags of ``microsr predict``, one annotated type each (typer reads the help from them)."""
+"""The flags of ``microsr predict``, one annotated type each (typer reads the help from them); the
+flags it shares with other commands are in :mod:`microsr.cli.flags`."""
 
 from __future__ import annotations
 
@@ -21,13 +22,6 @@ class Backend(str, Enum):
 
     torch = "torch"
     onnx = "onnx"
-
-
-class Weights(str, Enum):
-    """Which weights of a training run to use."""
-
-    best = "best"
-    last = "last"
 
 
 ModelFlag = Annotated[
@@ -69,15 +63,6 @@ KeepRangeFlag = Annotated[
         "--keep-range/--no-keep-range",
         help="Write in the input's intensity range and bit depth (uint16 stays uint16) "
         "instead of float32 normalised units.",
-    ),
-]
-WeightsFlag = Annotated[Weights, typer.Option("--weights", help="Weights to use: best or last.")]
-MasksFlag = Annotated[
-    Optional[Path],
-    typer.Option(
-        "--masks",
-        "--mask",
-        help="Folder of parsing maps (same names, HR size) for models that need them.",
     ),
 ]
 DeviceFlag = Annotated[

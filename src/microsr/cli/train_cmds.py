@@ -13,6 +13,7 @@ from typing import Any
 
 import typer
 
+from microsr.cli.flags import MasksFlag, QuietFlag
 from microsr.cli.run_paths import absolute_data_dirs
 from microsr.cli.train_options import (
     BatchSizeFlag,
@@ -27,13 +28,11 @@ from microsr.cli.train_options import (
     LearningRateFlag,
     LossFlag,
     LrFlag,
-    MaskFlag,
     MinutesFlag,
     ModelFlag,
     NumThreadsFlag,
     OutFlag,
     PatchSizeFlag,
-    QuietFlag,
     RecipeFlag,
     ResumeFlag,
     ScaleFlag,
@@ -117,7 +116,7 @@ def train(
     patch_size: PatchSizeFlag = None,
     resume: ResumeFlag = False,
     init_from: InitFromFlag = None,
-    mask: MaskFlag = None,
+    mask: MasksFlag = None,
     val_lr: ValLrFlag = None,
     val_hr: ValHrFlag = None,
     val_mask: ValMaskFlag = None,

@@ -1,4 +1,5 @@
-"""The flags of ``microsr train``, one annotated type each (typer reads the help from them).
+"""The flags of ``microsr train``, one annotated type each (typer reads the help from them); the
+flags it shares with other commands are in :mod:`microsr.cli.flags`.
 
 The flags default to "not given" (``None``), so that a ``--config`` file or a resumed run's
 ``config.yaml`` keeps its own values; the defaults shown in ``--help`` come from the config schema.
@@ -55,10 +56,6 @@ ResumeFlag = Annotated[
 InitFromFlag = Annotated[
     Optional[Path],
     typer.Option("--init-from", help="Start from the best weights of this earlier run (fine-tuning)."),
-]
-MaskFlag = Annotated[
-    Optional[Path],
-    typer.Option("--mask", "--masks", help="Folder of parsing masks (geometry prior, SFTGAN)."),
 ]
 ValLrFlag = Annotated[
     Optional[Path],
@@ -119,7 +116,6 @@ WorkersFlag = Annotated[
         help="Processes preparing training batches ahead (0: in the training process). \\[default: 1]",
     ),
 ]
-QuietFlag = Annotated[bool, typer.Option("--quiet", help="No progress bar.")]
 ValFractionFlag = Annotated[
     Optional[float],
     typer.Option(
