@@ -5,20 +5,19 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
-from rich.console import Console
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
-    Progress,
     TextColumn,
     TimeElapsedColumn,
     TimeRemainingColumn,
 )
 
+from microsr.inference.progress import StderrProgress
 
-class ProgressBar:
+
+class ProgressBar(StderrProgress):
     """Progress over optimiser steps ``start..total``.
 
     Parameters
@@ -34,37 +33,29 @@ class ProgressBar:
     """
 
     def __init__(self, total: int, start: int, *, enabled: bool, title: str = "training"):
-        self.enabled = enabled
+        super().__init__(enabled)
         self.total, self.start = total, start
-        self.console = Console(stderr=True)
-        self._progress: Any = None  # a rich Progress while enabled
         self._task = None
         self.title = title
 
     def __enter__(self) -> ProgressBar:
-        if self.enabled:
-            self._progress = Progress(
-                TextColumn("[bold]{task.description}"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TextColumn("loss {task.fields[loss]}"),
-                TimeElapsedColumn(),
-                TextColumn("ETA"),
-                TimeRemainingColumn(),
-                console=self.console,
-            )
-            self._progress.__enter__()
-            self._task = self._progress.add_task(self.title, total=self.total, completed=self.start, loss="-")
+        columns = (
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("loss {task.fields[loss]}"),
+            TimeElapsedColumn(),
+            TextColumn("ETA"),
+            TimeRemainingColumn(),
+        )
+        if self.open(*columns):
+            self._task = self.bar.add_task(self.title, total=self.total, completed=self.start, loss="-")
         return self
-
-    def __exit__(self, *exc) -> None:
-        if self._progress is not None:
-            self._progress.__exit__(*exc)
 
     def update(self, step: int, loss: float) -> None:
         """Move to ``step`` and show ``loss``."""
-        if self._progress is not None:
-            self._progress.update(self._task, completed=step, loss=f"{loss:.4g}")
+        if self.bar is not None:
+            self.bar.update(self._task, completed=step, loss=f"{loss:.4g}")
 
     def note(self, text: str, *, always: bool = False) -> None:
         """Print one line above the bar; with ``always``, to stderr even when the bar is disabled."""

@@ -1,11 +1,46 @@
-"""Progress display for prediction: a bar over files and one over the current file's tiles."""
+"""Progress displays: a rich display on stderr (:class:`StderrProgress`, also the training bar's
+base) and, for prediction, a bar over files with one over the current file's tiles."""
 
 from __future__ import annotations
 
 from typing import Any
 
 
-class FileProgress:
+class StderrProgress:
+    """A rich progress display on stderr, open inside its ``with`` block, silent when disabled.
+
+    stdout is for results (``microsr predict`` and ``microsr train`` print what they wrote there).
+    Subclasses open the display in ``__enter__`` with their columns (:meth:`open`) and add their
+    tasks to ``bar``; every update is a no-op while ``bar`` is ``None``.
+
+    Parameters
+    ----------
+    enabled : bool
+        False: show nothing (tests, scripts, other DDP ranks, ``progress=False``).
+    """
+
+    def __init__(self, enabled: bool):
+        from rich.console import Console
+
+        self.enabled = enabled
+        self.console = Console(stderr=True)
+        self.bar: Any = None  # a rich Progress while open
+
+    def open(self, *columns: Any) -> bool:
+        """Start the display with ``columns`` if enabled; True when it was started."""
+        if self.enabled:
+            from rich.progress import Progress
+
+            self.bar = Progress(*columns, console=self.console)
+            self.bar.__enter__()
+        return self.bar is not None
+
+    def __exit__(self, *exc) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(*exc)
+
+
+class FileProgress(StderrProgress):
     """A rich progress bar over files with a second bar over the current file's tiles.
 
     Parameters
@@ -17,23 +52,14 @@ class FileProgress:
     """
 
     def __init__(self, enabled: bool, n_files: int):
-        self.enabled, self.n_files = enabled, n_files
-        self.bar: Any = None  # a rich Progress while enabled
+        super().__init__(enabled)
+        self.n_files = n_files
 
     def __enter__(self) -> FileProgress:
-        if self.enabled:
-            from rich.console import Console
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+        from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeRemainingColumn
 
-            self.bar = Progress(
-                TextColumn("{task.description}"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TimeRemainingColumn(),
-                transient=False,
-                console=Console(stderr=True),  # stdout is for results, as in `microsr train`
-            )
-            self.bar.__enter__()
+        columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+        if self.open(*columns):
             self.files = self.bar.add_task("images", total=self.n_files)
             self.tiles = self.bar.add_task("tiles", total=1)
         return self
@@ -49,7 +75,3 @@ class FileProgress:
     def end_file(self) -> None:
         if self.bar is not None:
             self.bar.advance(self.files)
-
-    def __exit__(self, *exc) -> None:
-        if self.bar is not None:
-            self.bar.__exit__(*exc)
