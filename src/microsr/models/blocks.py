@@ -25,6 +25,12 @@ def conv2d(in_ch: int, out_ch: int, kernel_size: int = 3, *, bias: bool = True, 
     return nn.Conv2d(in_ch, out_ch, kernel_size, stride=stride, padding=kernel_size // 2, bias=bias)
 
 
+def check_scale(scale: int) -> None:
+    """Refuse an up-sampling factor below 1 (models that take any integer factor)."""
+    if scale < 1:
+        raise ValueError(f"scale must be a positive integer, got {scale}")
+
+
 def check_same_channels(model: str, in_channels: int, out_channels: int, why: str) -> None:
     """Refuse ``in_channels != out_channels`` for a model whose output adds or subtracts its input."""
     if in_channels != out_channels:

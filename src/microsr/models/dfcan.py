@@ -47,7 +47,7 @@ from collections.abc import Sequence
 import torch
 from torch import Tensor, nn
 
-from microsr.models.blocks import conv2d
+from microsr.models.blocks import check_scale, conv2d
 from microsr.models.fourier import FourierChannelAttention
 from microsr.models.registry import register_discriminator, register_model, variant
 
@@ -115,8 +115,7 @@ class DFCAN(nn.Module):
         spectrum_size: int | None = None,
     ) -> None:
         super().__init__()
-        if scale < 1:
-            raise ValueError(f"scale must be a positive integer, got {scale}")
+        check_scale(scale)
         self.scale = scale
         self.head = nn.Sequential(conv2d(in_channels, n_feats, 3), nn.GELU())
         self.body = nn.Sequential(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from torch import Tensor, nn
 
-from microsr.models.blocks import bicubic_upsample
+from microsr.models.blocks import bicubic_upsample, check_scale
 from microsr.models.registry import register_model
 
 
@@ -22,8 +22,7 @@ class Bicubic(nn.Module):
 
     def __init__(self, channels: int, scale: int):
         super().__init__()
-        if scale < 1:
-            raise ValueError(f"scale must be a positive integer, got {scale}")
+        check_scale(scale)
         self.channels = channels
         self.scale = scale
 

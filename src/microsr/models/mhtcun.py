@@ -58,7 +58,7 @@ from __future__ import annotations
 
 from torch import Tensor, nn
 
-from microsr.models.blocks import bicubic_upsample, conv2d, pad_to_multiple
+from microsr.models.blocks import bicubic_upsample, check_scale, conv2d, pad_to_multiple
 from microsr.models.mhtcun_parts import FRM, PixelBranch, SpatialContext, UNet
 from microsr.models.outputs import SROutput
 from microsr.models.registry import register_model
@@ -113,8 +113,7 @@ class MHTCUN(nn.Module):
             raise ValueError(f"n_feats must be an even number >= 2 (PixelShuffle), got {n_feats}")
         if not 1 <= context_levels <= 3:
             raise ValueError(f"context_levels must be 1, 2 or 3, got {context_levels}")
-        if scale < 1:
-            raise ValueError(f"scale must be a positive integer, got {scale}")
+        check_scale(scale)
         self.scale = scale
         self.stages = stages
         opts = dict(
