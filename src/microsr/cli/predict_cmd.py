@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import typer
 
 from microsr.cli.flags import MasksFlag, Weights, WeightsFlag
@@ -74,11 +76,28 @@ def predict(
             "--backend onnx is for a training run folder and image files (a bioimage.io package "
             "chooses ONNX weights with --weight-format onnx)",
         )
+    # what both ways of predicting (image files, OME-Zarr blocks) take alike
+    settings: dict[str, Any] = dict(
+        tile=tile,
+        overlap=overlap,
+        tta=tta,
+        keep_range=keep_range,
+        weights=weights.value,
+        device=device,
+        precision=precision.value,
+    )
     if is_zarr_path(input) or is_zarr_path(output):
         return _predict_large(
-            model, input, output, tile, overlap, tta, keep_range, weights, device, precision,
-            level, block, workers, scheduler, resume,
-        )  # fmt: skip
+            model,
+            input,
+            output,
+            settings,
+            level=level,
+            block=block,
+            workers=workers,
+            scheduler=scheduler,
+            resume=resume,
+        )
     if level or block is not None or workers is not None or scheduler is not None or resume:
         raise InputError(
             output, "--level, --block, --workers, --scheduler and --resume need an .ome.zarr --output"
@@ -87,20 +106,7 @@ def predict(
     loaded = load_package(model, device=device, weight_format=weight_format) if package else None
     if backend is not Backend.torch:
         loaded = _with_backend(model, weights.value, device, precision.value, backend.value)
-    written = predict_path(
-        model,
-        input,
-        output,
-        tile=tile,
-        overlap=overlap,
-        tta=tta,
-        keep_range=keep_range,
-        weights=weights.value,
-        masks=masks,
-        device=device,
-        precision=precision.value,
-        loaded=loaded,
-    )
+    written = predict_path(model, input, output, masks=masks, loaded=loaded, **settings)
     typer.echo(f"wrote {len(written)} image(s) to {output}")
 
 
@@ -114,33 +120,16 @@ def _with_backend(model, weights: str, device: str | None, precision: str, backe
     return with_backend(net, info, backend, precision=precision, announce=note), info
 
 
-def _predict_large(
-    model, input, output, tile, overlap, tta, keep_range, weights, device, precision,
-    level, block, workers, scheduler, resume,
-) -> None:  # fmt: skip
+def _predict_large(model, input, output, settings: dict[str, Any], **zarr_options: Any) -> None:
+    """Predict an OME-Zarr image block by block (``zarr_options``: level, block, workers, scheduler,
+    resume)."""
     from microsr.errors import InputError
     from microsr.inference.large import predict_large
     from microsr.io.lazy import is_zarr_path
 
     if not is_zarr_path(output):
         raise InputError(output, "OME-Zarr input is written as OME-Zarr: give --output NAME.ome.zarr")
-    out = predict_large(
-        model,
-        input,
-        output,
-        level=level,
-        tile=tile,
-        overlap=overlap,
-        tta=tta,
-        keep_range=keep_range,
-        weights=weights.value,
-        device=device,
-        precision=precision.value,
-        block=block,
-        workers=workers,
-        scheduler=scheduler,
-        resume=resume,
-    )
+    out = predict_large(model, input, output, **settings, **zarr_options)
     typer.echo(f"wrote {out}")
 
 
