@@ -75,6 +75,7 @@ class CAREUNet(nn.Module):
         in_channels: int,
         out_channels: int,
         scale: int,
+        *,
         depth: int = 2,
         n_first: int = 32,
         kernel_size: int = 5,
@@ -130,24 +131,12 @@ class CAREUNet(nn.Module):
         return y + x if self.residual else y
 
 
-@register_model(
+# the class is the builder: its keyword arguments are the registered options
+register_model(
     "care-unet",
     input_grid="hr",
     tiny={"n_first": 8, "kernel_size": 3},
     default_loss="l1",
     global_skip=True,
     description="CARE U-Net (Weigert 2018, CSBDeep): depth 2, 32 filters, kernel 5, residual, HR grid",
-)
-def care_unet(
-    in_channels: int,
-    out_channels: int,
-    scale: int,
-    *,
-    depth: int = 2,
-    n_first: int = 32,
-    kernel_size: int = 5,
-    conv_per_level: int = 2,
-    residual: bool = True,
-) -> nn.Module:
-    """CARE U-Net; 922,977 parameters at the defaults (1 channel), as CSBDeep's Keras model."""
-    return CAREUNet(in_channels, out_channels, scale, depth, n_first, kernel_size, conv_per_level, residual)
+)(CAREUNet)
