@@ -9,7 +9,10 @@ largest sum of the resident memory of its process and all its children, sampled 
 * ``bioimageio.core``: the same model exported by ``microsr export`` (its ``pytorch_state_dict``
   weights), predicted by ``bioimageio.core.predict(..., blocksize_parameter=N)`` (its block-wise
   mode: blocks with the package's halo, stitched in memory), on the same pixels read from a
-  ``.npy`` (it takes in-memory arrays); the output is saved to ``.npy``;
+  ``.npy`` (it takes in-memory arrays); the output is saved to ``.npy``. Blocks are ``--bio-block``
+  px, or the image size when that is smaller: bioimageio.core 0.11 refuses an image smaller than
+  its block shape (``split_shape_into_blocks``: "shape ... is smaller than block shape"), which is
+  what made ``--size 128 --smoke`` fail with the default 1024 px blocks;
 * ``csbdeep``: CSBDeep 0.8.2 CARE ``predict(..., n_tiles=...)`` in its own virtual environment
   (``--care-python``), on an image of the *output* size (CARE does not up-sample), its default
   U-Net with 48 first-level filters (about 2 M parameters), random weights, via
@@ -98,7 +101,7 @@ def main() -> None:
         rows.append({"tool": "microsr (block-wise, in-process)", "input": f"{a.size}^2 LR", **r})
         print(json.dumps(rows[-1]), flush=True)
         cmd = [sys.executable, __file__, "--child", str(package), str(work / "lr.npy"), str(work / "bio.npy")]
-        r = run_measured([*cmd, str(a.bio_block)])
+        r = run_measured([*cmd, str(min(a.bio_block, a.size))])  # a block larger than the image is refused
         rows.append(
             {"tool": "bioimageio.core 0.11 predict(blocksize_parameter)", "input": f"{a.size}^2 LR", **r}
         )

@@ -128,3 +128,21 @@ def test_cli_refuses_too_small_leukocyte_images(tmp_path, capsys):
         == 2
     )
     assert "16" in capsys.readouterr().err
+
+
+def test_cli_refuses_leukocyte_images_too_large_to_render_whole(tmp_path, capsys):
+    args = [
+        "simulate",
+        "--structure",
+        "leukocytes",
+        "--count",
+        "1",
+        "--size",
+        "4096",
+        "--out",
+        str(tmp_path / "x"),
+    ]
+    assert main([*args, "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "at most 2048 HR px" in err and "--count" in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "x").exists()

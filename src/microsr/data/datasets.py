@@ -35,6 +35,7 @@ from microsr.io.guard import check_memory, check_number, check_writable
 SIM_BYTES_PER_PX = 512  # peak memory of one simulated pair per HR pixel (measured: <= 460 B, ER)
 SIM_BLOCK_BYTES_PER_PX = 24  # the same above WHOLE_UP_TO px, made block by block ...
 SIM_BLOCK_WORKING = 450 * 2**20  # ... plus this working set (measured: 475 MiB peak in all at 4096 px)
+CELLS_MAX_SIZE = 2048  # HR px: leukocytes are not made block by block (measured peak 1.15 GB at 2048 px)
 MAX_SEED = 2**63 - 1
 MAX_PHOTONS = 1e9  # numpy's Poisson sampler fails near 1e19; cameras saturate far below 1e9 e-
 
@@ -124,6 +125,12 @@ def write_simulated(
     check_number("--seed", seed, low=0, high=MAX_SEED - count)
     if structure == "leukocytes" and size < 16:
         raise InputError(None, f"--size {size}: leukocyte images need at least 16 HR px")
+    if structure == "leukocytes" and size > CELLS_MAX_SIZE:
+        raise InputError(
+            None,
+            f"--size {size}: leukocyte images are rendered whole on a fine grid (about 270 bytes per HR "
+            f"px, 1.1 GB at 2048 px), so at most {CELLS_MAX_SIZE} HR px; make more images with --count",
+        )
     if workers < 1:
         raise InputError(None, f"--workers must be at least 1, got {workers}")
     busy = 1 if count == 1 else min(workers, count)

@@ -18,6 +18,7 @@ from rich.progress import track
 
 from microsr.data.datasets import MAX_PHOTONS, MAX_SEED, _json, staged_folder
 from microsr.data.degrade import AiryPSF, GaussianPSF, crop_to_multiple, degrade
+from microsr.data.degrade_blocks import BAND, COLUMNS, degrade_file_blocks, is_large, psf_halo
 from microsr.errors import InputError
 from microsr.io import ImageData, list_images, read_image, storable_dtype, to_output_dtype, write_image
 from microsr.io.guard import check_memory, check_number
@@ -121,6 +122,38 @@ def _write_pair(
     }
 
 
+def _inputs(hr_dir: Path) -> list[Path]:
+    """Image files and OME-Zarr stores in ``hr_dir``, sorted by name."""
+    from microsr.data.pairs import _zarr_stores
+
+    stores = _zarr_stores(hr_dir)
+    try:
+        files = list_images(hr_dir)
+    except InputError:
+        if not stores:
+            raise
+        files = []
+    return sorted(files + stores)
+
+
+def _degrade_large(
+    f, stage, i, scale, sigma, na, wavelength, pixel_nm, photons, read_noise, seed
+) -> dict[str, Any]:
+    """One image degraded block by block (:mod:`microsr.data.degrade_blocks`)."""
+    from microsr.data.lazy_planes import open_source
+
+    source, array = open_source(f)
+    psf = choose_psf(scale=scale, sigma=sigma, na=na, wavelength=wavelength, pixel_nm=pixel_nm,
+                     file_pixel_um=source.pixel_size, path=f)  # fmt: skip
+    name = f.with_suffix(".tif").name if f.suffix.lower() not in (".tif", ".tiff") else f.name
+    if (stage / "hr" / name).exists():
+        raise InputError(f, f"two inputs would both be written as {name}; rename one")
+    check_memory(DEGRADE_BYTES_PER_PX * BAND * scale * (COLUMNS * scale + 2 * psf_halo(psf) + 2) * 3,
+                 f"degrading {f} block by block")  # fmt: skip
+    return degrade_file_blocks(source, array, stage, name, scale=scale, psf=psf, photons=photons,
+                               read_noise=read_noise, seeds=[seed, i]) | {"psf": repr(psf)}  # fmt: skip
+
+
 def write_degraded(
     hr_dir: str | PathLike[str],
     out: str | PathLike[str],
@@ -140,14 +173,24 @@ def write_degraded(
     HR images are cropped at the bottom/right to a multiple of ``scale`` and written in their own
     bit depth (uint8/uint16/float32; other types as float32). The LR gets the same dtype,
     rounded and clipped. Image ``i`` uses ``np.random.default_rng([seed, i])``. Stacks are
-    degraded plane by plane. ``pixel_size`` is the HR pixel in nm (Airy PSF only).
+    degraded plane by plane. ``pixel_size`` is the HR pixel in nm (Airy PSF only). OME-Zarr
+    stores and TIFFs with planes over :data:`~microsr.data.degrade_blocks.WHOLE_UP_TO` px are
+    read, degraded and written block by block (:mod:`microsr.data.degrade_blocks`) as tiled
+    OME-TIFFs.
     """
     _check_options(scale, photons, read_noise, seed, psf_sigma, pixel_size, na, wavelength)
     hr_dir = Path(hr_dir)
-    files = list_images(hr_dir)
+    files = _inputs(hr_dir)
     records = []
     with staged_folder(out, inputs=(hr_dir,)) as stage:
         for i, f in enumerate(track(files, description="degrading", disable=not progress)):
+            if is_large(f):
+                records.append(
+                    _degrade_large(
+                        f, stage, i, scale, psf_sigma, na, wavelength, pixel_size, photons, read_noise, seed
+                    )
+                )
+                continue
             img = read_image(f)
             psf = choose_psf(
                 scale=scale,

@@ -22,8 +22,9 @@ from pathlib import Path
 
 from microsr.errors import InputError
 from microsr.io import list_images, read_image
+from microsr.io.lazy import is_zarr_path
 
-_DOUBLE_SUFFIXES = (".ome.tif", ".ome.tiff")
+_DOUBLE_SUFFIXES = (".ome.tif", ".ome.tiff", ".ome.zarr")
 
 
 @dataclass(frozen=True)
@@ -45,9 +46,25 @@ def image_stem(path: Path) -> str:
     return path.stem
 
 
-def _by_stem(folder: Path) -> dict[str, Path]:
+def _zarr_stores(folder: Path) -> list[Path]:
+    """OME-Zarr image stores (``NAME.ome.zarr`` / ``NAME.zarr`` folders) directly in ``folder``."""
+    if not folder.is_dir():
+        return []
+    return sorted(
+        f for f in folder.iterdir() if f.is_dir() and not f.name.startswith(".") and is_zarr_path(f)
+    )
+
+
+def _by_stem(folder: Path, stores: bool = False) -> dict[str, Path]:
     out: dict[str, Path] = {}
-    for f in list_images(folder):
+    found = _zarr_stores(folder) if stores else []
+    try:
+        files = list_images(folder)
+    except InputError:
+        if not found:
+            raise
+        files = []  # a folder of Zarr stores only
+    for f in sorted(files + found):
         stem = image_stem(f)
         if stem in out:
             raise InputError(folder, f"two files share the name {stem!r}: {out[stem].name} and {f.name}")
@@ -93,6 +110,7 @@ def find_pairs(
     scale: int,
     mask_dir: str | PathLike[str] | None = None,
     check_shapes: bool = True,
+    stores: bool = False,
 ) -> list[ImagePair]:
     """Match LR and HR files by name and validate their shapes.
 
@@ -107,6 +125,9 @@ def find_pairs(
     check_shapes : bool
         Read every pair once to check shapes (default). Reading is needed because the headers of
         PNG/JPEG/MRC are format specific; the cost is one extra read per file.
+    stores : bool
+        Also pair OME-Zarr stores (``NAME.ome.zarr`` folders; training reads them lazily,
+        :mod:`microsr.data.lazy_pairs`). Needs ``check_shapes=False``.
 
     Returns
     -------
@@ -121,7 +142,7 @@ def find_pairs(
     if scale < 1:
         raise InputError(None, f"scale must be a positive integer, got {scale}")
     lr_dir, hr_dir = Path(lr_dir), Path(hr_dir)
-    lr, hr = _by_stem(lr_dir), _by_stem(hr_dir)
+    lr, hr = _by_stem(lr_dir, stores), _by_stem(hr_dir, stores)
     common = sorted(set(lr) & set(hr))
     only_lr, only_hr = sorted(set(lr) - set(hr)), sorted(set(hr) - set(lr))
     if not common:

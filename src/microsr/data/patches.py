@@ -42,12 +42,14 @@ def foreground_level(hr: np.ndarray, fg: Foreground | None) -> float | None:
 
     Parameters
     ----------
-    hr : np.ndarray
-        (H, W) float image (any units).
+    hr : np.ndarray or LazyPlane
+        (H, W) float image (any units); a :class:`~microsr.data.lazy_planes.LazyPlane` computes
+        the same percentiles block by block.
     """
     if fg is None or fg.threshold <= 0:
         return None
-    bg, top = np.percentile(hr, [1.0, 99.9])
+    percentiles = getattr(hr, "percentiles", None)
+    bg, top = percentiles([1.0, 99.9]) if percentiles is not None else np.percentile(hr, [1.0, 99.9])
     if not top > bg:
         return None  # flat image: nothing to reject against
     return float(bg + fg.threshold * (top - bg))
@@ -100,7 +102,8 @@ def sample_patch(
 
     Returns
     -------
-    lr_patch (p, p), hr_patch (s*p, s*p), mask_patch (3, s*p, s*p) or None — views, not copies.
+    lr_patch (p, p), hr_patch (s*p, s*p), mask_patch (3, s*p, s*p) or None: views of in-memory
+    arrays, or arrays read from :class:`~microsr.data.lazy_planes.LazyPlane` images.
     """
     check_patch_fits(lr.shape, patch, name)
     fg = fg or Foreground()
@@ -109,9 +112,9 @@ def sample_patch(
     for _ in range(tries):
         y = int(rng.integers(0, lr.shape[0] - patch + 1))
         x = int(rng.integers(0, lr.shape[1] - patch + 1))
-        hr_p = hr[scale * y : scale * y + hp, scale * x : scale * x + hp]
+        hr_p = np.asarray(hr[scale * y : scale * y + hp, scale * x : scale * x + hp])
         if level is None or np.percentile(hr_p, fg.patch_percentile) >= level:
             break
-    lr_p = lr[y : y + patch, x : x + patch]
+    lr_p = np.asarray(lr[y : y + patch, x : x + patch])
     mask_p = None if mask is None else mask[:, scale * y : scale * y + hp, scale * x : scale * x + hp]
     return lr_p, hr_p, mask_p

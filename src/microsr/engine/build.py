@@ -143,7 +143,7 @@ class Tracker:
 
 
 #: ``data`` fields that may change on resume (they change neither the batches nor the weights)
-DATA_CHANGEABLE = ("val_crop", "num_workers")
+DATA_CHANGEABLE = ("val_crop", "num_workers", "lazy", "cache_mb")
 
 #: Top-level settings a resumed run must share with the checkpointed one (and every ``data`` field
 #: but :data:`DATA_CHANGEABLE`); the others may change on resume (:func:`changeable_on_resume`).

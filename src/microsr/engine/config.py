@@ -64,6 +64,8 @@ class DataSection(BaseModel):
     percentile_jitter: bool = False
     foreground_threshold: float | None = Field(0.2, ge=0.0, lt=1.0)
     num_workers: int = Field(NUM_WORKERS, ge=0)  # DataLoader processes preparing batches ahead
+    lazy: Literal["auto", "always", "never"] = "auto"  # read training images on demand (docs/large-data.md)
+    cache_mb: int = Field(256, gt=0)  # MiB of raw tiles cached per process when reading on demand
     val_crop: int | None = Field(256, gt=0)
     val_lr_dir: PathField | None = None
     val_hr_dir: PathField | None = None

@@ -17,7 +17,9 @@ Every plane of a 3-D stack counts as one image (training and validation).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -194,6 +196,20 @@ def _summary(
     }
 
 
+def _loader(cfg: TrainConfig, pairs: list) -> Callable[..., list]:
+    """``load_pair_arrays``, or the same items read on demand (``data.lazy``, docs/large-data.md)."""
+    from microsr.data.lazy_pairs import use_lazy
+    from microsr.data.loading import load_pair_arrays
+
+    if not use_lazy(cfg.data.lazy, pairs):
+        return load_pair_arrays
+    from microsr.data.lazy_pairs import open_pairs_lazy
+    from microsr.data.lazy_planes import TileCache
+
+    cache = TileCache(cfg.data.cache_mb * 2**20)  # one per process: workers start their own
+    return partial(open_pairs_lazy, cache=cache)
+
+
 def prepare_data(cfg: TrainConfig) -> TrainingData:
     """Read, split and normalise the pairs of ``cfg.data``; build the batcher and validation batches.
 
@@ -204,7 +220,6 @@ def prepare_data(cfg: TrainConfig) -> TrainingData:
         ``data.mask_dir`` (naming the model).
     """
     from microsr.data.batches import PatchBatcher
-    from microsr.data.loading import load_pair_arrays
     from microsr.data.pairs import find_pairs
     from microsr.data.patches import Foreground
     from microsr.data.split import split_by_image
@@ -212,7 +227,9 @@ def prepare_data(cfg: TrainConfig) -> TrainingData:
     d = cfg.data
     _check_inputs(cfg)
     # shapes are checked by load_pair_arrays as each pair is read, so each file is read once, not twice
-    pairs = find_pairs(d.lr_dir, d.hr_dir, scale=cfg.scale, mask_dir=d.mask_dir, check_shapes=False)
+    pairs = find_pairs(
+        d.lr_dir, d.hr_dir, scale=cfg.scale, mask_dir=d.mask_dir, check_shapes=False, stores=True
+    )
     if not pairs:
         raise InputError(d.lr_dir, f"no LR/HR image pairs with matching names in {d.lr_dir} and {d.hr_dir}")
     source = validation_source(cfg, len(pairs))
@@ -223,8 +240,9 @@ def prepare_data(cfg: TrainConfig) -> TrainingData:
     else:
         train_pairs, val_pairs = pairs, []
     jitter = np.random.default_rng([cfg.seed, 7]) if d.percentile_jitter else None
-    train_items = load_pair_arrays(train_pairs, d.normalization, scale=cfg.scale, percentile_rng=jitter)
-    val_items = load_pair_arrays(val_pairs, d.normalization, scale=cfg.scale) if val_pairs else []
+    load = _loader(cfg, train_pairs + val_pairs)
+    train_items = load(train_pairs, d.normalization, scale=cfg.scale, percentile_rng=jitter)
+    val_items = load(val_pairs, d.normalization, scale=cfg.scale) if val_pairs else []
     regions: dict[str, Any] = {}
     if source == "region":
         try:
@@ -250,7 +268,7 @@ def prepare_data(cfg: TrainConfig) -> TrainingData:
     val_batches = []
     for it in val_items:
         lr, hr, m = centre_crop(it.lr, it.hr, it.mask, d.val_crop, cfg.scale)
-        val_batches.append(make_val_batch(lr, hr, m))
+        val_batches.append(make_val_batch(np.asarray(lr), np.asarray(hr), m))
     val_images = len(val_items) if source == "region" else len(val_pairs)
     summary = _summary(cfg, len(train_pairs), val_images, train_items, val_items, source, regions)
     return TrainingData(

@@ -26,6 +26,7 @@ import math
 
 import numpy as np
 
+from microsr.data.lazy_stats import lerp_percentiles
 from microsr.data.normalize import NormConfig, NormParams
 
 MAX_SAMPLE = 4096 * 4096
@@ -50,16 +51,10 @@ def _plane_hist(plane, lo: int, n: int):
 def _from_hist(counts: np.ndarray, lo: int, qs: tuple[float, float]) -> tuple[float, float]:
     """``np.percentile(values, qs)`` (linear) of the values whose histogram is ``counts``."""
     cum = np.cumsum(counts)
-    n = int(cum[-1])
-    out = []
-    for q in qs:
-        pos = q / 100.0 * (n - 1)
-        k = int(math.floor(pos))
-        a = float(np.searchsorted(cum, k, side="right") + lo)
-        b = float(np.searchsorted(cum, min(k + 1, n - 1), side="right") + lo)
-        t = pos - k
-        out.append(a + (b - a) * t if t < 0.5 else b - (b - a) * (1 - t))
-    return out[0], out[1]
+    a, b = lerp_percentiles(
+        lambda i: float(np.searchsorted(cum, i, side="right") + lo), int(cum[-1]), qs, np.float64
+    )
+    return float(a), float(b)
 
 
 def _params(kind: str, offset: float, scale: float) -> dict[str, float]:

@@ -13,11 +13,15 @@ ImageJ-order axes (``TZCYX``) are transposed lazily into it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import logging
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from os import PathLike
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from microsr.errors import InputError
 from microsr.io.formats import FORMATS
@@ -162,17 +166,72 @@ def open_ome_zarr(path: str | PathLike[str], level: int = 0) -> LazyImage:
     )
 
 
+@contextmanager
+def tiff_warnings(path: Path) -> Iterator[list[str]]:
+    """Keep tifffile's warnings about ``path`` off the terminal; :class:`InputError` when one says
+    the file is corrupt (as :func:`microsr.io.tiff.read_tiff` does)."""
+    from microsr.io.tiff import _CORRUPT_PHRASES, _Capture
+
+    capture = _Capture()
+    logger = logging.getLogger("tifffile")
+    logger.addHandler(capture)
+    propagate, logger.propagate = logger.propagate, False
+    try:
+        yield capture.messages
+    finally:
+        logger.removeHandler(capture)
+        logger.propagate = propagate
+    bad = [m for m in capture.messages if any(w in m.lower() for w in _CORRUPT_PHRASES)]
+    if bad:
+        raise InputError(
+            path, f"cannot read TIFF: corrupt or truncated file ({' '.join(bad[0].split())[:160]})"
+        )
+
+
+def _check_chunks(path: Path, page: Any) -> None:
+    """A page that declares more tiles or strips than it holds (a decompression bomb, a truncated
+    file) is refused before anything is allocated for it."""
+    declared, held = int(np.prod(page.chunked, dtype=np.int64)), len(page.dataoffsets)
+    if declared != held:
+        raise InputError(
+            path,
+            f"corrupt TIFF: the header declares {page.shape} px in {declared} tiles or strips but the "
+            f"file holds {held}",
+        )
+
+
+def tiff_header(path: Path) -> tuple[tuple[int, ...], str] | None:
+    """Shape and tifffile axes of a TIFF's first series from its header (nothing decoded); ``None``
+    for a file that is not a readable, consistent TIFF (the in-memory reader names its problem)."""
+    import tifffile
+
+    if path.suffix.lower() not in FORMATS.get("tiff").extensions:
+        return None
+    try:
+        with tiff_warnings(path), tifffile.TiffFile(path) as tif:
+            _check_chunks(path, tif.pages.first)
+            return tuple(int(n) for n in tif.series[0].shape), str(tif.series[0].axes)
+    except Exception:
+        return None
+
+
 def open_tiff_lazy(path: str | PathLike[str]) -> LazyImage:
     """Open the first series of a TIFF through tifffile's Zarr interface (decoded on demand)."""
+    p = Path(path)
+    with tiff_warnings(p):
+        return _open_tiff_lazy(p)
+
+
+def _open_tiff_lazy(p: Path) -> LazyImage:
     import dask.array as da
     import tifffile
     import zarr
 
     from microsr.io.tiff import map_axes, ome_pixel_size, tag_pixel_size
 
-    p = Path(path)
     try:
         with tifffile.TiffFile(p) as tif:
+            _check_chunks(p, tif.pages.first)
             series = tif.series[0]
             raw_axes = series.axes
             ij = dict(tif.imagej_metadata or {})
@@ -181,6 +240,8 @@ def open_tiff_lazy(path: str | PathLike[str]) -> LazyImage:
                 px = tag_pixel_size(tif.pages[0], ij.get("unit"))
         store = tifffile.imread(p, aszarr=True, series=0, level=0)
         array = da.from_zarr(zarr.open_array(store, mode="r"))
+    except InputError:
+        raise
     except Exception as exc:
         raise InputError(p, f"cannot read TIFF: corrupt or truncated file ({one_line(exc)})") from None
     axes = check_axes(map_axes(raw_axes, p), array.ndim, p)
