@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pickle
+
 import numpy as np
 import pytest
 import tifffile
@@ -12,7 +14,7 @@ from microsr.data.lazy_planes import TILE, TileCache
 from microsr.data.lazy_stats import Distribution
 from microsr.data.loading import load_pair_arrays
 from microsr.data.normalize import NormConfig, normalize
-from microsr.data.pairs import find_pairs
+from microsr.data.pairs import ImagePair, find_pairs
 from microsr.data.patches import Foreground
 from microsr.errors import InputError
 
@@ -82,6 +84,8 @@ def test_cache_stays_within_its_bound_and_is_used(tmp_path):
         batcher.batch(step)
     info = cache.info()
     assert info.maxsize == 4 and info.currsize <= 4 and info.hits > 0
+    copy = pickle.loads(pickle.dumps(batcher))  # as a spawned worker receives it: no tiles, no open files
+    assert copy.items[0].hr.cache.info().currsize == 0 and copy.batch(3)["hr"].equal(batcher.batch(3)["hr"])
 
 
 def test_region_split_of_a_lazy_plane_reads_only_its_window(tmp_path):
@@ -139,6 +143,10 @@ def test_lazy_refusals(tmp_path):
     with pytest.raises(InputError, match="HR is"):
         open_pairs_lazy(pairs, NormConfig(), TileCache(2**20), scale=3)
     assert not use_lazy("auto", pairs) and use_lazy("always", pairs) and not use_lazy("never", pairs)
+    png = tmp_path / "lr" / "im0.png"
+    png.write_bytes(b"")
+    with pytest.raises(InputError, match="only TIFF and OME-Zarr are read on demand"):
+        open_pairs_lazy([ImagePair("im0", png, pairs[0].hr)], NormConfig(), TileCache(2**20), scale=2)
 
 
 def test_a_tiff_declaring_more_tiles_than_it_holds_is_refused_before_reading(tmp_path):

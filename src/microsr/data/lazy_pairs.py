@@ -99,6 +99,11 @@ def open_pairs_lazy(
     for pair in pairs:
         if pair.mask is not None:
             raise InputError(pair.mask, "parsing masks need the images in memory: set data.lazy to never")
+        for path in (pair.lr, pair.hr):
+            if not is_zarr_path(path) and path.suffix.lower() not in (".tif", ".tiff"):
+                raise InputError(
+                    path, "only TIFF and OME-Zarr are read on demand: set data.lazy to auto or never"
+                )
         (lr_src, lr_arr), (hr_src, hr_arr) = open_source(pair.lr), open_source(pair.hr)
         lr_shape = (*lr_src.lead_shape, lr_src.height, lr_src.width)
         hr_shape = (*hr_src.lead_shape, hr_src.height, hr_src.width)
