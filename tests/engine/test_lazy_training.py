@@ -37,3 +37,31 @@ def test_lazy_and_in_memory_training_data_are_equal(tmp_path, n, split):
         for i, x, y in zip(indices, ref, got):  # the lazy batches come from two worker processes
             assert x["lr"].equal(y["lr"]) and x["hr"].equal(y["hr"]), i
     assert np.isfinite(lazy.batcher.levels[0])
+
+
+def test_a_lazily_read_run_resumed_equals_an_uninterrupted_in_memory_run(tmp_path):
+    from safetensors.torch import load_file
+
+    from microsr.engine import train
+
+    lr, hr = make_pairs(tmp_path, n=2, size=64)
+
+    def cfg(out, steps, lazy, **over):
+        data = {
+            "lr_dir": str(lr),
+            "hr_dir": str(hr),
+            "patch_size": 16,
+            "batch_size": 4,
+            "lazy": lazy,
+            "cache_mb": 1,
+        }
+        return _cfg(tmp_path / out, lr, hr, steps=steps, val_every=3, data=data, **over)
+
+    straight = train(cfg("a", 6, "never"), progress=False)
+    train(cfg("b", 3, "always"), progress=False)  # stops after step 3, as an interrupted run would
+    resumed = train(cfg("b", 6, "always", resume=True), progress=False)
+    wa, wb = (
+        load_file(str(straight / "weights/last.safetensors")),
+        load_file(str(resumed / "weights/last.safetensors")),
+    )
+    assert wa.keys() == wb.keys() and all(wa[k].equal(wb[k]) for k in wa)

@@ -5,7 +5,9 @@ Pairs are found (``find_pairs``), split by whole image (``split_by_image``, seed
 held out, ``split_regions``, with a margin of the model's receptive field), unless separate
 validation folders are given (``data.val_lr_dir`` / ``data.val_hr_dir``: then every training
 image trains), normalised (``load_pair_arrays`` with ``data.normalization``; LR and HR of a pair
-independently) and cut into patches by ``PatchBatcher``, whose ``batch(i)`` is a pure function of
+independently; or opened to be read on demand, with the same numbers and batches, by
+``open_pairs_lazy`` when ``data.lazy`` says so, see :mod:`microsr.data.lazy_pairs`) and cut into
+patches by ``PatchBatcher``, whose ``batch(i)`` is a pure function of
 ``(seed, i)``. Validation images are centre-cropped to ``data.val_crop`` LR px (see
 :mod:`microsr.engine.validate`).
 
@@ -82,7 +84,9 @@ def _validation_pairs(d, scale: int) -> list:
                 "the validation folder is the training folder: validation images "
                 "must not train (give other folders, or use val_fraction instead)",
             )
-    pairs = find_pairs(d.val_lr_dir, d.val_hr_dir, scale=scale, mask_dir=d.val_mask_dir, check_shapes=False)
+    pairs = find_pairs(
+        d.val_lr_dir, d.val_hr_dir, scale=scale, mask_dir=d.val_mask_dir, check_shapes=False, stores=True
+    )
     if not pairs:
         raise InputError(
             d.val_lr_dir,
