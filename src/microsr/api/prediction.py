@@ -18,6 +18,7 @@ from torch import nn
 
 from microsr.api._display import PathLike, table, thumbnails
 from microsr.errors import InputError
+from microsr.inference.tile_grid import OVERLAP, TILE
 from microsr.io import ImageData, read_image, write_image
 from microsr.modelcard import ModelInfo
 
@@ -130,8 +131,8 @@ def predict(
     model: PathLike | Model,
     image: PathLike | np.ndarray | ImageData,
     *,
-    tile: int = 256,
-    overlap: int = 32,
+    tile: int = TILE,
+    overlap: int = OVERLAP,
     tta: bool = False,
     keep_range: bool = False,
     precision: str = "fp32",

@@ -27,14 +27,15 @@ from microsr.cli.predict_options import (
     WeightFormatFlag,
     WorkersFlag,
 )
+from microsr.inference.tile_grid import OVERLAP, TILE
 
 
 def predict(
     model: ModelFlag,
     input: InputFlag,
     output: OutputFlag,
-    tile: TileFlag = 256,
-    overlap: OverlapFlag = 32,
+    tile: TileFlag = TILE,
+    overlap: OverlapFlag = OVERLAP,
     tta: TtaFlag = False,
     keep_range: KeepRangeFlag = False,
     weights: WeightsFlag = Weights.best,

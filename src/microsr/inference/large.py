@@ -32,6 +32,7 @@ from microsr.inference.blockwise import choose_halo, prediction_array, receptive
 from microsr.inference.cluster import ModelRef, cores, dask_client, remember
 from microsr.inference.norm_stats import plane_stats
 from microsr.inference.stacks import norm_config, output_dtype
+from microsr.inference.tile_grid import OVERLAP, TILE
 from microsr.inference.tiling import check_tiling, model_device
 from microsr.io import zarr_out
 from microsr.io.guard import check_writable
@@ -161,8 +162,8 @@ def predict_large(
     output: str | os.PathLike[str],
     *,
     level: int = 0,
-    tile: int = 256,
-    overlap: int = 32,
+    tile: int = TILE,
+    overlap: int = OVERLAP,
     tta: bool = False,
     keep_range: bool = False,
     weights: str = "best",

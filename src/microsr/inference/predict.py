@@ -41,7 +41,7 @@ from microsr.inference.stacks import (
     recorded_params,
     to_input_range,
 )
-from microsr.inference.tile_grid import check_tiling
+from microsr.inference.tile_grid import OVERLAP, TILE, check_tiling
 from microsr.inference.tiling import model_device
 from microsr.io import ImageData, to_output_dtype, write_image
 from microsr.io._atomic import remove_stale_temporaries
@@ -58,8 +58,8 @@ def predict_image(
     info: ModelInfo,
     image: ImageData,
     *,
-    tile: int = 256,
-    overlap: int = 32,
+    tile: int = TILE,
+    overlap: int = OVERLAP,
     tta: bool = False,
     keep_range: bool = False,
     mask: np.ndarray | None = None,
@@ -155,8 +155,8 @@ def predict_path(
     input_path: str | os.PathLike[str],
     output_dir: str | os.PathLike[str],
     *,
-    tile: int = 256,
-    overlap: int = 32,
+    tile: int = TILE,
+    overlap: int = OVERLAP,
     tta: bool = False,
     keep_range: bool = False,
     weights: str = "best",

@@ -23,6 +23,7 @@ from torch import nn
 
 from microsr.data.normalize import NormConfig, NormParams, normalize
 from microsr.errors import InputError
+from microsr.inference.tile_grid import OVERLAP, TILE
 from microsr.inference.tiling import predict_tiled
 from microsr.io import ImageData, imagej_order, to_output_dtype, write_tiff_stack
 from microsr.modelcard import ModelInfo
@@ -177,8 +178,8 @@ def predict_stack_file(
     image: ImageData,
     path: str | os.PathLike[str],
     *,
-    tile: int = 256,
-    overlap: int = 32,
+    tile: int = TILE,
+    overlap: int = OVERLAP,
     tta: bool = False,
     keep_range: bool = False,
     on_tile: Callable[[int, int], None] | None = None,

@@ -11,6 +11,9 @@ import numpy as np
 from microsr.errors import InputError
 
 MIN_TILE = 16
+#: Default tile edge and overlap (LR px) of every way of predicting: the Python API, the CLI, the
+#: napari widget and block-wise OME-Zarr prediction.
+TILE, OVERLAP = 256, 32
 
 
 def fft_friendly(n: int) -> int:

@@ -30,7 +30,7 @@ from torch import Tensor, nn
 
 from microsr.data.augment import dihedral, inverse_dihedral
 from microsr.inference.precision import autocast
-from microsr.inference.tile_grid import MIN_TILE, axis_weights, choose_tile
+from microsr.inference.tile_grid import MIN_TILE, OVERLAP, TILE, axis_weights, choose_tile
 from microsr.inference.tile_grid import check_tiling as check_tiling  # callers check options here too
 from microsr.models.outputs import final_output
 
@@ -145,8 +145,8 @@ def predict_tiled(
     image: np.ndarray,
     scale: int,
     *,
-    tile: int = 256,
-    overlap: int = 32,
+    tile: int = TILE,
+    overlap: int = OVERLAP,
     tta: bool = False,
     batch_size: int = 1,
     channels_last: bool | None = None,

@@ -24,6 +24,7 @@ from qtpy.QtWidgets import (
 )
 
 from microsr.errors import InputError
+from microsr.inference.tile_grid import OVERLAP, TILE
 from microsr.io import ImageData
 from microsr.napari._layers import one_line, plane_of, upsampled_placement
 from microsr.napari._widgets import JobWidget, LayerChoice
@@ -57,9 +58,9 @@ class SuperResolveWidget(JobWidget):
             row.addWidget(w)
         self.tile, self.overlap = QSpinBox(), QSpinBox()
         self.tile.setRange(16, 4096)
-        self.tile.setValue(256)
+        self.tile.setValue(TILE)
         self.overlap.setRange(0, 512)
-        self.overlap.setValue(32)
+        self.overlap.setValue(OVERLAP)
         self.tta = QCheckBox("8-fold test-time augmentation (slower, a little better)")
         self.run_button, self.cancel_button = QPushButton("Super-resolve"), QPushButton("Cancel")
         self.cancel_button.setEnabled(False)
