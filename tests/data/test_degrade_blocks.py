@@ -101,3 +101,17 @@ def test_blockwise_refuses_nan(tmp_path, monkeypatch):
     with pytest.raises(InputError, match="NaN"):
         write_degraded(tmp_path / "in", tmp_path / "out", scale=2)
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("photons", [None, 50.0])
+def test_progress_counts_every_block_it_computes(small_blocks, photons):
+    hr = _image((70, 100))
+    job = PlaneDegrader(lambda p, r: hr[r[0] : r[1], r[2] : r[3]], 1, hr.shape, scale=2, psf=GaussianPSF(1.7),
+                        photons=photons, read_noise=2.0, seeds=[0, 0])  # fmt: skip
+    done = []
+    job.on_block = lambda: done.append(1)
+    tiles = list(job.lr_tiles(lambda a: a))
+    assert len(tiles) == 3 * 4  # 35 x 50 LR px in tiles of 16: 3 rows of 4
+    assert (
+        len(done) == job.block_count() == 3 * 2 * (1 if photons is None else 2)
+    )  # 3 bands x 2 blocks of 32 columns

@@ -121,11 +121,19 @@ class PlaneDegrader:
         self.read, self.planes, self.shape, self.scale = read, planes, shape, scale
         self.psf, self.photons, self.read_noise, self.seeds = psf, photons, read_noise, list(seeds)
         self.peaks: list[float] = []
+        self.on_block: Callable[[], None] | None = None  # called after every block computed (progress)
 
     def _lr(self, plane: int, region: Region) -> np.ndarray:
         s = self.scale
         hr_region = (s * region[0], s * region[1], s * region[2], s * region[3])
-        return degrade_region(lambda r: self.read(plane, r), self.shape, hr_region, scale=s, psf=self.psf)
+        lr = degrade_region(lambda r: self.read(plane, r), self.shape, hr_region, scale=s, psf=self.psf)
+        if self.on_block is not None:
+            self.on_block()
+        return lr
+
+    def block_count(self) -> int:
+        """Blocks computed in all: every block of every plane, twice with noise (see :meth:`lr_tiles`)."""
+        return self.planes * sum(1 for _ in blocks(*self.lr_shape())) * (1 if self.photons is None else 2)
 
     def lr_shape(self) -> tuple[int, int]:
         return self.shape[0] // self.scale, self.shape[1] // self.scale
@@ -191,12 +199,25 @@ def is_large(path: Path) -> bool:
 
 
 def degrade_file_blocks(
-    source: Any, array: Any, stage: Path, name: str, *, scale: int, psf, photons, read_noise, seeds
+    source: Any,
+    array: Any,
+    stage: Path,
+    name: str,
+    *,
+    scale: int,
+    psf,
+    photons,
+    read_noise,
+    seeds,
+    progress=False,
 ) -> dict[str, Any]:
     """Degrade one lazily opened image (:func:`microsr.data.lazy_planes.open_source`) into
-    ``stage/hr/name`` and ``stage/lr/name``; the record for ``degradation.json``."""
+    ``stage/hr/name`` and ``stage/lr/name``; the record for ``degradation.json``. ``progress``:
+    show the blocks done on the terminal."""
+    from rich.progress import Progress
+
     from microsr.errors import InputError
-    from microsr.io import storable_dtype, to_output_dtype
+    from microsr.io import storable_dtype
 
     if source.height < scale or source.width < scale:
         raise InputError(source.path, f"image is {source.height}x{source.width} px, smaller than the scale")
@@ -214,20 +235,31 @@ def degrade_file_blocks(
         dtype = np.dtype(np.float32 if dtype.kind == "f" else np.uint8)
     job = PlaneDegrader(read, source.planes, (h, w), scale=scale, psf=psf, photons=photons,
                         read_noise=read_noise, seeds=seeds)  # fmt: skip
-    axes, lead = source.lead_axes + "YX", source.lead_shape
-    px = source.pixel_size
+    with Progress(transient=True, disable=not progress) as bar:
+        task = bar.add_task(f"degrading {source.path.name} by blocks", total=job.block_count())
+        job.on_block = lambda: bar.advance(task)
+        return _write_pair_tiled(job, source, stage, name, dtype)
+
+
+def _write_pair_tiled(job: PlaneDegrader, source: Any, stage: Path, name: str, dtype: Any) -> dict[str, Any]:
+    """Write the HR copy and the degraded LR of ``job`` as tiled OME-TIFFs; the record."""
+    from microsr.errors import InputError
+    from microsr.io import to_output_dtype
+
+    (h, w), scale = job.shape, job.scale
+    axes, lead, px = source.lead_axes + "YX", source.lead_shape, source.pixel_size
 
     def hr_tile(a: np.ndarray) -> np.ndarray:
         if a.dtype.kind == "f" and not np.isfinite(a).all():
             raise InputError(source.path, "image contains NaN or infinite values")
         return a.astype(dtype)
 
-    hr_tiles = job.hr_tiles(hr_tile)
-    write_tiled(stage / "hr" / name, hr_tiles, (*lead, h, w), axes, dtype, BAND * scale, px)
-    lr_tiles = job.lr_tiles(lambda a: to_output_dtype(a, dtype))
+    write_tiled(stage / "hr" / name, job.hr_tiles(hr_tile), (*lead, h, w), axes, dtype, BAND * scale, px)
     lr_shape = (*lead, *job.lr_shape())
-    write_tiled(
-        stage / "lr" / name, lr_tiles, lr_shape, axes, dtype, BAND, None if px is None else px * scale
-    )
+    lr_tiles = job.lr_tiles(lambda a: to_output_dtype(a, dtype))
+    lr_px = None if px is None else px * scale
+    write_tiled(stage / "lr" / name, lr_tiles, lr_shape, axes, dtype, BAND, lr_px)
     return {"file": source.path.name, "output": name, "hr_shape": [*lead, h, w], "lr_shape": list(lr_shape),
-            "dtype": str(np.dtype(dtype)), "blockwise": True}  # fmt: skip
+            "dtype": str(np.dtype(dtype)), "blockwise": True,
+            "noise_seeds": f"block by block: default_rng([seed, {job.seeds[1]}, plane, row, column]) for "
+                           f"blocks of {BAND} x {COLUMNS} LR px"}  # fmt: skip

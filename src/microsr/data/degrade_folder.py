@@ -137,7 +137,7 @@ def _inputs(hr_dir: Path) -> list[Path]:
 
 
 def _degrade_large(
-    f, stage, i, scale, sigma, na, wavelength, pixel_nm, photons, read_noise, seed
+    f, stage, i, scale, sigma, na, wavelength, pixel_nm, photons, read_noise, seed, progress
 ) -> dict[str, Any]:
     """One image degraded block by block (:mod:`microsr.data.degrade_blocks`)."""
     from microsr.data.lazy_planes import open_source
@@ -151,7 +151,7 @@ def _degrade_large(
     check_memory(DEGRADE_BYTES_PER_PX * BAND * scale * (COLUMNS * scale + 2 * psf_halo(psf) + 2) * 3,
                  f"degrading {f} block by block")  # fmt: skip
     return degrade_file_blocks(source, array, stage, name, scale=scale, psf=psf, photons=photons,
-                               read_noise=read_noise, seeds=[seed, i]) | {"psf": repr(psf)}  # fmt: skip
+                               read_noise=read_noise, seeds=[seed, i], progress=progress) | {"psf": repr(psf)}  # fmt: skip
 
 
 def write_degraded(
@@ -187,7 +187,18 @@ def write_degraded(
             if is_large(f):
                 records.append(
                     _degrade_large(
-                        f, stage, i, scale, psf_sigma, na, wavelength, pixel_size, photons, read_noise, seed
+                        f,
+                        stage,
+                        i,
+                        scale,
+                        psf_sigma,
+                        na,
+                        wavelength,
+                        pixel_size,
+                        photons,
+                        read_noise,
+                        seed,
+                        progress,
                     )
                 )
                 continue
