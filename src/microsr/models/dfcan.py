@@ -44,27 +44,21 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import torch
 from torch import Tensor, nn
 
 from microsr.models.blocks import check_scale, conv2d
-from microsr.models.fourier import FourierChannelAttention
+from microsr.models.fourier import FourierAttentionBlock, FourierChannelAttention
 from microsr.models.registry import register_discriminator, register_model, variant
 
 
-class FCAB(nn.Module):
+class FCAB(FourierAttentionBlock):
     """Fourier channel attention block: ``x + FCA(GELU(conv(GELU(conv(x)))))``; (B,C,H,W) -> same."""
 
     def __init__(self, channels: int, reduction: int, gamma: float, spectrum_size: int | None) -> None:
-        super().__init__()
-        self.body = nn.Sequential(
+        body = nn.Sequential(
             conv2d(channels, channels, 3), nn.GELU(), conv2d(channels, channels, 3), nn.GELU()
         )
-        self.attention = FourierChannelAttention(channels, reduction, gamma, spectrum_size)
-
-    def forward(self, x: Tensor) -> Tensor:
-        y = self.body(x)
-        return torch.addcmul(x, y, self.attention.weights(y))  # x + FCA(y) in one pass
+        super().__init__(body, FourierChannelAttention(channels, reduction, gamma, spectrum_size))
 
 
 class ResidualGroup(nn.Module):

@@ -29,6 +29,7 @@ from functools import lru_cache
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
+from torch.utils.checkpoint import checkpoint as activation_checkpoint
 
 from microsr.models.blocks import conv2d
 
@@ -143,3 +144,28 @@ class FourierChannelAttention(nn.Module):
 
     def forward(self, y: Tensor) -> Tensor:
         return y * self.weights(y)
+
+
+class FourierAttentionBlock(nn.Module):
+    """``x + FCA(body(x))`` in one pass (``torch.addcmul``): DFCAN's FCAB and MHTCUN's MFCAB.
+
+    ``body`` maps (B, C, H, W) to the same shape; ``attention`` gives its channel weights. With
+    ``checkpoint`` (training only) the block keeps just its input for the backward pass and
+    recomputes its inside then (activation checkpointing: less memory, about one more forward).
+    """
+
+    def __init__(self, body: nn.Module, attention: FourierChannelAttention, checkpoint: bool = False) -> None:
+        super().__init__()
+        self.checkpoint = checkpoint
+        self.body = body
+        self.attention = attention
+
+    def _block(self, x: Tensor) -> Tensor:
+        y = self.body(x)
+        return torch.addcmul(x, y, self.attention.weights(y))
+
+    def forward(self, x: Tensor) -> Tensor:
+        if self.checkpoint and torch.is_grad_enabled() and x.requires_grad:
+            out: Tensor = activation_checkpoint(self._block, x, use_reentrant=False)
+            return out
+        return self._block(x)

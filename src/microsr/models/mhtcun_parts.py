@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import torch
 from torch import Tensor, nn
-from torch.utils.checkpoint import checkpoint as activation_checkpoint
 
 from microsr.models.blocks import conv2d
-from microsr.models.fourier import FourierChannelAttention
+from microsr.models.fourier import FourierAttentionBlock, FourierChannelAttention
 
 
 class DSConv(nn.Sequential):
@@ -31,14 +30,13 @@ class DSConv(nn.Sequential):
         super().__init__(*layers)
 
 
-class MFCAB(nn.Module):
+class MFCAB(FourierAttentionBlock):
     """MHTCUN's FCAB (paper Fig. 4b): ``x + FCA(swish(DS(swish(DS(x)))))``.
 
     The Fourier channel attention is DFCAN's (gamma, reduction, fftshift, GAP, 1x1-ReLU-1x1-sigmoid);
     with ``separable_attention`` its spectrum conv is a depthwise-separable 3x3 (no swish: the FCA
     applies its own ReLU) instead of a full conv3x3. (B, C, H, W) -> (B, C, H, W).
-    With ``checkpoint`` (training only) the block keeps just its input for the backward pass and
-    recomputes its inside then (activation checkpointing: less memory, about one more forward).
+    ``checkpoint``: see :class:`~microsr.models.fourier.FourierAttentionBlock`.
     """
 
     def __init__(
@@ -50,21 +48,10 @@ class MFCAB(nn.Module):
         separable_attention: bool = True,
         checkpoint: bool = False,
     ) -> None:
-        super().__init__()
-        self.checkpoint = checkpoint
-        self.body = nn.Sequential(DSConv(channels, channels), DSConv(channels, channels))
+        body = nn.Sequential(DSConv(channels, channels), DSConv(channels, channels))
         conv = DSConv(channels, channels, act=False) if separable_attention else None
-        self.attention = FourierChannelAttention(channels, reduction, gamma, spectrum_size, conv=conv)
-
-    def _block(self, x: Tensor) -> Tensor:
-        y = self.body(x)
-        return torch.addcmul(x, y, self.attention.weights(y))  # x + FCA(y) in one pass
-
-    def forward(self, x: Tensor) -> Tensor:
-        if self.checkpoint and torch.is_grad_enabled() and x.requires_grad:
-            out: Tensor = activation_checkpoint(self._block, x, use_reentrant=False)
-            return out
-        return self._block(x)
+        attention = FourierChannelAttention(channels, reduction, gamma, spectrum_size, conv=conv)
+        super().__init__(body, attention, checkpoint)
 
 
 def _fcabs(n: int, channels: int, opts: dict) -> nn.Sequential:
