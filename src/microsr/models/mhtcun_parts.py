@@ -36,17 +36,19 @@ class MFCAB(FourierAttentionBlock):
     The Fourier channel attention is DFCAN's (gamma, reduction, fftshift, GAP, 1x1-ReLU-1x1-sigmoid);
     with ``separable_attention`` its spectrum conv is a depthwise-separable 3x3 (no swish: the FCA
     applies its own ReLU) instead of a full conv3x3. (B, C, H, W) -> (B, C, H, W).
-    ``checkpoint``: see :class:`~microsr.models.fourier.FourierAttentionBlock`.
+    ``checkpoint``: see :class:`~microsr.models.fourier.FourierAttentionBlock`. The options come
+    from :class:`~microsr.models.mhtcun.MHTCUN`, which holds their defaults.
     """
 
     def __init__(
         self,
         channels: int,
-        reduction: int = 16,
-        gamma: float = 0.8,
-        spectrum_size: int | None = None,
-        separable_attention: bool = True,
-        checkpoint: bool = False,
+        *,
+        reduction: int,
+        gamma: float,
+        spectrum_size: int | None,
+        separable_attention: bool,
+        checkpoint: bool,
     ) -> None:
         body = nn.Sequential(DSConv(channels, channels), DSConv(channels, channels))
         conv = DSConv(channels, channels, act=False) if separable_attention else None
