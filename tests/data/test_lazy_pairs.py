@@ -33,7 +33,7 @@ def _blobs(rng, shape, dtype):
 
 def _write_pairs(tmp_path, dtype="uint16", n=2, size=96, tile=None):
     rng = np.random.default_rng(3)
-    (tmp_path / "lr").mkdir()
+    (tmp_path / "lr").mkdir(parents=True)
     (tmp_path / "hr").mkdir()
     for i in range(n):
         hr = _blobs(rng, (2 * size, 2 * size), dtype)
@@ -156,3 +156,13 @@ def test_a_tiff_declaring_more_tiles_than_it_holds_is_refused_before_reading(tmp
     bomb = hc.tiff_bomb(tmp_path)  # declares 100000 x 100000 px in 16 tiles
     with pytest.raises(InputError, match="declares .* in 39062500 tiles or strips but the file holds 16"):
         open_source(bomb)
+
+
+def test_the_cache_bound_follows_the_widest_dtype_registered(tmp_path):
+    small = _write_pairs(tmp_path / "a", "uint8", n=1)
+    wide = _write_pairs(tmp_path / "b", "float32", n=1)
+    cache = TileCache(16 * TILE * TILE)
+    open_pairs_lazy(small, NormConfig(), cache, scale=2)
+    assert cache.info().maxsize == 16  # 1-byte tiles
+    open_pairs_lazy(wide, NormConfig(), cache, scale=2)
+    assert cache.info().maxsize == 4  # 4-byte tiles: the same bytes

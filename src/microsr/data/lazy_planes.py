@@ -109,21 +109,27 @@ class TileCache:
         self.sources = state["sources"]
 
     def add(self, source: LazySource, array: Any = None) -> int:
-        """Register ``source`` (and its open array, for this process); its number in the cache."""
-        self.sources.append(source)
+        """Register ``source`` (and its open array, for this process); its number in the cache.
+
+        The tile count is set again from the widest dtype registered (cached tiles are dropped:
+        sources are added while training data is prepared, before patches are read)."""
         self._fresh()
+        self.sources.append(source)
+        self._get = self._lru()
         if array is not None:
             self._arrays[len(self.sources) - 1] = array
         return len(self.sources) - 1
+
+    def _lru(self) -> Any:
+        itemsize = max((s.dtype.itemsize for s in self.sources), default=8)
+        tiles = max(1, self.max_bytes // (TILE * TILE * itemsize))
+        return functools.lru_cache(maxsize=tiles)(self._read_tile)
 
     def _fresh(self) -> None:
         """A new process (a DataLoader worker) starts with no tiles and opens its own files."""
         if self._pid == os.getpid() and self._get is not None:
             return
-        self._pid, self._arrays = os.getpid(), {}
-        itemsize = max((s.dtype.itemsize for s in self.sources), default=8)
-        tiles = max(1, self.max_bytes // (TILE * TILE * itemsize))
-        self._get = functools.lru_cache(maxsize=tiles)(self._read_tile)
+        self._pid, self._arrays, self._get = os.getpid(), {}, self._lru()
 
     def array(self, key: int) -> Any:
         """The open Dask array of source ``key`` in this process."""
