@@ -1,7 +1,8 @@
 """Training on an LR/HR pair larger than the tile cache, and degrading a large HR image: peak memory.
 
 For each HR size in ``--sizes`` a uint16 pair of tiled TIFFs is written tile by tile (smooth
-random blobs on a dim background, LR = 2 x 2 mean of HR; never whole in memory), then
+random blobs on a dim background, LR = 2 x 2 mean of HR; never whole in memory; with
+``--contiguous`` plain untiled TIFFs instead, filled through a memory map), then
 ``microsr train`` runs as a subprocess for ``--steps`` steps (tiny SRCNN, patch 64, batch 8,
 validation strips held out of the image) with
 
@@ -17,6 +18,7 @@ reported peak (:func:`large_data.run_measured`).
 Usage::
 
     python benchmarks/large_train.py --sizes 4096 8192 16384          # results/large_train.json
+    python benchmarks/large_train.py --sizes 8192 16384 --contiguous --memory-up-to 0 --name large_train_contiguous
     python benchmarks/large_train.py --smoke                           # 1024 px, 2 steps, prints only
 """
 
@@ -47,6 +49,27 @@ def _hr_tile(size: int, ty: int, tx: int) -> np.ndarray:
     return np.clip(img, 0, 65535).astype(np.uint16)
 
 
+def _lr_tile(size: int, ty: int, tx: int) -> np.ndarray:
+    return _hr_tile(size, ty, tx).reshape(TILE // 2, 2, TILE // 2, 2).mean(axis=(1, 3)).astype(np.uint16)
+
+
+def make_contiguous_pair(root: Path, size: int) -> Path:
+    """The same pair as plain (uncompressed, untiled) TIFFs, filled band by band through a memory map."""
+    import tifffile
+
+    n = size // TILE
+    for sub, make, side in (("hr", _hr_tile, TILE), ("lr", _lr_tile, TILE // 2)):
+        (root / sub).mkdir(parents=True, exist_ok=True)
+        image = tifffile.memmap(root / sub / "big.tif", shape=(n * side,) * 2, dtype="uint16", bigtiff=True)
+        for ty in range(n):
+            image[ty * side : (ty + 1) * side] = np.concatenate(
+                [make(size, ty, tx) for tx in range(n)], axis=1
+            )
+            image.flush()
+        del image
+    return root
+
+
 def make_pair(root: Path, size: int) -> Path:
     """``root/lr/big.tif`` and ``root/hr/big.tif`` (tiled uint16), written tile by tile."""
     import tifffile
@@ -60,10 +83,7 @@ def make_pair(root: Path, size: int) -> Path:
         root / "hr" / "big.tif", hr, shape=(size, size), dtype="uint16", tile=(TILE, TILE), bigtiff=True
     )
     tiles = ((ty, tx) for ty in range(n) for tx in range(n))
-    lr = (
-        _hr_tile(size, ty, tx).reshape(TILE // 2, 2, TILE // 2, 2).mean(axis=(1, 3)).astype(np.uint16)
-        for ty, tx in tiles
-    )
+    lr = (_lr_tile(size, ty, tx) for ty, tx in tiles)
     half = TILE // 2
     tifffile.imwrite(
         root / "lr" / "big.tif", lr, shape=(size // 2,) * 2, dtype="uint16", tile=(half, half), bigtiff=True
@@ -102,7 +122,7 @@ def degrade_cmd(data: Path, out: Path) -> list[str]:
 
 
 def measure(size: int, work: Path, a: argparse.Namespace) -> list[dict]:
-    data = make_pair(work / f"pair{size}", size)
+    data = (make_contiguous_pair if a.contiguous else make_pair)(work / f"pair{size}", size)
     hr_mib = round(size * size * 2 / 2**20)
     cases = [("lazy", "always", a.workers)]
     if size <= a.memory_up_to:
@@ -112,14 +132,20 @@ def measure(size: int, work: Path, a: argparse.Namespace) -> list[dict]:
         out = work / f"run-{name}-{size}"
         shutil.rmtree(out, ignore_errors=True)
         r = run_measured(train_cmd(data, out, steps=a.steps, lazy=lazy, cache_mb=a.cache_mb, workers=workers))
-        rows.append({"case": f"train {name}", "hr_size": size, "hr_file_mib": hr_mib, "cache_mb": a.cache_mb,
+        rows.append({"case": f"train {name}", "layout": a.layout, "hr_size": size, "hr_file_mib": hr_mib, "cache_mb": a.cache_mb,
                      "workers": workers, "steps": a.steps, **r})  # fmt: skip
         print(json.dumps(rows[-1]), flush=True)
         shutil.rmtree(out, ignore_errors=True)
     out = work / f"degraded{size}"
     shutil.rmtree(out, ignore_errors=True)
     rows.append(
-        {"case": "degrade", "hr_size": size, "hr_file_mib": hr_mib, **run_measured(degrade_cmd(data, out))}
+        {
+            "case": "degrade",
+            "layout": a.layout,
+            "hr_size": size,
+            "hr_file_mib": hr_mib,
+            **run_measured(degrade_cmd(data, out)),
+        }
     )
     print(json.dumps(rows[-1]), flush=True)
     shutil.rmtree(out, ignore_errors=True)
@@ -136,15 +162,29 @@ def main() -> None:
     ap.add_argument("--memory-up-to", type=int, default=8192, help="largest size also trained in memory")
     ap.add_argument("--workdir", type=Path, default=None, help="where the images go (default: a temp dir)")
     ap.add_argument("--name", default="large_train", help="results file name (benchmarks/results/NAME.json)")
+    ap.add_argument(
+        "--contiguous", action="store_true", help="plain (untiled, uncompressed) TIFFs instead of tiled"
+    )
     ap.add_argument("--smoke", action="store_true", help="1024 px, 2 steps; print only, never write results")
     a = ap.parse_args()
+    a.layout = "contiguous" if a.contiguous else "tiled"
     if a.smoke:
         a.sizes, a.steps, a.cache_mb = [1024], 2, 8
     work = Path(a.workdir or tempfile.mkdtemp(prefix="microsr-large-train-"))
     work.mkdir(parents=True, exist_ok=True)
     rows = [row for size in a.sizes for row in measure(size, work, a)]
     print_table(
-        rows, ["case", "hr_size", "hr_file_mib", "cache_mb", "workers", "seconds", "peak_mib_all_processes"]
+        rows,
+        [
+            "case",
+            "layout",
+            "hr_size",
+            "hr_file_mib",
+            "cache_mb",
+            "workers",
+            "seconds",
+            "peak_mib_all_processes",
+        ],
     )
     print(f"load: {os.getloadavg()}")
     if not a.smoke:

@@ -166,3 +166,24 @@ def test_the_cache_bound_follows_the_widest_dtype_registered(tmp_path):
     assert cache.info().maxsize == 16  # 1-byte tiles
     open_pairs_lazy(wide, NormConfig(), cache, scale=2)
     assert cache.info().maxsize == 4  # 4-byte tiles: the same bytes
+
+
+def test_stacks_and_uncompressed_tiffs_are_read_by_region(tmp_path):
+    from microsr.data.lazy_planes import open_source
+
+    rng = np.random.default_rng(5)
+    for name in ("lr", "hr"):
+        (tmp_path / name).mkdir()
+    hr = _blobs(rng, (3 * 80, 80), "uint16").reshape(3, 80, 80)
+    lr = hr.reshape(3, 40, 2, 40, 2).mean(axis=(2, 4)).astype("uint16")
+    tifffile.imwrite(tmp_path / "hr" / "s.tif", hr, imagej=True, metadata={"axes": "ZYX"})
+    tifffile.imwrite(tmp_path / "lr" / "s.tif", lr, imagej=True, metadata={"axes": "ZYX"})
+    tifffile.imwrite(tmp_path / "zlib.tif", hr[0], compression="zlib")
+    assert open_source(tmp_path / "hr" / "s.tif")[0].contiguous is not None  # memory-mapped per read
+    assert open_source(tmp_path / "zlib.tif")[0].contiguous is None  # decoded through tifffile's Zarr view
+    pairs = find_pairs(tmp_path / "lr", tmp_path / "hr", scale=2)
+    memory, lazy = _both(pairs, NormConfig())
+    assert [it.name for it in memory] == [it.name for it in lazy] == ["s[z=0]", "s[z=1]", "s[z=2]"]
+    for a, b in zip(memory, lazy):
+        np.testing.assert_array_equal(a.hr, np.asarray(b.hr))
+        np.testing.assert_array_equal(a.lr[3:17, 20:], np.asarray(b.lr[3:17, 20:]))

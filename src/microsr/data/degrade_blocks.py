@@ -223,10 +223,11 @@ def degrade_file_blocks(
         raise InputError(source.path, f"image is {source.height}x{source.width} px, smaller than the scale")
     h, w = source.height - source.height % scale, source.width - source.width % scale
 
+    from microsr.data.lazy_planes import read_pixels
+
     def read(plane: int, region: Region) -> np.ndarray:
         y0, y1, x0, x1 = region
-        index = (*source.index(plane), slice(y0, y1), slice(x0, x1))
-        return np.asarray(array[index].compute(scheduler="synchronous"))
+        return read_pixels(source, array, (*source.index(plane), slice(y0, y1), slice(x0, x1)))
 
     dtype = source.dtype
     if dtype.kind in "iu" and dtype not in (np.uint8, np.uint16):  # uint16 or float32, as for whole images

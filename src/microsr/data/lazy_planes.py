@@ -8,10 +8,12 @@ crops and region splits are the same numbers either way.
 
 Files are opened with :func:`microsr.io.lazy.open_lazy`: OME-Zarr (any NGFF level 0 store) and
 TIFF through tifffile's Zarr interface, decoded tile by tile or strip by strip. Pixels are read in
-square tiles of ``TILE`` px (or the file's own chunks when those are at most that size), kept raw
-(the file's dtype) in one least-recently-used cache per process, :class:`TileCache`, of at most
-``data.cache_mb`` MiB. ``functools.lru_cache`` does the bookkeeping: every tile has at most
-``TILE**2`` pixels, so a bound on the number of tiles is a bound on the bytes.
+tiles of ``TILE`` px (or the file's own chunks when those are between a quarter and twice that
+size, so that a chunk is decoded once), kept raw (the file's dtype) in one least-recently-used
+cache per process, :class:`TileCache`, of at most ``data.cache_mb`` MiB. ``functools.lru_cache``
+does the bookkeeping: the bound on the number of tiles is the cache's bytes over the largest
+tile's. An uncompressed contiguous TIFF (one chunk in tifffile's Zarr view) is read region by
+region through a memory map opened for each read (:func:`read_pixels`).
 
 Processes: a DataLoader worker (:mod:`microsr.engine.prefetch`) that receives the batcher, by
 ``fork`` or by pickling, starts with an empty cache of its own and opens the files again itself
@@ -31,6 +33,7 @@ import numpy as np
 
 from microsr.data.lazy_stats import Distribution
 from microsr.data.normalize import NormParams, apply_params
+from microsr.io.lazy import tiff_contiguous
 
 SCAN = 2048  # px per block side when a file is scanned for its statistics (not cached)
 TILE = 512  # px per cached tile side (at most; smaller when the file's chunks are smaller)
@@ -49,6 +52,7 @@ class LazySource:
     dtype: np.dtype
     tile: tuple[int, int]
     pixel_size: float | None
+    contiguous: tuple[int, tuple[int, ...], str, list[int]] | None = None  # see io.lazy.tiff_contiguous
 
     @property
     def planes(self) -> int:
@@ -79,10 +83,43 @@ def open_source(path: Path) -> tuple[LazySource, Any]:
             "own file and train one model per channel",
         )
     chunks = tuple(int(c[0]) for c in arr.chunks[-2:])
-    tile = (min(TILE, chunks[0]), min(TILE, chunks[1]))
+    tile = (_side(chunks[0]), _side(chunks[1]))
     h, w = int(arr.shape[-2]), int(arr.shape[-1])
     lead = tuple(int(n) for n in arr.shape[:-2])
-    return LazySource(Path(path), axes[:-2], lead, h, w, np.dtype(arr.dtype), tile, image.pixel_size), arr
+    contiguous = None if image.ngff_version else tiff_contiguous(path)
+    src = LazySource(
+        Path(path),
+        axes[:-2],
+        lead,
+        h,
+        w,
+        np.dtype(arr.dtype).newbyteorder("="),
+        tile,
+        image.pixel_size,
+        contiguous,
+    )
+    return src, arr
+
+
+def _side(chunk: int) -> int:
+    """A cached tile's side: the file's chunk when it is near ``TILE`` (decoded once), else ``TILE``."""
+    return chunk if TILE // 4 <= chunk <= 2 * TILE else TILE
+
+
+def read_pixels(source: LazySource, array: Any, index: tuple) -> np.ndarray:
+    """``array[index]`` as a NumPy array (native byte order), reading only that region.
+
+    An uncompressed contiguous TIFF is memory-mapped for the read and unmapped after it (its
+    pages do not stay in the process); everything else is read through the Dask array.
+    """
+    if source.contiguous is None:
+        return np.asarray(array[index].compute(scheduler="synchronous"))
+    offset, shape, dtype, order = source.contiguous
+    mapped = np.memmap(source.path, dtype=np.dtype(dtype), mode="r", offset=offset, shape=shape)
+    try:
+        return np.array(mapped.transpose(order)[index], dtype=np.dtype(dtype).newbyteorder("="))
+    finally:
+        del mapped
 
 
 class TileCache:
@@ -121,8 +158,10 @@ class TileCache:
         return len(self.sources) - 1
 
     def _lru(self) -> Any:
-        itemsize = max((s.dtype.itemsize for s in self.sources), default=8)
-        tiles = max(1, self.max_bytes // (TILE * TILE * itemsize))
+        largest = max(
+            (s.dtype.itemsize * s.tile[0] * s.tile[1] for s in self.sources), default=8 * TILE * TILE
+        )
+        tiles = max(1, self.max_bytes // largest)
         return functools.lru_cache(maxsize=tiles)(self._read_tile)
 
     def _fresh(self) -> None:
@@ -141,8 +180,8 @@ class TileCache:
     def read_region(self, key: int, plane: int, region: Region) -> np.ndarray:
         """Raw pixels of ``region`` of ``plane``, straight from the file (not cached)."""
         y0, y1, x0, x1 = region
-        idx = (*self.sources[key].index(plane), slice(y0, y1), slice(x0, x1))
-        return np.asarray(self.array(key)[idx].compute(scheduler="synchronous"))
+        src = self.sources[key]
+        return read_pixels(src, self.array(key), (*src.index(plane), slice(y0, y1), slice(x0, x1)))
 
     def _read_tile(self, key: int, plane: int, ty: int, tx: int) -> np.ndarray:
         src = self.sources[key]

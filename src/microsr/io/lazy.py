@@ -215,6 +215,33 @@ def tiff_header(path: Path) -> tuple[tuple[int, ...], str] | None:
         return None
 
 
+def tiff_contiguous(path: str | PathLike[str]) -> tuple[int, tuple[int, ...], str, list[int]] | None:
+    """Where a TIFF's first series lies when it is stored uncompressed in one piece.
+
+    Returns ``(offset, shape, dtype, order)``: the byte offset, shape (file axes) and dtype string
+    of the pixels, and the axis order that puts them in NGFF order (as :func:`open_tiff_lazy`
+    does); ``None`` for compressed, tiled or scattered data. Such files are one Zarr chunk in
+    tifffile's Zarr view, so a region of them is better read by memory-mapping the file.
+    """
+    import tifffile
+
+    from microsr.io.tiff import map_axes
+
+    p = Path(path)
+    try:
+        with tiff_warnings(p), tifffile.TiffFile(p) as tif:
+            series = tif.series[0]
+            offset, shape, axes = series.dataoffset, tuple(int(n) for n in series.shape), series.axes
+            dtype = series.dtype.newbyteorder(tif.byteorder)
+    except Exception:
+        return None
+    if offset is None or axes.upper().endswith("S"):
+        return None
+    mapped = map_axes(axes, p)
+    order = [mapped.index(a) for a in NGFF_ORDER if a in mapped]
+    return int(offset), shape, dtype.str, order
+
+
 def open_tiff_lazy(path: str | PathLike[str]) -> LazyImage:
     """Open the first series of a TIFF through tifffile's Zarr interface (decoded on demand)."""
     p = Path(path)
