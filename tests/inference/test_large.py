@@ -102,6 +102,19 @@ def test_tiff_input_read_through_zarr_keep_range(run, tmp_path, rng):
     np.testing.assert_array_equal(got, in_process(run, img, "YX", keep_range=True))
 
 
+def test_untiled_tiff_input_read_in_memory_mapped_blocks(run, tmp_path, rng, monkeypatch):
+    from microsr.io import lazy
+
+    monkeypatch.setattr(lazy, "MAPPED_BLOCK", 32)  # 70 x 60 px in 3 x 2 blocks (not one chunk)
+    img = rng.integers(0, 4000, (70, 60), dtype=np.uint16)
+    src = tmp_path / "plain.tif"
+    tifffile.imwrite(src, img)  # uncompressed, one strip: tifffile's Zarr view has a single chunk
+    assert lazy.open_lazy(src).array.chunks == ((32, 32, 6), (32, 28))
+    out = predict_large(run, src, tmp_path / "out.ome.zarr", keep_range=True, **KW)
+    got = zarr.open_array(str(out / "s0"), mode="r")[...]
+    np.testing.assert_array_equal(got, in_process(run, img, "YX", keep_range=True))
+
+
 def test_two_worker_local_cluster_equals_in_process(run, tmp_path, rng):
     img = rng.integers(0, 60000, (2, 64, 72), dtype=np.uint16)
     src = write_ome(tmp_path / "in.ome.zarr", img, "CYX", chunks=(1, 32, 32))

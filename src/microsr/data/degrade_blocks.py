@@ -227,7 +227,7 @@ def degrade_file_blocks(
 
     def read(plane: int, region: Region) -> np.ndarray:
         y0, y1, x0, x1 = region
-        return read_pixels(source, array, (*source.index(plane), slice(y0, y1), slice(x0, x1)))
+        return read_pixels(array, (*source.index(plane), slice(y0, y1), slice(x0, x1)))
 
     dtype = source.dtype
     if dtype.kind in "iu" and dtype not in (np.uint8, np.uint16):  # uint16 or float32, as for whole images

@@ -12,8 +12,7 @@ tiles of ``TILE`` px (or the file's own chunks when those are between a quarter 
 size, so that a chunk is decoded once), kept raw (the file's dtype) in one least-recently-used
 cache per process, :class:`TileCache`, of at most ``data.cache_mb`` MiB. ``functools.lru_cache``
 does the bookkeeping: the bound on the number of tiles is the cache's bytes over the largest
-tile's. An uncompressed contiguous TIFF (one chunk in tifffile's Zarr view) is read region by
-region through a memory map opened for each read (:func:`read_pixels`).
+tile's.
 
 Processes: a DataLoader worker (:mod:`microsr.engine.prefetch`) that receives the batcher, by
 ``fork`` or by pickling, starts with an empty cache of its own and opens the files again itself
@@ -33,7 +32,6 @@ import numpy as np
 
 from microsr.data.lazy_stats import Distribution
 from microsr.data.normalize import NormParams, apply_params
-from microsr.io.lazy import tiff_contiguous
 
 SCAN = 2048  # px per block side when a file is scanned for its statistics (not cached)
 TILE = 512  # px per cached tile side (at most; smaller when the file's chunks are smaller)
@@ -52,7 +50,6 @@ class LazySource:
     dtype: np.dtype
     tile: tuple[int, int]
     pixel_size: float | None
-    contiguous: tuple[int, tuple[int, ...], str, list[int]] | None = None  # see io.lazy.tiff_contiguous
 
     @property
     def planes(self) -> int:
@@ -86,7 +83,6 @@ def open_source(path: Path) -> tuple[LazySource, Any]:
     tile = (_side(chunks[0]), _side(chunks[1]))
     h, w = int(arr.shape[-2]), int(arr.shape[-1])
     lead = tuple(int(n) for n in arr.shape[:-2])
-    contiguous = None if image.ngff_version else tiff_contiguous(path)
     src = LazySource(
         Path(path),
         axes[:-2],
@@ -96,7 +92,6 @@ def open_source(path: Path) -> tuple[LazySource, Any]:
         np.dtype(arr.dtype).newbyteorder("="),
         tile,
         image.pixel_size,
-        contiguous,
     )
     return src, arr
 
@@ -106,20 +101,9 @@ def _side(chunk: int) -> int:
     return chunk if TILE // 4 <= chunk <= 2 * TILE else TILE
 
 
-def read_pixels(source: LazySource, array: Any, index: tuple) -> np.ndarray:
-    """``array[index]`` as a NumPy array (native byte order), reading only that region.
-
-    An uncompressed contiguous TIFF is memory-mapped for the read and unmapped after it (its
-    pages do not stay in the process); everything else is read through the Dask array.
-    """
-    if source.contiguous is None:
-        return np.asarray(array[index].compute(scheduler="synchronous"))
-    offset, shape, dtype, order = source.contiguous
-    mapped = np.memmap(source.path, dtype=np.dtype(dtype), mode="r", offset=offset, shape=shape)
-    try:
-        return np.array(mapped.transpose(order)[index], dtype=np.dtype(dtype).newbyteorder("="))
-    finally:
-        del mapped
+def read_pixels(array: Any, index: tuple) -> np.ndarray:
+    """``array[index]`` (a Dask array from :func:`microsr.io.lazy.open_lazy`) as a NumPy array."""
+    return np.asarray(array[index].compute(scheduler="synchronous"))
 
 
 class TileCache:
@@ -181,7 +165,7 @@ class TileCache:
         """Raw pixels of ``region`` of ``plane``, straight from the file (not cached)."""
         y0, y1, x0, x1 = region
         src = self.sources[key]
-        return read_pixels(src, self.array(key), (*src.index(plane), slice(y0, y1), slice(x0, x1)))
+        return read_pixels(self.array(key), (*src.index(plane), slice(y0, y1), slice(x0, x1)))
 
     def _read_tile(self, key: int, plane: int, ty: int, tx: int) -> np.ndarray:
         src = self.sources[key]

@@ -5,7 +5,9 @@ Dask array is computed. OME-Zarr metadata is parsed by ome-zarr-py (:mod:`ome_za
 understands NGFF 0.4 on Zarr v2 and 0.5 on Zarr v3; the pixel arrays of the chosen level are opened
 with zarr (paths taken from the multiscales metadata: levels may be called ``s0``, ``s1``...). A TIFF
 is opened through tifffile's Zarr interface (``series.aszarr``), so tiles/strips are decoded on
-demand; its axes and pixel size are read as :func:`microsr.io.tiff.read_tiff` reads them.
+demand, or, when it is uncompressed and stored in one piece (which that interface sees as one
+chunk), as memory-mapped blocks of ``MAPPED_BLOCK`` px (:class:`MappedPixels`); its axes and pixel
+size are read as :func:`microsr.io.tiff.read_tiff` reads them.
 
 Axes are upper-case letters from ``TCZYX`` in NGFF order (time, channel, then space); a TIFF's
 ImageJ-order axes (``TZCYX``) are transposed lazily into it.
@@ -29,6 +31,7 @@ from microsr.io.types import check_axes, one_line
 
 NGFF_ORDER = "TCZYX"
 ZARR_SUFFIXES = (".zarr",)
+MAPPED_BLOCK = 1024  # px per chunk side of an uncompressed TIFF read through a memory map
 # micrometres per unit, for the NGFF / UDUNITS space units microscopy uses
 UNIT_UM = {"nanometer": 1e-3, "micrometer": 1.0, "millimeter": 1e3, "centimeter": 1e4, "meter": 1e6}
 
@@ -215,31 +218,51 @@ def tiff_header(path: Path) -> tuple[tuple[int, ...], str] | None:
         return None
 
 
-def tiff_contiguous(path: str | PathLike[str]) -> tuple[int, tuple[int, ...], str, list[int]] | None:
-    """Where a TIFF's first series lies when it is stored uncompressed in one piece.
+@dataclass(frozen=True)
+class MappedPixels:
+    """The pixels of an uncompressed TIFF stored in one piece, read region by region.
 
-    Returns ``(offset, shape, dtype, order)``: the byte offset, shape (file axes) and dtype string
-    of the pixels, and the axis order that puts them in NGFF order (as :func:`open_tiff_lazy`
-    does); ``None`` for compressed, tiled or scattered data. Such files are one Zarr chunk in
-    tifffile's Zarr view, so a region of them is better read by memory-mapping the file.
+    tifffile's Zarr view sees such a file as one chunk, so any region read through it reads the
+    whole image; here each read memory-maps the pixels, copies the region and unmaps them again
+    (their pages do not stay in the process). Picklable, so Dask workers can read it.
     """
+
+    path: str
+    offset: int
+    shape: tuple[int, ...]
+    dtype: str
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    def __getitem__(self, index: Any) -> np.ndarray:
+        mapped = np.memmap(
+            self.path, dtype=np.dtype(self.dtype), mode="r", offset=self.offset, shape=self.shape
+        )
+        try:
+            return np.array(mapped[index], dtype=np.dtype(self.dtype).newbyteorder("="))
+        finally:
+            del mapped
+
+
+def _tiff_pixels(p: Path, tif: Any, series: Any) -> Any:
+    """The series as a Dask array: memory-mapped blocks of ``MAPPED_BLOCK`` px for an uncompressed
+    TIFF in one piece (:class:`MappedPixels`), else tifffile's Zarr view (tiles/strips as chunks)."""
+    import dask.array as da
     import tifffile
+    import zarr
 
-    from microsr.io.tiff import map_axes
-
-    p = Path(path)
-    try:
-        with tiff_warnings(p), tifffile.TiffFile(p) as tif:
-            series = tif.series[0]
-            offset, shape, axes = series.dataoffset, tuple(int(n) for n in series.shape), series.axes
-            dtype = series.dtype.newbyteorder(tif.byteorder)
-    except Exception:
-        return None
-    if offset is None or axes.upper().endswith("S"):
-        return None
-    mapped = map_axes(axes, p)
-    order = [mapped.index(a) for a in NGFF_ORDER if a in mapped]
-    return int(offset), shape, dtype.str, order
+    if series.dataoffset is not None:
+        shape = tuple(int(n) for n in series.shape)
+        pixels = MappedPixels(
+            str(p), int(series.dataoffset), shape, series.dtype.newbyteorder(tif.byteorder).str
+        )
+        chunks = tuple(min(MAPPED_BLOCK, n) if i >= len(shape) - 2 else 1 for i, n in enumerate(shape))
+        meta = np.empty((0,) * len(shape), np.dtype(pixels.dtype).newbyteorder("="))
+        return da.from_array(pixels, chunks=chunks, meta=meta)
+    store = tifffile.imread(p, aszarr=True, series=0, level=0)
+    return da.from_zarr(zarr.open_array(store, mode="r"))
 
 
 def open_tiff_lazy(path: str | PathLike[str]) -> LazyImage:
@@ -250,9 +273,7 @@ def open_tiff_lazy(path: str | PathLike[str]) -> LazyImage:
 
 
 def _open_tiff_lazy(p: Path) -> LazyImage:
-    import dask.array as da
     import tifffile
-    import zarr
 
     from microsr.io.tiff import map_axes, ome_pixel_size, tag_pixel_size
 
@@ -265,8 +286,7 @@ def _open_tiff_lazy(p: Path) -> LazyImage:
             px = ome_pixel_size(tif.ome_metadata) if tif.is_ome and tif.ome_metadata else None
             if px is None:
                 px = tag_pixel_size(tif.pages[0], ij.get("unit"))
-        store = tifffile.imread(p, aszarr=True, series=0, level=0)
-        array = da.from_zarr(zarr.open_array(store, mode="r"))
+            array = _tiff_pixels(p, tif, series)
     except InputError:
         raise
     except Exception as exc:
