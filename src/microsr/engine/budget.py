@@ -17,11 +17,12 @@ the model of the background it must also render).
 
 CSBDeep CARE stays ahead of it, and the gap is the network, so CARE's own U-Net is registered
 (``care-unet``) and trains here with CARE's settings (MAE, Adam at a constant 4e-4) under
-``--recipe budget --model care-unet``. It is not the recommended model: at 300 steps it was ahead
-of the SRCNN recipe on C. elegans with defocus (+1.3 dB) but level on C. elegans in low light with
-a lower SSIM, still behind CARE itself in low light, and a step costs about three times an SRCNN
-step, so at equal time (``--minutes``) SRCNN was ahead on two of three sets
-(``docs/real-data.md``).
+``--recipe budget --model care-unet``. It is not the recommended model: at 300 steps it came within
+0.15 dB of CARE with defocus but stayed 0.8-1.2 dB behind it in low light (the validation strip
+and its 23 px margin hold out a fifth to a quarter of one image; without them it gained 0.57 dB on
+the low-light nuclei), its SSIM on C. elegans in low light was below SRCNN's, and a step costs
+three to four times an SRCNN step, so at equal time (``--minutes``) it was ahead on one set, level
+on one and behind on two (``docs/real-data.md``).
 
 No augmentation: rotating or mirroring a patch pair is only a valid new example when the
 degradation is itself symmetric (an isotropic PSF, a sampling grid centred on the HR pixels). A
