@@ -84,6 +84,16 @@ def test_val_fraction_zero_and_paper_recipe(one_image):
     assert json.loads((run / "model.json").read_text())["data"]["val_source"] == "none"
 
 
+def test_without_validation_the_progress_says_so_instead_of_nan(one_image, capsys):
+    run = one_image / "noval"
+    args = ["train", "--lr", str(one_image / "lr"), "--hr", str(one_image / "hr"), "--scale", "2"]
+    extra = ["--out", str(run), "--steps", "2", "--val-fraction", "0", "--num-threads", "1"]
+    assert main([*args, *extra, "--device", "cpu", "--batch-size", "2"]) == 0
+    err = capsys.readouterr().err
+    assert "step 2: weights saved (no validation images: the last weights are the best)" in err
+    assert "nan" not in err.lower()
+
+
 def test_time_budget_becomes_steps(one_image, capsys):
     run = one_image / "timed"
     assert _train(one_image, run, "--minutes", "0.05", "--patch-size", "8", "--batch-size", "1") == 0

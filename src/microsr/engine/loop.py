@@ -137,10 +137,13 @@ def _validate_and_save(session: Session, done: int, bar: ProgressBar) -> bool:
     if session.rank0 and (stopped or done == session.total):  # matplotlib costs seconds: once, at the end
         assert session.log is not None
         plot_loss_curves(session.log, session.out)
-    bar.note(
-        f"step {done}: val loss {metrics['val_loss']:.4g}, PSNR {metrics['psnr']:.2f} dB, "
-        f"SSIM {metrics['ssim']:.4f}" + (" (best)" if improved else "")
-    )
+    if session.data.val_batches:
+        bar.note(
+            f"step {done}: val loss {metrics['val_loss']:.4g}, PSNR {metrics['psnr']:.2f} dB, "
+            f"SSIM {metrics['ssim']:.4f}" + (" (best)" if improved else "")
+        )
+    else:  # nothing held out (val_fraction 0): say what was saved, not a line of NaNs
+        bar.note(f"step {done}: weights saved (no validation images: the last weights are the best)")
     if stopped:
         bar.note(f"early stopping: no improvement in {session.cfg.early_stopping.patience} validations")
     return stopped
