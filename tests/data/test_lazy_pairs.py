@@ -170,7 +170,7 @@ def test_the_cache_bound_follows_the_widest_dtype_registered(tmp_path):
 
 def test_stacks_and_uncompressed_tiffs_are_read_by_region(tmp_path):
     from microsr.data.lazy_planes import open_source
-    from microsr.io.lazy import MappedPixels
+    from microsr.io.lazy_tiff import MappedPixels
 
     rng = np.random.default_rng(5)
     for name in ("lr", "hr"):

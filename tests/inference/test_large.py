@@ -103,9 +103,9 @@ def test_tiff_input_read_through_zarr_keep_range(run, tmp_path, rng):
 
 
 def test_untiled_tiff_input_read_in_memory_mapped_blocks(run, tmp_path, rng, monkeypatch):
-    from microsr.io import lazy
+    from microsr.io import lazy, lazy_tiff
 
-    monkeypatch.setattr(lazy, "MAPPED_BLOCK", 32)  # 70 x 60 px in 3 x 2 blocks (not one chunk)
+    monkeypatch.setattr(lazy_tiff, "MAPPED_BLOCK", 32)  # 70 x 60 px in 3 x 2 blocks (not one chunk)
     img = rng.integers(0, 4000, (70, 60), dtype=np.uint16)
     src = tmp_path / "plain.tif"
     tifffile.imwrite(src, img)  # uncompressed, one strip: tifffile's Zarr view has a single chunk

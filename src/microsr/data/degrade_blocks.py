@@ -187,7 +187,8 @@ def write_tiled(path: Path, tiles: Iterator[np.ndarray], shape: tuple[int, ...],
 def is_large(path: Path) -> bool:
     """Whether ``path`` is degraded block by block: an OME-Zarr store, or a TIFF with a plane over
     :data:`WHOLE_UP_TO` HR px (from its header; nothing is decoded)."""
-    from microsr.io.lazy import is_zarr_path, tiff_header
+    from microsr.io.lazy import is_zarr_path
+    from microsr.io.lazy_tiff import tiff_header
 
     if is_zarr_path(path):
         return True

@@ -27,7 +27,8 @@ from microsr.data.loading import PairArrays, _norm_cfg
 from microsr.data.normalize import NormConfig, NormParams, compute_params
 from microsr.data.pairs import ImagePair, check_pair_shapes
 from microsr.errors import InputError
-from microsr.io.lazy import is_zarr_path, tiff_header
+from microsr.io.lazy import is_zarr_path
+from microsr.io.lazy_tiff import tiff_header
 
 LAZY_ABOVE_PX = 8192 * 8192  # data.lazy "auto": files with more HR pixels are read on demand
 

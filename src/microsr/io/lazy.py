@@ -6,7 +6,7 @@ understands NGFF 0.4 on Zarr v2 and 0.5 on Zarr v3; the pixel arrays of the chos
 with zarr (paths taken from the multiscales metadata: levels may be called ``s0``, ``s1``...). A TIFF
 is opened through tifffile's Zarr interface (``series.aszarr``), so tiles/strips are decoded on
 demand, or, when it is uncompressed and stored in one piece (which that interface sees as one
-chunk), as memory-mapped blocks of ``MAPPED_BLOCK`` px (:class:`MappedPixels`); its axes and pixel
+chunk), as memory-mapped blocks (:class:`microsr.io.lazy_tiff.MappedPixels`); its axes and pixel
 size are read as :func:`microsr.io.tiff.read_tiff` reads them.
 
 Axes are upper-case letters from ``TCZYX`` in NGFF order (time, channel, then space); a TIFF's
@@ -15,23 +15,19 @@ ImageJ-order axes (``TZCYX``) are transposed lazily into it.
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from os import PathLike
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from microsr.errors import InputError
 from microsr.io.formats import FORMATS
+from microsr.io.lazy_tiff import check_chunks, tiff_pixels, tiff_warnings
 from microsr.io.types import check_axes, one_line
 
 NGFF_ORDER = "TCZYX"
 ZARR_SUFFIXES = (".zarr",)
-MAPPED_BLOCK = 1024  # px per chunk side of an uncompressed TIFF read through a memory map
 # micrometres per unit, for the NGFF / UDUNITS space units microscopy uses
 UNIT_UM = {"nanometer": 1e-3, "micrometer": 1.0, "millimeter": 1e3, "centimeter": 1e4, "meter": 1e6}
 
@@ -169,102 +165,6 @@ def open_ome_zarr(path: str | PathLike[str], level: int = 0) -> LazyImage:
     )
 
 
-@contextmanager
-def tiff_warnings(path: Path) -> Iterator[list[str]]:
-    """Keep tifffile's warnings about ``path`` off the terminal; :class:`InputError` when one says
-    the file is corrupt (as :func:`microsr.io.tiff.read_tiff` does)."""
-    from microsr.io.tiff import _CORRUPT_PHRASES, _Capture
-
-    capture = _Capture()
-    logger = logging.getLogger("tifffile")
-    logger.addHandler(capture)
-    propagate, logger.propagate = logger.propagate, False
-    try:
-        yield capture.messages
-    finally:
-        logger.removeHandler(capture)
-        logger.propagate = propagate
-    bad = [m for m in capture.messages if any(w in m.lower() for w in _CORRUPT_PHRASES)]
-    if bad:
-        raise InputError(
-            path, f"cannot read TIFF: corrupt or truncated file ({' '.join(bad[0].split())[:160]})"
-        )
-
-
-def _check_chunks(path: Path, page: Any) -> None:
-    """A page that declares more tiles or strips than it holds (a decompression bomb, a truncated
-    file) is refused before anything is allocated for it."""
-    declared, held = int(np.prod(page.chunked, dtype=np.int64)), len(page.dataoffsets)
-    if declared != held:
-        raise InputError(
-            path,
-            f"corrupt TIFF: the header declares {page.shape} px in {declared} tiles or strips but the "
-            f"file holds {held}",
-        )
-
-
-def tiff_header(path: Path) -> tuple[tuple[int, ...], str] | None:
-    """Shape and tifffile axes of a TIFF's first series from its header (nothing decoded); ``None``
-    for a file that is not a readable, consistent TIFF (the in-memory reader names its problem)."""
-    import tifffile
-
-    if path.suffix.lower() not in FORMATS.get("tiff").extensions:
-        return None
-    try:
-        with tiff_warnings(path), tifffile.TiffFile(path) as tif:
-            _check_chunks(path, tif.pages.first)
-            return tuple(int(n) for n in tif.series[0].shape), str(tif.series[0].axes)
-    except Exception:
-        return None
-
-
-@dataclass(frozen=True)
-class MappedPixels:
-    """The pixels of an uncompressed TIFF stored in one piece, read region by region.
-
-    tifffile's Zarr view sees such a file as one chunk, so any region read through it reads the
-    whole image; here each read memory-maps the pixels, copies the region and unmaps them again
-    (their pages do not stay in the process). Picklable, so Dask workers can read it.
-    """
-
-    path: str
-    offset: int
-    shape: tuple[int, ...]
-    dtype: str
-
-    @property
-    def ndim(self) -> int:
-        return len(self.shape)
-
-    def __getitem__(self, index: Any) -> np.ndarray:
-        mapped = np.memmap(
-            self.path, dtype=np.dtype(self.dtype), mode="r", offset=self.offset, shape=self.shape
-        )
-        try:
-            return np.array(mapped[index], dtype=np.dtype(self.dtype).newbyteorder("="))
-        finally:
-            del mapped
-
-
-def _tiff_pixels(p: Path, tif: Any, series: Any) -> Any:
-    """The series as a Dask array: memory-mapped blocks of ``MAPPED_BLOCK`` px for an uncompressed
-    TIFF in one piece (:class:`MappedPixels`), else tifffile's Zarr view (tiles/strips as chunks)."""
-    import dask.array as da
-    import tifffile
-    import zarr
-
-    if series.dataoffset is not None:
-        shape = tuple(int(n) for n in series.shape)
-        pixels = MappedPixels(
-            str(p), int(series.dataoffset), shape, series.dtype.newbyteorder(tif.byteorder).str
-        )
-        chunks = tuple(min(MAPPED_BLOCK, n) if i >= len(shape) - 2 else 1 for i, n in enumerate(shape))
-        meta = np.empty((0,) * len(shape), np.dtype(pixels.dtype).newbyteorder("="))
-        return da.from_array(pixels, chunks=chunks, meta=meta)
-    store = tifffile.imread(p, aszarr=True, series=0, level=0)
-    return da.from_zarr(zarr.open_array(store, mode="r"))
-
-
 def open_tiff_lazy(path: str | PathLike[str]) -> LazyImage:
     """Open the first series of a TIFF through tifffile's Zarr interface (decoded on demand)."""
     p = Path(path)
@@ -279,14 +179,14 @@ def _open_tiff_lazy(p: Path) -> LazyImage:
 
     try:
         with tifffile.TiffFile(p) as tif:
-            _check_chunks(p, tif.pages.first)
+            check_chunks(p, tif.pages.first)
             series = tif.series[0]
             raw_axes = series.axes
             ij = dict(tif.imagej_metadata or {})
             px = ome_pixel_size(tif.ome_metadata) if tif.is_ome and tif.ome_metadata else None
             if px is None:
                 px = tag_pixel_size(tif.pages[0], ij.get("unit"))
-            array = _tiff_pixels(p, tif, series)
+            array = tiff_pixels(p, tif, series)
     except InputError:
         raise
     except Exception as exc:
