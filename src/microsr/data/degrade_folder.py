@@ -154,6 +154,18 @@ def _degrade_large(
                                read_noise=read_noise, seeds=[seed, i], progress=progress) | {"psf": repr(psf)}  # fmt: skip
 
 
+def _degrade_whole(
+    f, stage, i, scale, sigma, na, wavelength, pixel_nm, photons, read_noise, seed
+) -> dict[str, Any]:
+    """One image read, degraded and written whole (``np.random.default_rng([seed, i])``)."""
+    img = read_image(f)
+    psf = choose_psf(scale=scale, sigma=sigma, na=na, wavelength=wavelength, pixel_nm=pixel_nm,
+                     file_pixel_um=img.pixel_size, path=f)  # fmt: skip
+    rng = np.random.default_rng([seed, i])
+    hr, lr = _degrade_image(img, scale=scale, psf=psf, photons=photons, read_noise=read_noise, rng=rng)
+    return _write_pair(stage, f, img, hr, lr, scale) | {"psf": repr(psf)}
+
+
 def write_degraded(
     hr_dir: str | PathLike[str],
     out: str | PathLike[str],
@@ -184,39 +196,8 @@ def write_degraded(
     records = []
     with staged_folder(out, inputs=(hr_dir,)) as stage:
         for i, f in enumerate(track(files, description="degrading", disable=not progress)):
-            if is_large(f):
-                records.append(
-                    _degrade_large(
-                        f,
-                        stage,
-                        i,
-                        scale,
-                        psf_sigma,
-                        na,
-                        wavelength,
-                        pixel_size,
-                        photons,
-                        read_noise,
-                        seed,
-                        progress,
-                    )
-                )
-                continue
-            img = read_image(f)
-            psf = choose_psf(
-                scale=scale,
-                sigma=psf_sigma,
-                na=na,
-                wavelength=wavelength,
-                pixel_nm=pixel_size,
-                file_pixel_um=img.pixel_size,
-                path=f,
-            )
-            rng = np.random.default_rng([seed, i])
-            hr, lr = _degrade_image(
-                img, scale=scale, psf=psf, photons=photons, read_noise=read_noise, rng=rng
-            )
-            records.append(_write_pair(stage, f, img, hr, lr, scale) | {"psf": repr(psf)})
+            args = (f, stage, i, scale, psf_sigma, na, wavelength, pixel_size, photons, read_noise, seed)
+            records.append(_degrade_large(*args, progress) if is_large(f) else _degrade_whole(*args))
         _json(
             stage / "degradation.json",
             {
