@@ -53,21 +53,12 @@ class ExportResult:
     min_size: int
 
 
-def receptive_radius(model: torch.nn.Module, channels: int, size: int = 48, cap: int = 16) -> int:
-    """Radius (LR pixels) around an output pixel's source where the input's gradient is >= 1e-3 of its max.
+def effective_radius(model: torch.nn.Module, channels: int, scale: int, cap: int = 16) -> int:
+    """Radius (LR pixels, at most ``cap``) where the input's gradient is >= 1e-3 of its max, plus 1."""
+    from microsr.inference.blockwise import receptive_radius
 
-    Global operations (channel attention, Fourier attention) reach everywhere with small weight;
-    the threshold keeps what matters for block-wise prediction, and ``cap`` bounds it.
-    """
-    x = torch.rand(1, channels, size, size, requires_grad=True)
-    y = final_output(model(x))
-    cy, cx = y.shape[-2] // 2, y.shape[-1] // 2
-    y[0, :, cy, cx].sum().backward()
-    g = x.grad.abs()[0].sum(0)  # type: ignore[union-attr]
-    ys, xs = torch.nonzero(g >= g.max() * 1e-3, as_tuple=True)
-    c = size // 2
-    radius = int(max((ys - c).abs().max(), (xs - c).abs().max())) + 1
-    return min(radius, cap)
+    radius = receptive_radius(model, channels, scale, probe=48, rel_threshold=1e-3)
+    return cap if radius is None else min(radius + 1, cap)
 
 
 def _test_image(card: ModelCard, opts: ExportOptions) -> tuple[np.ndarray, Path]:
@@ -123,7 +114,7 @@ def _package_dir(run: Path, work: Path, opts: ExportOptions) -> tuple[Path, dict
     arch_file.write_text(standalone.architecture_source(info.name), encoding="utf-8")
     net = standalone.load_entry(arch_file)(**card.architecture.model_dump(mode="json")).eval()
     net.net.load_state_dict(model.state_dict())
-    radius = receptive_radius(net, info.in_channels)
+    radius = effective_radius(net, info.in_channels, info.scale)
     halo, min_size = radius * info.scale, -(-(2 * radius + STEP) // STEP) * STEP
     raw, img_path = _test_image(card, opts)
     raw = _crop(raw, opts.crop, min_size, img_path)
