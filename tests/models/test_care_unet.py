@@ -16,6 +16,7 @@ from microsr.models.blocks import bicubic_upsample
 CSBDEEP_COUNTS = [
     # (depth, n_first, kernel_size, conv_per_level), params
     ((2, 32, 5, 2), 922_977),  # CARE's Config defaults
+    ((2, 32, 3, 2), 332_641),  # microsr's care-unet-k3
     ((2, 16, 3, 2), 83_377),
     ((1, 16, 3, 2), 18_705),
     ((3, 32, 3, 2), 1_365_473),

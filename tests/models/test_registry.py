@@ -67,6 +67,7 @@ EXPECTED_PARAMS: dict[str, int] = {
     # CSBDeep 0.8.2 CARE U-Net at its Config defaults (depth 2, 32 filters, kernel 5, residual):
     # keras_model.count_params() of common_unet(2, 2, 5, 32, 1, True, False, "linear")
     "care-unet": 922_977,
+    "care-unet-k3": 332_641,  # the same with (3, 3) kernels: custom_unet(..., 2, 32, (3, 3), 2, ...)
     "dncnn": 556_096,
 }
 # Models whose reference size is only known approximately: name -> (target, relative tolerance).
