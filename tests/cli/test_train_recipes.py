@@ -39,16 +39,17 @@ def test_one_image_trains_with_defaults_and_validates_on_a_held_out_strip(one_im
     err = capsys.readouterr().err
     assert "validation: held-out strips of 1 of 1 image plane(s)" in err
     cfg = yaml.safe_load((run / "config.yaml").read_text())
-    assert cfg["recipe"] == "budget" and cfg["model"] == {"name": "srcnn", "options": {}, "tiny": False}
-    assert cfg["optimizer"]["lr"] == 1e-3 and cfg["schedule"]["name"] == "none" and cfg["loss"] == "mse"
+    assert cfg["recipe"] == "budget" and cfg["model"] == {"name": "care-unet-k3", "options": {}, "tiny": False}
+    assert cfg["optimizer"]["lr"] == 4e-4 and cfg["schedule"]["name"] == "none" and cfg["loss"] == "l1"
     assert cfg["data"]["foreground_threshold"] is None and cfg["val_every"] == 2
     assert cfg["data"]["augment"] is False  # rotations/flips misteach asymmetric degradations
     doc = json.loads((run / "model.json").read_text())
     data = doc["data"]
-    # SRCNN 9-5-5 on the HR grid: 4 + 2 + 2 = 8 HR px = 4 LR px, and the bicubic up-sampling inside
-    # reads 2 more LR px (its 4-tap kernel): 6 LR px
-    assert data["val_source"] == "region" and data["receptive_field"] == 6 and data["val_margin"] == 6
-    assert data["val_images"] == 1 and "6 px from the training parts" in data["val_message"]
+    # the U-Net's 3x3 convs on the HR grid reach 2 + 4 + 8 + 4 + 2 = 20 HR px, the 2x2 poolings
+    # shift that by up to 1 + 2 more, i.e. 11 LR px, and the bicubic up-sampling inside reads 2 more
+    # LR px (its 4-tap kernel): 13 LR px
+    assert data["val_source"] == "region" and data["receptive_field"] == 13 and data["val_margin"] == 13
+    assert data["val_images"] == 1 and "13 px from the training parts" in data["val_message"]
     v = doc["validation"]
     assert np.isfinite(v["psnr"]) and v["best_step"] in (2, 4, 6)  # best weights chosen on the strip
     assert (run / "weights" / "best.safetensors").is_file()
@@ -72,7 +73,7 @@ def test_val_fraction_zero_and_paper_recipe(one_image):
     assert _train(one_image, run, "--steps", "2", "--recipe", "paper", "--val-fraction", "0") == 0
     cfg = yaml.safe_load((run / "config.yaml").read_text())
     assert cfg["recipe"] == "paper" and cfg["model"] == {
-        "name": "srcnn",
+        "name": "care-unet-k3",
         "options": {},
         "tiny": False,
     }
