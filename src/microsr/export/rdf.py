@@ -43,6 +43,11 @@ _DOI = {
         "super-resolution in optical microscopy, Nature Methods",
         "10.1038/s41592-020-01048-5",
     ),
+    "care-unet": (
+        "Weigert et al. 2018, Content-aware image restoration: pushing the limits of fluorescence "
+        "microscopy, Nature Methods",
+        "10.1038/s41592-018-0216-7",
+    ),
     "geometry-prior": (
         "Hua et al. 2020, Leukocyte super-resolution via geometry prior and structural "
         "consistency, J. Biomed. Opt.",
@@ -61,6 +66,7 @@ def paper_cite(name: str) -> dict[str, str]:
     family = "dfcan" if name == "dfgan" else name.split("-")[0] if name.startswith("denseed") else name
     family = "edsr" if family == "edsr-baseline" else family
     family = "geometry-prior" if family.startswith("geometry-prior") else family
+    family = "care-unet" if family.startswith("care-unet") else family
     if family in _DOI:
         text, doi = _DOI[family]
         return {"text": text, "doi": doi}
