@@ -13,7 +13,8 @@ test part). Methods, all at the same ``--steps`` steps of ``--batch`` patches, o
 * ``microsr``: ``microsr train --lr L --hr H --scale 2 --out R --steps N --batch-size B`` with
   nothing else (the recommended model and the budget recipe; validation on a held-out region),
   then ``microsr predict`` with the best weights;
-* ``microsr:MODEL`` (``microsr:care-unet``): the same with ``--recipe budget --model MODEL``;
+* ``microsr:MODEL``: the same with ``--recipe budget --model MODEL``: ``microsr:srcnn`` (the
+  recommended model before ``care-unet-k3``) and ``microsr:care-unet`` (CARE's own 5x5 U-Net);
 * ``srcnn``: the plain reference SRCNN of ``benchmarks/_srcnn_reference.py`` (Adam 1e-3, MSE);
 * ``care``: CSBDeep CARE in its own environment (``benchmarks/care_helper.py``), bicubic input;
 
@@ -209,7 +210,8 @@ def main() -> None:
     p.add_argument("--cache", type=Path, default=Path.home() / ".cache" / "microsr-real-data", help="wheels")
     p.add_argument("--sets", nargs="*", default=list(SOURCES))
     p.add_argument("--degradations", nargs="*", default=list(DEGRADATIONS))
-    p.add_argument("--methods", nargs="*", default=["microsr", "microsr:care-unet", "srcnn", "care"])
+    methods = ["microsr", "microsr:srcnn", "microsr:care-unet", "srcnn", "care"]
+    p.add_argument("--methods", nargs="*", default=methods)
     p.add_argument("--seeds", nargs="*", type=int, default=[0, 1, 2])
     p.add_argument("--steps", type=int, default=300)
     p.add_argument("--batch", type=int, default=8)
