@@ -12,10 +12,18 @@ images, not LR/HR pairs on two grids.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 
 from microsr.errors import InputError
+
+
+class BlockwisePlane(Protocol):
+    """An image plane read on demand (:class:`~microsr.data.lazy_planes.LazyPlane`) that computes
+    its percentiles block by block, equal to ``np.percentile`` of the whole plane."""
+
+    def percentiles(self, qs: list[float]) -> np.ndarray: ...
 
 
 @dataclass(frozen=True)
@@ -37,19 +45,18 @@ class Foreground:
     retries: int = 10
 
 
-def foreground_level(hr: np.ndarray, fg: Foreground | None) -> float | None:
+def foreground_level(hr: np.ndarray | BlockwisePlane, fg: Foreground | None) -> float | None:
     """Intensity an HR patch must reach to count as foreground (``None``: accept everything).
 
     Parameters
     ----------
-    hr : np.ndarray or LazyPlane
-        (H, W) float image (any units); a :class:`~microsr.data.lazy_planes.LazyPlane` computes
-        the same percentiles block by block.
+    hr : np.ndarray or BlockwisePlane
+        (H, W) float image (any units), or a plane read on demand that gives the same percentiles.
     """
     if fg is None or fg.threshold <= 0:
         return None
-    percentiles = getattr(hr, "percentiles", None)
-    bg, top = percentiles([1.0, 99.9]) if percentiles is not None else np.percentile(hr, [1.0, 99.9])
+    qs = [1.0, 99.9]
+    bg, top = np.percentile(hr, qs) if isinstance(hr, np.ndarray) else hr.percentiles(qs)
     if not top > bg:
         return None  # flat image: nothing to reject against
     return float(bg + fg.threshold * (top - bg))
