@@ -39,7 +39,11 @@ def test_one_image_trains_with_defaults_and_validates_on_a_held_out_strip(one_im
     err = capsys.readouterr().err
     assert "validation: held-out strips of 1 of 1 image plane(s)" in err
     cfg = yaml.safe_load((run / "config.yaml").read_text())
-    assert cfg["recipe"] == "budget" and cfg["model"] == {"name": "care-unet-k3", "options": {}, "tiny": False}
+    assert cfg["recipe"] == "budget" and cfg["model"] == {
+        "name": "care-unet-k3",
+        "options": {},
+        "tiny": False,
+    }
     assert cfg["optimizer"]["lr"] == 4e-4 and cfg["schedule"]["name"] == "none" and cfg["loss"] == "l1"
     assert cfg["data"]["foreground_threshold"] is None and cfg["val_every"] == 2
     assert cfg["data"]["augment"] is False  # rotations/flips misteach asymmetric degradations
