@@ -75,6 +75,7 @@ VARIANTS: dict[str, dict] = {
     "unet+k3+d3": _unet({"kernel_size": 3, "depth": 3}),
     "unet+k3+p1": _unet({"kernel_size": 3}, normalization={"low": 1.0, "high": 99.8}),
     "unet+k3+noval": _unet({"kernel_size": 3}, val_fraction=0.0),
+    "unet+k3+mse": {**_unet({"kernel_size": 3}), "loss": "mse"},
 }
 VARIANTS = {k: v if k.startswith("unet") else {**_SRCNN, **v} for k, v in VARIANTS.items()}
 
