@@ -170,3 +170,21 @@ print(matplotlib.get_backend(), len(plt.get_fignums()))
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["svg", "0"]
+
+
+def test_train_without_a_model_uses_the_budget_recipe_as_the_cli_does(pairs, tmp_path):
+    import yaml
+
+    from microsr.engine.budget import RECOMMENDED_MODEL, budget_recipe
+
+    run = microsr.train(pairs / "lr", pairs / "hr", tmp_path / "run", steps=3, tiny=True, progress=False,
+                        settings=SETTINGS)  # fmt: skip
+    cfg = yaml.safe_load((run.folder / "config.yaml").read_text())
+    expected = budget_recipe(None, 3)  # what `microsr train` with no --model records
+    assert cfg["recipe"] == "budget" and cfg["model"]["name"] == RECOMMENDED_MODEL
+    assert cfg["optimizer"]["lr"] == expected["optimizer.lr"] and cfg["loss"] == expected["loss"]
+    assert cfg["data"]["augment"] is False and cfg["data"]["patch_size"] == 16  # settings win
+    named = microsr.train(pairs / "lr", pairs / "hr", tmp_path / "srcnn", model="srcnn", steps=1, tiny=True,
+                          progress=False, settings=SETTINGS)  # fmt: skip
+    cfg = yaml.safe_load((named.folder / "config.yaml").read_text())
+    assert cfg["model"]["name"] == "srcnn" and cfg.get("recipe") is None and cfg["data"]["augment"] is True

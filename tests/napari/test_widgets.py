@@ -8,9 +8,11 @@ import zipfile
 
 import numpy as np
 import pytest
+import yaml
 from napari.utils.notifications import notification_manager
 
 import microsr
+from microsr.engine.budget import RECOMMENDED_MODEL, budget_recipe
 from microsr.inference.predict import predict_image
 from microsr.io import ImageData
 from microsr.modelcard import load_model_folder
@@ -136,6 +138,7 @@ def test_train_keeps_the_ui_responsive_stops_and_resumes(make_napari_viewer_prox
     widget = scenes.dock(viewer, "Train")
     widget.lr_layer.select("cell LR")
     widget.hr_layer.select("cell HR")
+    assert widget.model.currentText() == RECOMMENDED_MODEL and widget.budget.isChecked()  # as the CLI
     widget.model.setCurrentText("srcnn")
     widget.steps.setValue(5000)  # far more than the stop needs: a late stop still lands mid-run
     widget.patch.setValue(16)
@@ -169,6 +172,10 @@ def test_train_keeps_the_ui_responsive_stops_and_resumes(make_napari_viewer_prox
     assert widget.progress.value() == target and widget.plot.psnr  # the final validation PSNR
     steps = [int(r["step"]) for r in outcome.value.log if r["phase"] == "train"]
     assert steps == sorted(set(steps)) and steps[-1] == target  # one continuous log, no restart
+    cfg = yaml.safe_load((tmp_path / "run" / "config.yaml").read_text())
+    assert (
+        cfg["recipe"] == "budget" and cfg["optimizer"]["lr"] == budget_recipe("srcnn", None)["optimizer.lr"]
+    )
 
 
 def test_quality_tables_and_map_layers(make_napari_viewer_proxy, pairs):

@@ -75,7 +75,8 @@ def train(
     hr: PathLike,
     out: PathLike,
     *,
-    model: str = "dfcan",
+    model: str | None = None,
+    recipe: str | None = None,
     scale: int = 2,
     steps: int | None = 1000,
     tiny: bool = False,
@@ -84,22 +85,27 @@ def train(
     progress: bool = True,
     callback: TrainCallback | None = None,
 ) -> TrainingRun:
-    """Train ``model`` on LR/HR folders into the new run folder ``out``.
+    """Train on LR/HR folders into the new run folder ``out``, as ``microsr train`` does.
 
+    With no ``model`` the recommended model trains with the ``budget`` recipe
+    (:mod:`microsr.engine.budget`); a ``model`` alone trains at that architecture's own settings;
+    ``recipe`` (``"budget"`` or ``"paper"``) applies a recipe to the ``model`` given.
     ``settings`` holds any other field of the training config as dotted keys, e.g.
-    ``{"data.patch_size": 32, "data.batch_size": 8, "val_every": 50}`` (``docs/training.md``).
-    ``callback(TrainEvent)`` is called after every step (live plots); returning True stops the run
-    after saving its resume state (continue with :func:`resume`).
+    ``{"data.patch_size": 32, "data.batch_size": 8, "val_every": 50}`` (``docs/training.md``); they
+    win over the recipe. ``callback(TrainEvent)`` is called after every step (live plots); returning
+    True stops the run after saving its resume state (continue with :func:`resume`).
     """
-    overrides: dict[str, Any] = {
-        "out": str(out),
-        "model.name": model,
-        "model.tiny": tiny,
-        "scale": scale,
-        "steps": steps,
-        "data.lr_dir": str(lr),
-        "data.hr_dir": str(hr),
-    }
+    from microsr.engine.budget import recipe_overrides
+
+    overrides: dict[str, Any] = {}
+    if recipe is not None or model is None:
+        overrides.update(recipe_overrides(recipe or "budget", model, steps))
+    overrides.update(
+        {"out": str(out), "model.tiny": tiny, "scale": scale, "steps": steps}
+        | {"data.lr_dir": str(lr), "data.hr_dir": str(hr)}
+    )
+    if model is not None:
+        overrides["model.name"] = model
     if bicubic_residual:
         overrides["model.options.bicubic_residual"] = True
     overrides.update(settings or {})

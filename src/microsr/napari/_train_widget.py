@@ -26,6 +26,7 @@ from qtpy.QtWidgets import (
     QSpinBox,
 )
 
+from microsr.engine.budget import RECOMMENDED_MODEL
 from microsr.errors import InputError
 from microsr.napari._layers import one_line, plane_of
 from microsr.napari._plot import LossPlot
@@ -70,7 +71,10 @@ class TrainWidget(JobWidget):
         self.models = trainable_models()
         self.model = QComboBox()
         self.model.addItems([m[0] for m in self.models])
-        self.model.setCurrentText("dfcan")  # the model of the demo and of the quality benchmark
+        self.model.setCurrentText(RECOMMENDED_MODEL)  # what `microsr train` picks with no --model
+        self.budget = QCheckBox("budget recipe (settings measured for a few hundred steps)")
+        self.budget.setChecked(True)
+        self.budget.setToolTip("off: the architecture's own (paper) settings; see docs/training.md")
         self.description = QLabel()
         self.description.setWordWrap(True)
         self.tiny = QCheckBox("tiny preset (a small network for a CPU)")
@@ -110,6 +114,7 @@ class TrainWidget(JobWidget):
         form.addRow("HR folder", self.hr_dir)
         form.addRow("model", self.model)
         form.addRow(self.description)
+        form.addRow(self.budget)
         form.addRow(self.tiny)
         form.addRow(self.residual)
         form.addRow("scale", self.scale)
@@ -166,6 +171,7 @@ class TrainWidget(JobWidget):
             model=self.model.currentText(), scale=scale, steps=self.steps.value(), tiny=self.tiny.isChecked()
         )
         kw.update(bicubic_residual=self.residual.isChecked() and self.residual.isEnabled())
+        kw.update(recipe="budget" if self.budget.isChecked() else None)
         settings = {"data.patch_size": self.patch.value(), "data.batch_size": 4, "device": "cpu"}
         settings["val_every"] = max(1, self.steps.value() // 10)
         if self.from_layers.isChecked():
