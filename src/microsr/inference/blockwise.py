@@ -64,6 +64,43 @@ def receptive_radius(
     return None if r >= c - 1 else r
 
 
+def shift_period(model: Any, in_channels: int, scale: int, probe: int = PROBE) -> int:
+    """The smallest input shift (1, 2, 4, 8 or 16 LR px) that shifts the output alike.
+
+    Models that pool internally (U-Nets, encoder-decoders) are shift-equivariant only for shifts
+    that are multiples of their pooling factor: a block read from an odd offset is predicted on
+    another pooling grid than the whole image, and its output differs (up to 6 % of the range for
+    ``care-unet-k3``). Measured on a random ``probe`` px input, away from the borders.
+    """
+    import torch
+
+    from microsr.inference.tiling import model_device
+    from microsr.models.outputs import final_output
+
+    radius = receptive_radius(model, in_channels, scale, probe)
+    margin = scale * (probe // 4 if radius is None else radius)
+    gen = torch.Generator().manual_seed(1)
+    x = torch.rand(1, in_channels, probe, probe, generator=gen).to(model_device(model))
+    with torch.inference_mode():
+        y0 = final_output(model(x))
+        tol = 1e-5 * float(y0.abs().max())
+        for a in (1, 2, 4, 8):
+            y1 = final_output(model(x[..., a:, a:]))
+            lo, hi, sa = margin + scale * a, scale * probe - margin, scale * a
+            if (
+                hi <= lo
+                or float((y0[..., lo:hi, lo:hi] - y1[..., lo - sa : hi - sa, lo - sa : hi - sa]).abs().max())
+                <= tol
+            ):
+                return a
+    return 16
+
+
+def align_up(n: int, period: int) -> int:
+    """``n`` rounded up to a multiple of ``period``."""
+    return -(-n // period) * period
+
+
 def choose_halo(radius: int | None, overlap: int) -> int:
     """The halo: the receptive-field radius (at least 8 px), or the tile overlap for non-local models."""
     if radius is None:

@@ -28,7 +28,13 @@ from typing import Any
 import numpy as np
 
 from microsr.errors import InputError
-from microsr.inference.blockwise import choose_halo, prediction_array, receptive_radius
+from microsr.inference.blockwise import (
+    align_up,
+    choose_halo,
+    prediction_array,
+    receptive_radius,
+    shift_period,
+)
 from microsr.inference.cluster import ModelRef, cores, dask_client, remember
 from microsr.inference.norm_stats import plane_stats
 from microsr.inference.stacks import norm_config, output_dtype
@@ -194,8 +200,10 @@ def predict_large(
     image = open_lazy(input_path, level)
     src, out = Path(input_path), Path(output)
     whole_c = _whole_channel_axis(info, image)
-    halo = choose_halo(receptive_radius(model, info.in_channels, info.scale), overlap)
-    by, bx = _block_size(image, block, halo)
+    # blocks start on the model's pooling grid (shift_period), so that they match the whole image
+    period = shift_period(model, info.in_channels, info.scale)
+    halo = align_up(choose_halo(receptive_radius(model, info.in_channels, info.scale), overlap), period)
+    by, bx = (align_up(b, period) for b in _block_size(image, block, halo))
     dev = str(model_device(model))
     cfg = norm_config(info)
     job = dict(
