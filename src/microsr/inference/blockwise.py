@@ -65,12 +65,14 @@ def receptive_radius(
 
 
 def shift_period(model: Any, in_channels: int, scale: int, probe: int = PROBE) -> int:
-    """The smallest input shift (1, 2, 4, 8 or 16 LR px) that shifts the output alike.
+    """The smallest input shift (1, 2, 4 or 8 LR px) that shifts the output alike (1 if none does).
 
     Models that pool internally (U-Nets, encoder-decoders) are shift-equivariant only for shifts
     that are multiples of their pooling factor: a block read from an odd offset is predicted on
     another pooling grid than the whole image, and its output differs (up to 6 % of the range for
-    ``care-unet-k3``). Measured on a random ``probe`` px input, away from the borders.
+    ``care-unet-k3``). Measured on a random ``probe`` px input, away from the borders. Models
+    whose output depends on the whole input (Fourier attention) match for no shift: 1, nothing to
+    align to.
     """
     import torch
 
@@ -93,7 +95,7 @@ def shift_period(model: Any, in_channels: int, scale: int, probe: int = PROBE) -
                 <= tol
             ):
                 return a
-    return 16
+    return 1
 
 
 def align_up(n: int, period: int) -> int:
