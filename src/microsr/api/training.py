@@ -95,14 +95,19 @@ def train(
     win over the recipe. ``callback(TrainEvent)`` is called after every step (live plots); returning
     True stops the run after saving its resume state (continue with :func:`resume`).
     """
-    from microsr.engine.budget import recipe_overrides
+    from microsr.engine.budget import chosen_recipe, recipe_overrides
 
-    overrides: dict[str, Any] = {}
-    if recipe is not None or model is None:
-        overrides.update(recipe_overrides(recipe or "budget", model, steps))
+    name = chosen_recipe(recipe, model)
+    overrides: dict[str, Any] = {} if name is None else recipe_overrides(name, model, steps)
     overrides.update(
-        {"out": str(out), "model.tiny": tiny, "scale": scale, "steps": steps}
-        | {"data.lr_dir": str(lr), "data.hr_dir": str(hr)}
+        {
+            "out": str(out),
+            "model.tiny": tiny,
+            "scale": scale,
+            "steps": steps,
+            "data.lr_dir": str(lr),
+            "data.hr_dir": str(hr),
+        }
     )
     if model is not None:
         overrides["model.name"] = model

@@ -78,11 +78,11 @@ def _overrides(**flags: Any) -> dict[str, Any]:
 
 def _recipe_defaults(recipe, config, model, steps, epochs, minutes) -> dict[str, Any]:
     """The recipe's settings (below the config file and the flags); none for a config without --recipe."""
-    from microsr.engine.budget import recipe_overrides
+    from microsr.engine.budget import chosen_recipe, recipe_overrides
 
-    if recipe is None and (config is not None or model is not None):
+    name = chosen_recipe(recipe, model, has_config=config is not None)
+    if name is None:
         return {}  # the config file's or the architecture's own settings
-    name = recipe or "budget"
     if steps is None and epochs is None and minutes is None and name == "budget" and config is None:
         raise ConfigError("the budget recipe needs a budget: give --steps N or --minutes M")
     return recipe_overrides(name, model, steps)

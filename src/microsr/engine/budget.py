@@ -95,6 +95,15 @@ def paper_recipe(model: str | None) -> dict[str, Any]:
     return {"recipe": "paper", "model.name": model or RECOMMENDED_MODEL}
 
 
+def chosen_recipe(recipe: str | None, model: str | None, has_config: bool = False) -> str | None:
+    """The recipe a run trains with: ``recipe`` when given; else ``budget`` when neither a model nor
+    a config file was given; else ``None`` (the config file's or the architecture's own settings).
+    One rule for ``microsr train`` and :func:`microsr.train`."""
+    if recipe is None and (has_config or model is not None):
+        return None
+    return recipe or "budget"
+
+
 def recipe_overrides(name: str, model: str | None, steps: int | None) -> dict[str, Any]:
     """Overrides of recipe ``name`` (one of :data:`RECIPES`)."""
     from microsr.errors import ConfigError
