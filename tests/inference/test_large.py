@@ -174,11 +174,16 @@ def test_receptive_radius_of_known_networks():
 
 def test_shift_period_of_pooling_and_plain_networks():
     torch.manual_seed(0)
-    assert shift_period(create_model("srcnn", tiny=True).eval(), 1, 2) == 1
+
+    def period(name):
+        model = create_model(name, tiny=True).eval()
+        return shift_period(model, 1, 2, receptive_radius(model, 1, 2))
+
+    assert period("srcnn") == 1
     # two 2x2 poolings on the bicubic (x2) grid: a period of 4 HR px = 2 LR px
-    assert shift_period(create_model("care-unet-k3", tiny=True).eval(), 1, 2) == 2
+    assert period("care-unet-k3") == 2
     # Fourier channel attention: no shift reproduces the output, so there is nothing to align to
-    assert shift_period(create_model("dfcan", tiny=True).eval(), 1, 2) == 1
+    assert period("dfcan") == 1
 
 
 @pytest.mark.parametrize("name", ["care-unet-k3", "denseed"])

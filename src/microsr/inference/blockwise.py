@@ -32,6 +32,16 @@ log = logging.getLogger("microsr.inference")
 PROBE = 96
 
 
+def _probe_input(model: Any, in_channels: int, probe: int) -> Any:
+    """The seeded random ``probe`` px input both measurements below feed the model."""
+    import torch
+
+    from microsr.inference.tiling import model_device
+
+    gen = torch.Generator().manual_seed(0)
+    return torch.rand(1, in_channels, probe, probe, generator=gen).to(model_device(model))
+
+
 def receptive_radius(
     model: Any, in_channels: int, scale: int, probe: int = PROBE, rel_threshold: float = 0.0
 ) -> int | None:
@@ -44,12 +54,9 @@ def receptive_radius(
     """
     import torch
 
-    from microsr.inference.tiling import model_device
     from microsr.models.outputs import final_output
 
-    gen = torch.Generator().manual_seed(0)
-    x = torch.rand(1, in_channels, probe, probe, generator=gen).to(model_device(model))
-    x.requires_grad_(True)
+    x = _probe_input(model, in_channels, probe).requires_grad_(True)
     c = probe // 2
     with torch.enable_grad():
         y = final_output(model(x))
@@ -64,7 +71,7 @@ def receptive_radius(
     return None if r >= c - 1 else r
 
 
-def shift_period(model: Any, in_channels: int, scale: int, probe: int = PROBE) -> int:
+def shift_period(model: Any, in_channels: int, scale: int, radius: int | None, probe: int = PROBE) -> int:
     """The smallest input shift (1, 2, 4 or 8 LR px) that shifts the output alike (1 if none does).
 
     Models that pool internally (U-Nets, encoder-decoders) are shift-equivariant only for shifts
@@ -72,17 +79,15 @@ def shift_period(model: Any, in_channels: int, scale: int, probe: int = PROBE) -
     another pooling grid than the whole image, and its output differs (up to 6 % of the range for
     ``care-unet-k3``). Measured on a random ``probe`` px input, away from the borders. Models
     whose output depends on the whole input (Fourier attention) match for no shift: 1, nothing to
-    align to.
+    align to. ``radius``: the model's :func:`receptive_radius` (outputs that close to the probe's
+    border are not compared).
     """
     import torch
 
-    from microsr.inference.tiling import model_device
     from microsr.models.outputs import final_output
 
-    radius = receptive_radius(model, in_channels, scale, probe)
     margin = scale * (probe // 4 if radius is None else radius)
-    gen = torch.Generator().manual_seed(1)
-    x = torch.rand(1, in_channels, probe, probe, generator=gen).to(model_device(model))
+    x = _probe_input(model, in_channels, probe)
     with torch.inference_mode():
         y0 = final_output(model(x))
         tol = 1e-5 * float(y0.abs().max())

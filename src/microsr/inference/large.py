@@ -201,8 +201,9 @@ def predict_large(
     src, out = Path(input_path), Path(output)
     whole_c = _whole_channel_axis(info, image)
     # blocks start on the model's pooling grid (shift_period), so that they match the whole image
-    period = shift_period(model, info.in_channels, info.scale)
-    halo = align_up(choose_halo(receptive_radius(model, info.in_channels, info.scale), overlap), period)
+    radius = receptive_radius(model, info.in_channels, info.scale)
+    period = shift_period(model, info.in_channels, info.scale, radius)
+    halo = align_up(choose_halo(radius, overlap), period)
     by, bx = (align_up(b, period) for b in _block_size(image, block, halo))
     dev = str(model_device(model))
     cfg = norm_config(info)
