@@ -61,12 +61,19 @@ _TITLE = {
 }
 
 
+# registered names that cite their family's paper: name prefix -> family
+_FAMILIES = {
+    "dfgan": "dfcan",
+    "denseed": "denseed",
+    "edsr": "edsr",
+    "geometry-prior": "geometry-prior",
+    "care-unet": "care-unet",
+}
+
+
 def paper_cite(name: str) -> dict[str, str]:
     """Citation of the architecture's paper (DOI, arXiv, or a bibliographic search by title)."""
-    family = "dfcan" if name == "dfgan" else name.split("-")[0] if name.startswith("denseed") else name
-    family = "edsr" if family == "edsr-baseline" else family
-    family = "geometry-prior" if family.startswith("geometry-prior") else family
-    family = "care-unet" if family.startswith("care-unet") else family
+    family = next((f for prefix, f in _FAMILIES.items() if name.startswith(prefix)), name)
     if family in _DOI:
         text, doi = _DOI[family]
         return {"text": text, "doi": doi}
