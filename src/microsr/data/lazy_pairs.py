@@ -118,16 +118,5 @@ def open_pairs_lazy(
         for k, label in enumerate(_labels(lr_src)):
             lr = LazyPlane(cache, lr_key, k, (0, lr_src.height, 0, lr_src.width), lr_p, clip)
             hr = LazyPlane(cache, hr_key, k, (0, hr_src.height, 0, hr_src.width), hr_p, clip)
-            items.append(
-                PairArrays(
-                    name=f"{pair.name}[{label}]" if label else pair.name,
-                    lr=lr,  # type: ignore[arg-type]
-                    hr=hr,  # type: ignore[arg-type]
-                    lr_params=lr_p,
-                    hr_params=hr_p,
-                    lr_path=pair.lr,
-                    hr_path=pair.hr,
-                    pixel_size=lr_src.pixel_size,
-                )
-            )
+            items.append(PairArrays.plane(pair, label, lr, hr, (lr_p, hr_p), pixel_size=lr_src.pixel_size))
     return items

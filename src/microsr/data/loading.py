@@ -56,6 +56,16 @@ class PairArrays:
     hr_path: Path | None = None
     pixel_size: float | None = None
 
+    @classmethod
+    def plane(
+        cls, pair: ImagePair, label: str, lr, hr, params: tuple[NormParams, NormParams], **kw
+    ) -> PairArrays:
+        """Plane ``label`` (``""`` for a 2-D image) of ``pair``; ``params``: LR and HR normalisation."""
+        name = f"{pair.name}[{label}]" if label else pair.name
+        return cls(
+            name, lr, hr, lr_params=params[0], hr_params=params[1], lr_path=pair.lr, hr_path=pair.hr, **kw
+        )
+
 
 def image_planes(image: ImageData, *, rgb: str = "error") -> tuple[np.ndarray, list[str]]:
     """Split an image into 2-D planes.
@@ -162,17 +172,8 @@ def load_pair_arrays(
         lr_n, lr_p = normalize(lr_planes, _norm_cfg(norm, percentile_rng))
         hr_n, hr_p = normalize(hr_planes, _norm_cfg(norm, percentile_rng))
         for k, label in enumerate(labels):
-            items.append(
-                PairArrays(
-                    name=f"{pair.name}[{label}]" if label else pair.name,
-                    lr=lr_n[k],
-                    hr=hr_n[k],
-                    mask=mask,
-                    lr_params=lr_p,
-                    hr_params=hr_p,
-                    lr_path=pair.lr,
-                    hr_path=pair.hr,
-                    pixel_size=lr_img.pixel_size,
-                )
+            item = PairArrays.plane(
+                pair, label, lr_n[k], hr_n[k], (lr_p, hr_p), mask=mask, pixel_size=lr_img.pixel_size
             )
+            items.append(item)
     return items
