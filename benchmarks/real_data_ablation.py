@@ -76,6 +76,15 @@ VARIANTS: dict[str, dict] = {
     "unet+k3+p1": _unet({"kernel_size": 3}, normalization={"low": 1.0, "high": 99.8}),
     "unet+k3+noval": _unet({"kernel_size": 3}, val_fraction=0.0),
     "unet+k3+mse": {**_unet({"kernel_size": 3}), "loss": "mse"},
+    "unet+k3+lr1e-3": {**_unet({"kernel_size": 3}), "optimizer": {"lr": 1e-3}},
+    "unet+k3+lr1e-3+cos": {
+        **_unet({"kernel_size": 3}),
+        "optimizer": {"lr": 1e-3},
+        "schedule": {"name": "cosine"},
+    },
+    "unet+k3+v5": _unet({"kernel_size": 3}, val_fraction=0.05),
+    # at 300 steps the EMA's warm-up (1 + n) / (10 + n) stays below 0.97, whatever the decay's cap
+    "unet+k3+ema": {**_unet({"kernel_size": 3}), "ema_decay": 0.999},
 }
 VARIANTS = {k: v if k.startswith("unet") else {**_SRCNN, **v} for k, v in VARIANTS.items()}
 
