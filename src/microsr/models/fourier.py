@@ -19,6 +19,15 @@ How the spectrum is computed (same values as the formula above, within float32 r
   (:func:`shifted_half_index`): the mirroring and the ``fftshift`` are both moved into the index,
   so there is no separate shift copy. The gather writes the layout the spectrum conv reads
   (channels-last when the features are channels-last, as in tiled prediction).
+* Channels-last features are transformed in their own layout, as two 1-D FFTs over the strided
+  axes (``rfft`` over X, then ``fft`` over Y): ``rfft2`` on them first copies them to a contiguous
+  layout, and that permuted copy cost more than the FFT itself (one thread, 64 x 256^2: 31 ms for
+  ``rfft2`` against 13 ms for the two 1-D FFTs).
+* Without autograd (prediction), the magnitude is ``sqrt(re^2 + im^2)`` by one ``addcmul`` instead
+  of the overflow-safe complex ``abs`` (3.5 against 12 ms there) and the power is
+  ``exp(gamma * log(.))`` in place (1.5 against 6.5 ms for ``pow``); equal within float32
+  rounding. Training keeps ``abs`` and ``pow``: ``abs`` has a zero gradient at a zero coefficient,
+  where the square root's is not finite.
 * ``y * w`` and the block's residual sum are one ``addcmul`` (:meth:`FourierChannelAttention.weights`).
 """
 
@@ -76,20 +85,34 @@ def shifted_half_index(h: int, w: int, device: torch.device) -> Tensor:
     return _cached_half_index(h, w, device).flatten()
 
 
+def _power(spec: Tensor, gamma: float, autograd: bool) -> Tensor:
+    """``(|spec| + 1e-8) ** gamma`` of a complex spectrum, float32, in the layout of ``spec``."""
+    if autograd:  # abs keeps its input, not its output, so the in-place add is safe
+        return torch.pow(spec.abs().add_(1e-8), gamma)
+    ri = torch.view_as_real(spec)
+    re, im = ri[..., 0], ri[..., 1]
+    mag = torch.addcmul(re * re, im, im).sqrt_().add_(1e-8)
+    return mag.log_().mul_(gamma).exp_()
+
+
 def centred_magnitude(y: Tensor, gamma: float) -> Tensor:
     """``fftshift((|FFT2(y)| + 1e-8) ** gamma)`` over the last two axes, float32, shape of ``y``;
     channels-last when ``y`` is (see the module docstring for how it is computed)."""
     b, c, h, w = y.shape
-    mag = torch.fft.rfft2(y.float()).abs()
-    half = torch.pow(mag.add_(1e-8), gamma)  # in place on the fresh magnitude (abs keeps its input)
-    flat = half.reshape(b, c, h * (w // 2 + 1))  # sizes from y: the exporter cannot read a complex one
+    y = y.float()
     idx = shifted_half_index(h, w, y.device)
-    tracing = torch.compiler.is_compiling() or not isinstance(h, int)
-    if not tracing and y.is_contiguous(memory_format=torch.channels_last) and c > 1:
-        # gather along positions of a (B, positions, C) view: the result is channels-last
-        out = flat.transpose(1, 2).index_select(1, idx)
-        return out.view(b, h, w, c).permute(0, 3, 1, 2)
-    return flat.index_select(2, idx).view(b, c, h, w)
+    if torch.compiler.is_compiling() or not isinstance(h, int):  # traced for export: plain ops
+        half = torch.pow(torch.fft.rfft2(y).abs().add_(1e-8), gamma)
+        # sizes from y: the exporter cannot read a complex one
+        return half.reshape(b, c, h * (w // 2 + 1)).index_select(2, idx).view(b, c, h, w)
+    autograd = torch.is_grad_enabled() and y.requires_grad
+    if c > 1 and y.is_contiguous(memory_format=torch.channels_last):
+        spec = torch.fft.fft(torch.fft.rfft(y.permute(0, 2, 3, 1), dim=2), dim=1)  # (B, H, W', C)
+        half = _power(spec, gamma, autograd).reshape(b, h * (w // 2 + 1), c)
+        return half.index_select(1, idx).view(b, h, w, c).permute(0, 3, 1, 2)
+    half = _power(torch.fft.rfft2(y), gamma, autograd).reshape(b, c, h * (w // 2 + 1))
+    # gather along the last axis: about 4x faster than index_select there (64 x 128^2: 1.1 vs 4.8 ms)
+    return torch.gather(half, 2, idx.expand(b, c, -1)).view(b, c, h, w)
 
 
 class FourierChannelAttention(nn.Module):
