@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import json
-import math
 import os
-from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
 import torch
@@ -98,11 +96,6 @@ def make_scheduler(cfg: TrainConfig, optimizer: torch.optim.Optimizer, total_ste
     )
 
 
-#: How many standard errors the per-block differences must show before earlier weights count as
-#: better than later ones (:meth:`Tracker.update`).
-RESOLVED_SE = 2.0
-
-
 @dataclass
 class Tracker:
     """Best validation value and early-stopping counters (saved in the checkpoint).
@@ -117,9 +110,6 @@ class Tracker:
         Reference value of early stopping (moves only by more than ``min_delta``).
     bad : int
         Validations since ``es_best`` last moved.
-    best_blocks : list of float
-        Per-block ``log10`` MSEs of the best weights on the validation images (PSNR monitor), to
-        compare the next validation with.
     """
 
     mode: str
@@ -127,7 +117,6 @@ class Tracker:
     best_step: int = 0
     es_best: float = 0.0
     bad: int = 0
-    best_blocks: list[float] = field(default_factory=list)
 
     @classmethod
     def new(cls, monitor: str) -> Tracker:
@@ -138,33 +127,11 @@ class Tracker:
     def _better(self, value: float, ref: float, delta: float) -> bool:
         return value < ref - delta if self.mode == "min" else value > ref + delta
 
-    def _unresolved(self, blocks: Sequence[float]) -> bool:
-        """True when the best weights so far are not resolved as better than these later ones.
-
-        ``blocks`` and :attr:`best_blocks` hold ``log10`` MSEs of the same blocks; per block, the
-        difference (positive: the later weights are worse) is paired. Unresolved: its mean is less
-        than :data:`RESOLVED_SE` standard errors (a tie, or a single block, counts as unresolved).
-        """
-        if not blocks or len(blocks) != len(self.best_blocks):
-            return False
-        d = [a - b for a, b in zip(blocks, self.best_blocks)]
-        mean = sum(d) / len(d)
-        if len(d) < 2:
-            return True
-        se = math.sqrt(sum((x - mean) ** 2 for x in d) / (len(d) - 1) / len(d))
-        return mean < RESOLVED_SE * se if se > 0 else mean <= 0
-
-    def update(self, value: float, step: int, min_delta: float, blocks: Sequence[float] = ()) -> bool:
-        """Record a validation; returns True when it is a new best (save ``best`` weights).
-
-        With ``blocks`` (per-block errors, PSNR monitor) a later validation also becomes the best
-        when its blocks do not resolve the best so far as better (:meth:`_unresolved`): on a small
-        validation set a higher PSNR of earlier weights is often noise, and later weights have
-        trained longer (docs/training.md, *Best weights*).
-        """
-        improved = self._better(value, self.best, 0.0) or self._unresolved(blocks)
+    def update(self, value: float, step: int, min_delta: float) -> bool:
+        """Record a validation; returns True when it is a new best (save ``best`` weights)."""
+        improved = self._better(value, self.best, 0.0)
         if improved:
-            self.best, self.best_step, self.best_blocks = value, step, list(blocks)
+            self.best, self.best_step = value, step
         if self._better(value, self.es_best, min_delta):
             self.es_best, self.bad = value, 0
         else:

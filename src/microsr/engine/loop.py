@@ -74,11 +74,9 @@ def validate_step(session: Session, done: int) -> tuple[dict[str, float], bool, 
     whether early stopping ends the run here."""
     cfg, s = session.cfg, session
     recipe = s.recipe
-    blocks: list[float] | None = [] if cfg.monitor == "psnr" else None  # paired test of best vs these
-    metrics = validate(s.shown, s.data.val_batches, recipe.loss_fn, recipe.forward, s.fabric.device, blocks)
+    metrics = validate(s.shown, s.data.val_batches, recipe.loss_fn, recipe.forward, s.fabric.device)
     value = metrics[cfg.monitor]
-    finite = math.isfinite(value)
-    improved = s.tracker.update(value, done, cfg.early_stopping.min_delta, blocks or ()) if finite else False
+    improved = s.tracker.update(value, done, cfg.early_stopping.min_delta) if math.isfinite(value) else False
     if s.scheduler is not None and cfg.schedule.name == "plateau" and math.isfinite(value):
         s.scheduler.step(value)
     assert s.log is not None

@@ -62,22 +62,6 @@ def make_val_batch(lr: np.ndarray, hr: np.ndarray, mask: np.ndarray | None = Non
     return batch
 
 
-BLOCK = 32  # HR px: edge of the blocks whose errors pair two validations (engine.build.Tracker)
-
-
-def block_log_mse(pred: Tensor, gt: Tensor, block: int = BLOCK) -> list[float]:
-    """``log10`` of the mean squared error of each whole ``block`` x ``block`` tile of the last two
-    axes (all channels together); one value for the whole image when it is smaller than a block."""
-    h, w = (n // block * block for n in gt.shape[-2:])
-    err = (pred - gt).float() ** 2
-    if h == 0 or w == 0:
-        mse = err.mean().reshape(1)
-    else:
-        err = err[..., :h, :w].reshape(*err.shape[:-2], h // block, block, w // block, block)
-        mse = err.mean(dim=(-3, -1)).flatten(start_dim=-2).mean(dim=tuple(range(err.dim() - 4)))
-    return torch.log10(mse.clamp_min(1e-20)).cpu().tolist()
-
-
 @torch.no_grad()
 def validate(
     model: torch.nn.Module,
@@ -85,7 +69,6 @@ def validate(
     loss_fn: Callable,
     forward: Callable[[torch.nn.Module, dict[str, Tensor]], Any],
     device: torch.device,
-    block_errors: list[float] | None = None,
 ) -> dict[str, float]:
     """Mean validation loss, PSNR (dB) and SSIM over the validation images.
 
@@ -101,8 +84,6 @@ def validate(
         ``forward(model, batch)`` (passes the mask to models that take one).
     device : torch.device
         Where the model lives.
-    block_errors : list or None
-        When given, extended with :func:`block_log_mse` of every validation image, in order.
 
     Returns
     -------
@@ -125,8 +106,6 @@ def validate(
             losses.append(float(loss))
             psnrs.append(10.0 * math.log10(1.0 / mse) if mse > 0 else math.inf)
             ssims.append(float(ssim_torch(pred, gt, data_range=1.0)))
-            if block_errors is not None:
-                block_errors.extend(block_log_mse(pred, gt))
     finally:
         model.train(was_training)
     return {"val_loss": float(np.mean(losses)), "psnr": float(np.mean(psnrs)), "ssim": float(np.mean(ssims))}
