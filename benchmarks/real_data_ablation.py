@@ -82,6 +82,7 @@ VARIANTS: dict[str, dict] = {
         "optimizer": {"lr": 1e-3},
         "schedule": {"name": "cosine"},
     },
+    "unet+k3+cos": {**_unet({"kernel_size": 3}), "schedule": {"name": "cosine"}},
     "unet+k3+v5": _unet({"kernel_size": 3}, val_fraction=0.05),
     # at 300 steps the EMA's warm-up (1 + n) / (10 + n) stays below 0.97, whatever the decay's cap
     "unet+k3+ema": {**_unet({"kernel_size": 3}), "ema_decay": 0.999},
