@@ -73,6 +73,18 @@ def _block_size(image: LazyImage, block: int | None, halo: int) -> tuple[int, in
     return cy, cx
 
 
+def _block_geometry(
+    model: Any, info: Any, image: LazyImage, block: int | None, overlap: int
+) -> tuple[int, tuple[int, int]]:
+    """The halo and the (Y, X) block edge, both multiples of the model's shift period, so that every
+    block starts on the model's pooling grid and matches the whole image (:func:`shift_period`)."""
+    radius = receptive_radius(model, info.in_channels, info.scale)
+    period = shift_period(model, info.in_channels, info.scale, radius)
+    halo = align_up(choose_halo(radius, overlap), period)
+    by, bx = (align_up(b, period) for b in _block_size(image, block, halo))
+    return halo, (by, bx)
+
+
 def _store_block(values: np.ndarray, path: str, region: tuple[slice, ...], marker: str) -> int:
     """Write one finished block into level 0, then mark it done (runs on a worker)."""
     zarr_out.open_level(path, 0)[region] = values
@@ -200,11 +212,7 @@ def predict_large(
     image = open_lazy(input_path, level)
     src, out = Path(input_path), Path(output)
     whole_c = _whole_channel_axis(info, image)
-    # blocks start on the model's pooling grid (shift_period), so that they match the whole image
-    radius = receptive_radius(model, info.in_channels, info.scale)
-    period = shift_period(model, info.in_channels, info.scale, radius)
-    halo = align_up(choose_halo(radius, overlap), period)
-    by, bx = (align_up(b, period) for b in _block_size(image, block, halo))
+    halo, (by, bx) = _block_geometry(model, info, image, block, overlap)
     dev = str(model_device(model))
     cfg = norm_config(info)
     job = dict(
