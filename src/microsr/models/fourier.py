@@ -85,9 +85,10 @@ def shifted_half_index(h: int, w: int, device: torch.device) -> Tensor:
     return _cached_half_index(h, w, device).flatten()
 
 
-def _power(spec: Tensor, gamma: float, autograd: bool) -> Tensor:
-    """``(|spec| + 1e-8) ** gamma`` of a complex spectrum, float32, in the layout of ``spec``."""
-    if autograd:  # abs keeps its input, not its output, so the in-place add is safe
+def _power(spec: Tensor, gamma: float, plain: bool) -> Tensor:
+    """``(|spec| + 1e-8) ** gamma`` of a complex spectrum, float32, in the layout of ``spec``;
+    ``plain``: by ``abs`` and ``pow`` (for autograd and export), else by the faster forms."""
+    if plain:  # abs keeps its input, not its output, so the in-place add is safe
         return torch.pow(spec.abs().add_(1e-8), gamma)
     ri = torch.view_as_real(spec)
     re, im = ri[..., 0], ri[..., 1]
@@ -102,15 +103,15 @@ def centred_magnitude(y: Tensor, gamma: float) -> Tensor:
     y = y.float()
     idx = shifted_half_index(h, w, y.device)
     if torch.compiler.is_compiling() or not isinstance(h, int):  # traced for export: plain ops
-        half = torch.pow(torch.fft.rfft2(y).abs().add_(1e-8), gamma)
+        half = _power(torch.fft.rfft2(y), gamma, plain=True)
         # sizes from y: the exporter cannot read a complex one
         return half.reshape(b, c, h * (w // 2 + 1)).index_select(2, idx).view(b, c, h, w)
     autograd = torch.is_grad_enabled() and y.requires_grad
     if c > 1 and y.is_contiguous(memory_format=torch.channels_last):
         spec = torch.fft.fft(torch.fft.rfft(y.permute(0, 2, 3, 1), dim=2), dim=1)  # (B, H, W', C)
-        half = _power(spec, gamma, autograd).reshape(b, h * (w // 2 + 1), c)
+        half = _power(spec, gamma, plain=autograd).reshape(b, h * (w // 2 + 1), c)
         return half.index_select(1, idx).view(b, h, w, c).permute(0, 3, 1, 2)
-    half = _power(torch.fft.rfft2(y), gamma, autograd).reshape(b, c, h * (w // 2 + 1))
+    half = _power(torch.fft.rfft2(y), gamma, plain=autograd).reshape(b, c, h * (w // 2 + 1))
     # gather along the last axis: about 4x faster than index_select there (64 x 128^2: 1.1 vs 4.8 ms)
     return torch.gather(half, 2, idx.expand(b, c, -1)).view(b, c, h, w)
 
