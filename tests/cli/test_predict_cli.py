@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 import torch
@@ -145,3 +147,19 @@ def test_tile_rounding_is_announced_and_progress_goes_to_stderr(setup, capsys):
     assert "note: --tile 100 rounded down to 96" in err
     assert out.strip() == f"wrote 2 image(s) to {setup / 'sr'}"  # results only; the bars went to stderr
     assert "images" in err and "2/2" in err
+
+
+def test_normalization_training(setup, capsys):
+    """--normalization training: refused in one line for a run that does not record its training
+    intensities; with them, the output records the fixed range it was normalised with."""
+    assert _predict(setup, "--normalization", "training") == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: ") and "use --normalization image" in err and "\n" not in err
+    assert not (setup / "sr").exists()
+    card = setup / "run" / "model.json"
+    doc = json.loads(card.read_text())
+    doc["data"]["lr_intensity"] = {"vmin": 100.0, "vmax": 50000.0}
+    card.write_text(json.dumps(doc))
+    assert _predict(setup, "--normalization", "training") == 0
+    meta = read_image(setup / "sr" / "a.tif").metadata["microsr"]
+    assert meta["normalization"]["kind"] == "fixed" and meta["normalization"]["vmax"] == 50000.0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from pathlib import Path
 
 import numpy as np
@@ -105,3 +106,15 @@ def test_bad_input_one_line_exit_2_input_untouched(setup, capsys, case):
     assert err.startswith("error: ") and message in err and len(err.splitlines()) == 1
     assert snapshot(setup / src) == before
     assert not (setup / ".out.ome.zarr.partial").exists()
+
+
+def test_training_normalization_reaches_the_blocks(setup):
+    """--normalization training on OME-Zarr: every plane normalised with the recorded range."""
+    card = setup / "run" / "model.json"
+    doc = json.loads(card.read_text())
+    doc["data"]["lr_intensity"] = {"vmin": 0.0, "vmax": 60000.0}
+    card.write_text(json.dumps(doc))
+    assert main(args(setup, "in.ome.zarr", "a.ome.zarr", "--normalization", "training")) == 0
+    assert main(args(setup, "in.ome.zarr", "b.ome.zarr")) == 0
+    a, b = (zarr.open_array(str(setup / n / "s0"), mode="r")[:] for n in ("a.ome.zarr", "b.ome.zarr"))
+    assert a.shape == b.shape == (80, 96) and not np.allclose(a, b)

@@ -158,3 +158,15 @@ def test_mask_model_with_separate_validation_folders(tmp_path):
     assert "mask" in data.val_batches[0] and data.val_batches[0]["mask"] is not None
     run = train(cfg, progress=False)
     assert json.loads((run / "model.json").read_text())["validation"]["step"] == 2
+
+
+def test_training_intensities_recorded(tmp_path):
+    """data.lr_intensity is the training LR's 2nd and 99.8th percentiles in raw units (numpy's
+    percentile on the file as the reference), what ``predict --normalization training`` applies."""
+    lr, hr = make_pairs(tmp_path, n=1, size=64)
+    cfg = _cfg(tmp_path, lr, hr)
+    cfg.data.val_fraction = 0.0
+    got = prepare_data(cfg).summary["lr_intensity"]
+    raw = np.asarray(__import__("tifffile").imread(lr / "img0.tif"), dtype=np.float64)
+    lo, hi = np.percentile(raw, [2.0, 99.8])
+    assert got == pytest.approx({"vmin": lo, "vmax": hi}, rel=1e-9)

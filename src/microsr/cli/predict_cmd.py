@@ -16,6 +16,8 @@ from microsr.cli.predict_options import (
     KeepRangeFlag,
     LevelFlag,
     ModelFlag,
+    Normalization,
+    NormalizationFlag,
     OutputFlag,
     OverlapFlag,
     Precision,
@@ -49,6 +51,7 @@ def predict(
     resume: ResumeFlag = False,
     weight_format: WeightFormatFlag = None,
     backend: BackendFlag = Backend.torch,
+    normalization: NormalizationFlag = Normalization.image,
 ) -> None:
     """Super-resolve images with a trained model; stacks are done plane by plane.
 
@@ -71,6 +74,8 @@ def predict(
         raise InputError(
             model, "bioimage.io packages predict image files; OME-Zarr needs a training run folder"
         )
+    if package and normalization is not Normalization.image:
+        raise InputError(model, "a bioimage.io package normalises as its rdf.yaml says: drop --normalization")
     if backend is not Backend.torch and (package or is_zarr_path(input) or is_zarr_path(output)):
         raise InputError(
             model,
@@ -86,6 +91,7 @@ def predict(
         weights=weights.value,
         device=device,
         precision=precision.value,
+        normalization=normalization.value,
     )
     if is_zarr_path(input) or is_zarr_path(output):
         return _predict_large(
@@ -106,19 +112,22 @@ def predict(
 
     loaded = load_package(model, device=device, weight_format=weight_format) if package else None
     if backend is not Backend.torch:
-        loaded = _with_backend(model, weights.value, device, precision.value, backend.value)
+        loaded = _with_backend(model, settings, backend.value)
     written = predict_path(model, input, output, masks=masks, loaded=loaded, **settings)
     typer.echo(f"wrote {len(written)} image(s) to {output}")
 
 
-def _with_backend(model, weights: str, device: str | None, precision: str, backend: str):
+def _with_backend(model, settings: dict[str, Any], backend: str):
     """Load a run folder (on the CPU unless ``--device`` says otherwise) for ``backend``."""
     from microsr.export.backends import with_backend
     from microsr.modelcard import load_model_folder
 
-    net, info = load_model_folder(model, weights=weights, device=device or "cpu")  # type: ignore[arg-type]
+    net, info = load_model_folder(
+        model, weights=settings["weights"], device=settings["device"] or "cpu",
+        normalization=settings["normalization"],
+    )  # fmt: skip
     note = lambda msg: typer.echo(f"note: {msg}", err=True)  # noqa: E731
-    return with_backend(net, info, backend, precision=precision, announce=note), info
+    return with_backend(net, info, backend, precision=settings["precision"], announce=note), info
 
 
 def _predict_large(model, input, output, settings: dict[str, Any], **zarr_options: Any) -> None:

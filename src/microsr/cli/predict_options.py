@@ -17,6 +17,13 @@ class Precision(str, Enum):
     bf16 = "bf16"
 
 
+class Normalization(str, Enum):
+    """Whose intensities normalise an input."""
+
+    image = "image"
+    training = "training"
+
+
 class Backend(str, Enum):
     """What runs the network."""
 
@@ -107,5 +114,14 @@ WeightFormatFlag = Annotated[
         "--weight-format",
         help="For a bioimage.io package: pytorch_state_dict, torchscript or onnx "
         "(default: the first of these it holds).",
+    ),
+]
+NormalizationFlag = Annotated[
+    Normalization,
+    typer.Option(
+        "--normalization",
+        help="image: each input's own percentiles (as in training); training: the training images' "
+        "intensity range, for images of the same acquisition or microscope settings "
+        "(see docs/prediction.md).",
     ),
 ]

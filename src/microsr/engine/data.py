@@ -197,7 +197,16 @@ def _summary(
         **regions,
         "epoch_steps": epoch_steps(shapes, d.patch_size, d.batch_size),
         "lr_pixel_size": next((it.pixel_size for it in train_items if it.pixel_size), None),
+        "lr_intensity": _lr_intensity(train_items),
     }
+
+
+def _lr_intensity(items: list) -> dict[str, float]:
+    """The training LR images' normalisation in raw units (median over planes of the value mapped to
+    0 and of the value mapped to 1): what ``microsr predict --normalization training`` applies."""
+    offsets = [float(it.lr_params.offset) for it in items]
+    tops = [float(it.lr_params.offset + it.lr_params.scale) for it in items]
+    return {"vmin": float(np.median(offsets)), "vmax": float(np.median(tops))}
 
 
 def _loader(cfg: TrainConfig, pairs: list) -> Callable[..., list]:

@@ -192,19 +192,21 @@ def predict_large(
     scheduler: str | None = None,
     resume: bool = False,
     progress: bool = True,
+    normalization: str = "image",
 ) -> Path:
     """Predict a large image block-wise into an OME-Zarr pyramid; returns the output path.
 
     Parameters mirror :func:`microsr.inference.predict.predict_path`; in addition ``level`` (the
     input's multiscale level), ``block`` (block edge in LR pixels; default: the input's chunks),
     ``workers`` / ``scheduler`` (see :mod:`microsr.inference.cluster`) and ``resume`` (see the
-    module docstring). The output has the input's axes and NGFF version (0.5 for TIFF input).
+    module docstring); ``normalization`` as in ``predict_path``. The output has the input's axes
+    and NGFF version (0.5 for TIFF input).
     """
     from microsr.inference.model_io import load_model_folder
 
     check_tiling(tile, overlap)  # the same check and message as in-memory prediction
     check_writable(output)  # before the model is loaded and the input is opened
-    model, info = load_model_folder(model_dir, weights=weights, device=device)  # type: ignore[arg-type]
+    model, info = load_model_folder(model_dir, weights=weights, device=device, normalization=normalization)  # type: ignore[arg-type]
     if info.needs_mask or info.out_channels != info.in_channels:
         raise InputError(
             info.folder, "block-wise prediction needs a model without parsing maps, channels in = out"

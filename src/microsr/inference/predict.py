@@ -165,6 +165,7 @@ def predict_path(
     progress: bool = True,
     precision: str = "fp32",
     loaded: tuple[nn.Module, ModelInfo] | None = None,
+    normalization: str = "image",
 ) -> list[Path]:
     """Predict every image of a file or folder and write ``OUTPUT/<stem>.tif``.
 
@@ -195,7 +196,10 @@ def predict_path(
         outputs off by about 1 % of their range; refused where bfloat16 is not native.
     loaded : (nn.Module, ModelInfo) or None
         An already loaded model (e.g. a bioimage.io package from :mod:`microsr.export`); then
-        ``model_dir`` only names it and ``weights`` and ``device`` are not used.
+        ``model_dir`` only names it and ``weights``, ``device`` and ``normalization`` are not used.
+    normalization : {"image", "training"}
+        Each input's own percentiles, or the training images' intensities
+        (:mod:`microsr.modelcard.intensity`).
 
     Returns
     -------
@@ -206,7 +210,8 @@ def predict_path(
     check_writable(output_dir)  # before any work: a read-only or missing folder is found now
     remove_stale_temporaries(output_dir)  # hidden .NAME.<pid>-<hex>.tmp.tif of killed runs
     if loaded is None:
-        loaded = load_model_folder(model_dir, weights=weights, device=resolve_device(device))  # type: ignore[arg-type]
+        dev = resolve_device(device)
+        loaded = load_model_folder(model_dir, weights=weights, device=dev, normalization=normalization)  # type: ignore[arg-type]
     model, info = loaded
     try:
         check_precision(precision, model_device(model))

@@ -38,6 +38,7 @@ from microsr.modelcard.guard import (
     meta_build,
     shapes,
 )
+from microsr.modelcard.intensity import prediction_normalization
 from microsr.modelcard.schema import (
     FORMAT_NAME,
     FORMAT_VERSION,
@@ -236,12 +237,15 @@ def load_model_folder(
     *,
     weights: Literal["best", "last"] = "best",
     device: str | torch.device | None = None,
+    normalization: str = "image",
 ) -> tuple[nn.Module, ModelInfo]:
     """Rebuild a model from its folder (or ``model.json``) and load its weights.
 
     ``weights`` picks ``best`` or ``last``; if that file is missing the other one is used (with a
     warning), e.g. a run stopped before its first validation has only ``last``. ``device``:
-    ``None`` means CUDA when available, else CPU. Returns the model in eval mode and its info.
+    ``None`` means CUDA when available, else CPU. ``normalization`` (``image`` or ``training``, see
+    :mod:`microsr.modelcard.intensity`) sets ``info.normalization``. Returns the model in eval mode
+    and its info.
     """
     from safetensors import SafetensorError
     from safetensors.torch import load_file
@@ -253,6 +257,7 @@ def load_model_folder(
     card = read_model_card(folder)
     root = Path(folder)
     root = root.parent if root.suffix == ".json" else root
+    norm = prediction_normalization(card, normalization, root / "model.json")
     found = _find_weights(root, card, weights)
     arch = card.architecture
     check_inside(found, root)
@@ -286,7 +291,7 @@ def load_model_folder(
         in_channels=arch.in_channels,
         out_channels=arch.out_channels,
         scale=arch.scale,
-        normalization=dict(card.normalization),
+        normalization=norm,
         weights=found,
         needs_mask=get_spec(arch.name).mask_input,
         raw=card.model_dump(mode="json"),
