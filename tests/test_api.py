@@ -3,6 +3,7 @@ and its displays."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 
@@ -64,6 +65,9 @@ def test_train_stop_resume_predict_evaluate(pairs, tmp_path):
     np.testing.assert_array_equal(saved.array, sr.image)
     assert saved.pixel_size == pytest.approx(0.0313, rel=1e-4)
     assert sr._repr_html_().count("<img") == 2
+    recorded = json.loads((run.folder / "model.json").read_text())["data"]["lr_intensity"]
+    fixed = microsr.predict(run, pairs / "lr" / "0.tif", normalization="training").metadata["normalization"]
+    assert (fixed["kind"], fixed["vmin"], fixed["vmax"]) == ("fixed", recorded["vmin"], recorded["vmax"])
 
     gt = read_image(pairs / "hr" / "0.tif").array
     ev = microsr.evaluate(sr, pairs / "hr" / "0.tif", lr=pairs / "lr" / "0.tif")
@@ -150,6 +154,8 @@ def test_load_model_and_export_a_package(pairs, tmp_path):
         microsr.load_model(pairs / "lr")
     with pytest.raises(InputError, match="model not found"):
         microsr.predict(tmp_path / "nothing.zip", image)
+    with pytest.raises(InputError, match="normalises as its rdf.yaml says"):
+        microsr.predict(package, image, normalization="training")
 
 
 def test_plots_do_not_switch_the_matplotlib_backend(tmp_path):

@@ -93,6 +93,20 @@ def load_model(
     return Model(net, info, path, kind)
 
 
+def with_normalization(loaded: Model, normalization: str) -> Model:
+    """``loaded`` normalising its inputs as ``normalization`` says (``image`` or ``training``)."""
+    from dataclasses import replace
+
+    from microsr.modelcard.intensity import prediction_normalization
+
+    if loaded.info.card is None or loaded.kind != "training run":
+        if normalization != "image":
+            raise InputError(loaded.source, "a bioimage.io package normalises as its rdf.yaml says")
+        return loaded
+    norm = prediction_normalization(loaded.info.card, normalization, loaded.source / "model.json")
+    return replace(loaded, info=replace(loaded.info, normalization=norm))
+
+
 @dataclass
 class Prediction:
     """A super-resolved image with its input; ``save(path)`` writes an ImageJ TIFF."""
@@ -137,6 +151,7 @@ def predict(
     keep_range: bool = False,
     precision: str = "fp32",
     backend: str = "torch",
+    normalization: str = "image",
 ) -> Prediction:
     """Super-resolve one image (a file, an ``ImageData`` or a 2-D/3-D array).
 
@@ -144,13 +159,16 @@ def predict(
     with its best weights, or a bioimage.io package). The options are those of ``microsr predict``
     (``docs/prediction.md``); ``tile`` and ``overlap`` are checked before the model is loaded.
     ``backend="onnx"`` runs a training run's network with ONNX Runtime on the CPU (exported once
-    and cached, :mod:`microsr.export.backends`).
+    and cached, :mod:`microsr.export.backends`). ``normalization="training"`` normalises with the
+    training images' intensity range instead of the image's own percentiles (training runs only,
+    :mod:`microsr.modelcard.intensity`).
     """
     from microsr.inference.predict import predict_image
     from microsr.inference.tile_grid import check_tiling
 
     check_tiling(tile, overlap)
     loaded = load_model(model, device="cpu" if backend != "torch" and not isinstance(model, Model) else None)
+    loaded = with_normalization(loaded, normalization)
     net = loaded.net
     if backend != "torch":
         from microsr.export.backends import with_backend
