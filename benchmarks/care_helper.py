@@ -17,7 +17,9 @@ predicted with ``predict(..., n_tiles=(1, 1))`` and written as float32 TIFFs to 
 JSON line with parameters and training time is printed last.
 
 ``--predict-only`` skips training and predicts ``DATA/test/up`` with the network already in
-``OUT/care`` (its best weights); ``--tta`` averages the predictions of the 8 rotations and mirrors
+``OUT/care`` (its best weights); ``--train-norm`` then normalises the test images with the training
+images' 1st and 99.8th percentiles (median over images) instead of their own, as ``microsr predict
+--normalization training`` does; ``--tta`` averages the predictions of the 8 rotations and mirrors
 of each input (undone before averaging), as ``microsr predict --tta`` does, and writes to
 ``OUT/pred_tta`` (``--pred-name`` chooses another folder).
 """
@@ -52,14 +54,32 @@ def undo_dihedral(y, k):
     return np.rot90(y, -(k % 4))
 
 
-def predict_folder(model, src: Path, dst: Path, tta: bool) -> None:
-    """Percentile-normalise each TIFF of ``src``, predict it whole and write float32 to ``dst``."""
+def training_range(src: Path, lo=1.0, hi=99.8) -> tuple[float, float]:
+    """Median over the training images of their ``lo`` and ``hi`` percentiles (raw units)."""
+    ps = [np.percentile(tifffile.imread(f).astype(np.float32), [lo, hi]) for f in sorted(src.glob("*.tif"))]
+    return float(np.median([p[0] for p in ps])), float(np.median([p[1] for p in ps]))
+
+
+def predict_folder(model, src: Path, dst: Path, tta: bool, fixed: tuple[float, float] | None = None) -> None:
+    """Percentile-normalise each TIFF of ``src``, predict it whole and write float32 to ``dst``.
+
+    ``fixed`` = (value mapped to 0, value mapped to 1): the training images' range instead of each
+    image's own percentiles, and no re-normalisation inside ``CARE.predict``.
+    """
     dst.mkdir(parents=True, exist_ok=True)
     for f in sorted(src.glob("*.tif")):
-        x = percentile_norm(tifffile.imread(f).astype(np.float32))
+        raw = tifffile.imread(f).astype(np.float32)
+        x = (
+            percentile_norm(raw)
+            if fixed is None
+            else ((raw - fixed[0]) / (fixed[1] - fixed[0])).astype(np.float32)
+        )
         ks = range(8) if tta else (0,)
+        extra = {} if fixed is None else {"normalizer": None}
         ys = [
-            undo_dihedral(model.predict(np.ascontiguousarray(dihedral(x, k)), "YX", n_tiles=(1, 1)), k)
+            undo_dihedral(
+                model.predict(np.ascontiguousarray(dihedral(x, k)), "YX", n_tiles=(1, 1), **extra), k
+            )
             for k in ks
         ]
         tifffile.imwrite(dst / f.name, np.mean(ys, axis=0).astype(np.float32))
@@ -78,6 +98,9 @@ def main() -> None:
     p.add_argument("--predict-only", action="store_true", help="no training: predict with OUT/care")
     p.add_argument("--tta", action="store_true", help="average over the 8 rotations/mirrors")
     p.add_argument("--pred-name", default=None, help="output folder name in OUT (default pred, or pred_tta)")
+    p.add_argument(
+        "--train-norm", action="store_true", help="normalise test images with the training images' range"
+    )
     a = p.parse_args()
 
     import tensorflow as tf
@@ -110,7 +133,8 @@ def main() -> None:
     if a.predict_only:
         model = CARE(None, "care", basedir=str(out))
         t1 = time.perf_counter()
-        predict_folder(model, data / "test" / "up", pred_dir, a.tta)
+        fixed = training_range(data / "train" / "up") if a.train_norm else None
+        predict_folder(model, data / "test" / "up", pred_dir, a.tta, fixed)
         print(
             json.dumps(
                 {

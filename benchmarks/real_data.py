@@ -17,6 +17,9 @@ test part). Methods, all at the same ``--steps`` steps of ``--batch`` patches, o
   recommended model before ``care-unet-k3``) and ``microsr:care-unet`` (CARE's own 5x5 U-Net);
 * ``srcnn``: the plain reference SRCNN of ``benchmarks/_srcnn_reference.py`` (Adam 1e-3, MSE);
 * ``care``: CSBDeep CARE in its own environment (``benchmarks/care_helper.py``), bicubic input;
+* ``METHOD+trainnorm``: METHOD's finished run (``microsr`` or ``care``, listed before it) predicted
+  with the training image's intensity range instead of each test image's own percentiles
+  (``microsr predict --normalization training``; ``care_helper.py --train-norm``);
 
 How the recipe was chosen (variants of it, one setting at a time): ``real_data_ablation.py``.
 
@@ -38,8 +41,8 @@ from pathlib import Path
 import numpy as np
 import tifffile
 import yaml
-from _common import RESULTS
-from _quality_runs import score, train_care
+from _common import RESULTS, run_child
+from _quality_runs import CARE_HELPER, CARE_PYTHON, score, train_care
 from _real_data_sets import DEGRADATIONS, SOURCES, make_set
 from _srcnn_reference import train_and_predict
 
@@ -86,8 +89,30 @@ def plane_files(data: Path, dst: Path) -> Path:
     return dst
 
 
+def run_trainnorm(base: str, data: Path, work: Path, a: argparse.Namespace) -> dict:
+    """``base``'s finished run (same set and seed) predicted with the training images' intensity
+    range instead of each test image's own percentiles: ``microsr predict --normalization
+    training``, or ``care_helper.py --predict-only --train-norm``."""
+    src = work.parent.parent / base.replace(":", "_") / work.name
+    if not (src / "result.json").is_file():
+        raise RuntimeError(f"{base} has no finished run in {src}: list it before {base}+trainnorm")
+    trained = {"train_s": json.loads((src / "result.json").read_text())["train_s"]}  # the same training
+    if base == "care":
+        args = ["--data", str(src / "data"), "--out", str(src), "--threads", str(a.threads)]
+        args += ["--predict-only", "--train-norm", "--pred-name", "pred_trainnorm"]
+        res = run_child([str(CARE_HELPER), *args], python=str(CARE_PYTHON), timeout=3600)
+        if "error" in res:
+            raise RuntimeError(res["error"])
+        return {**trained, **score(src / "pred_trainnorm", data, work / "eval")}
+    args = ["--model", str(src / "run"), "--input", str(data / "test" / "lr"), "--output", str(work / "pred")]
+    microsr_cli("predict", *args, "--normalization", "training")
+    return {**trained, **score(work / "pred", data, work / "eval")}
+
+
 def run_method(method: str, data: Path, work: Path, a: argparse.Namespace, seed: int) -> dict:
     work.mkdir(parents=True, exist_ok=True)
+    if method.endswith("+trainnorm"):
+        return run_trainnorm(method.removesuffix("+trainnorm"), data, work, a)
     if method == "microsr":
         return run_microsr(data, work, a, seed)
     if method.startswith("microsr:"):
@@ -135,7 +160,7 @@ def summarise(rows: list[dict]) -> dict:
     }
 
 
-REFERENCES = ("srcnn", "care")  # the methods the target compares with
+REFERENCES = ("srcnn", "care", "care+trainnorm")  # the methods the target compares with
 
 
 def verdict(ms: dict, mine_name: str) -> str:
@@ -162,7 +187,7 @@ def table(summary: dict, methods: list[str]) -> str:
     """Markdown table: PSNR / SSIM per method (mean over seeds, their number after a x), and for
     each microsr method (the defaults, ``microsr:MODEL``) its gain over bicubic and verdict."""
     cols = ["bicubic", *methods]
-    mine = [m for m in methods if m.split(":")[0] == "microsr"]
+    mine = [m for m in methods if m.split(":")[0].split("+")[0] == "microsr"]
     head = [f"{m} - bicubic | {m}: target met" for m in mine]
     lines = [
         "| data set | " + " | ".join(cols) + " | " + " | ".join(head) + " |",
@@ -210,7 +235,15 @@ def main() -> None:
     p.add_argument("--cache", type=Path, default=Path.home() / ".cache" / "microsr-real-data", help="wheels")
     p.add_argument("--sets", nargs="*", default=list(SOURCES))
     p.add_argument("--degradations", nargs="*", default=list(DEGRADATIONS))
-    methods = ["microsr", "microsr:srcnn", "microsr:care-unet", "srcnn", "care"]
+    methods = [
+        "microsr",
+        "microsr:srcnn",
+        "microsr:care-unet",
+        "srcnn",
+        "care",
+        "microsr+trainnorm",
+        "care+trainnorm",
+    ]
     p.add_argument("--methods", nargs="*", default=methods)
     p.add_argument("--seeds", nargs="*", type=int, default=[0, 1, 2])
     p.add_argument("--steps", type=int, default=300)
@@ -260,7 +293,7 @@ def main() -> None:
                     )
     text = table(summarise(rows), a.methods)
     print(text)
-    if not a.smoke and set(a.methods) >= {"microsr", *REFERENCES}:
+    if not a.smoke and set(a.methods) >= {"microsr", "srcnn", "care"}:
         write_doc(text)
 
 

@@ -25,7 +25,7 @@ Why 3x3 kernels rather than CARE's 5x5 (``care-unet``, also trained with CARE's 
 strip with a margin of the receptive field, and the 5x5 network's field (23 LR px against 13) holds
 out a fifth to a quarter of a small image; its step costs twice as much; and at 300 steps it was
 ahead of the 3x3 network only with defocus on C. elegans (39.18 against 39.08 dB), behind it in low
-light (31.03 against 31.58 dB on C. elegans, 29.13 against 29.36 on the nuclei).
+light (31.03 against 31.58 dB on C. elegans, 29.23 against 29.36 on the nuclei).
 
 No augmentation: rotating or mirroring a patch pair is only a valid new example when the
 degradation is itself symmetric (an isotropic PSF, a sampling grid centred on the HR pixels). A
