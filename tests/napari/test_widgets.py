@@ -226,3 +226,23 @@ def test_blocked_event_loop_is_detected(qapp):
     ticks.timer.stop()
     assert len(events) == 10 and len(ticks.times) > 10  # all delivered, and the timer did run
     assert scenes.interleaved(events, ticks.times) == 0
+
+
+def test_super_resolve_with_the_training_intensity_range(make_napari_viewer_proxy, pairs, model_dir):
+    viewer = make_napari_viewer_proxy()
+    scenes.open_pair(viewer, pairs)
+    widget = scenes.dock(viewer, "Super-resolve")
+    widget.layer.select("cell LR")
+    widget.model.setText(str(model_dir))
+    widget.tile.setValue(16)
+    widget.overlap.setValue(4)
+    widget.train_norm.setChecked(True)
+    outcome = scenes.wait_done(widget, widget.run)
+    assert outcome.error is None and not outcome.cancelled, outcome.error
+    # reference: the API's prediction with the training images' range
+    lr = np.asarray(viewer.layers["cell LR"].data)
+    ref = microsr.predict(model_dir, lr, tile=16, overlap=4, normalization="training")
+    np.testing.assert_allclose(viewer.layers["cell LR x2 srcnn"].data, ref.image, rtol=1e-5, atol=1e-6)
+    assert ref.metadata["normalization"]["kind"] == "fixed"
+    own = microsr.predict(model_dir, lr, tile=16, overlap=4)  # the image's own percentiles differ
+    assert np.abs(own.image - ref.image).max() > 1e-3

@@ -62,6 +62,11 @@ class SuperResolveWidget(JobWidget):
         self.overlap.setRange(0, 512)
         self.overlap.setValue(OVERLAP)
         self.tta = QCheckBox("8-fold test-time augmentation (slower, a little better)")
+        self.train_norm = QCheckBox("training images' intensity range (same microscope settings)")
+        self.train_norm.setToolTip(
+            "Normalise with the range recorded at training instead of this image's own percentiles "
+            "(microsr predict --normalization training; docs/prediction.md)"
+        )
         self.run_button, self.cancel_button = QPushButton("Super-resolve"), QPushButton("Cancel")
         self.cancel_button.setEnabled(False)
         self.run_button.clicked.connect(self.run)
@@ -73,6 +78,7 @@ class SuperResolveWidget(JobWidget):
         form.addRow("tile (px)", self.tile)
         form.addRow("overlap (px)", self.overlap)
         form.addRow(self.tta)
+        form.addRow(self.train_norm)
         buttons = QHBoxLayout()
         buttons.addWidget(self.run_button)
         buttons.addWidget(self.cancel_button)
@@ -95,6 +101,7 @@ class SuperResolveWidget(JobWidget):
         from microsr.inference.tiling import check_tiling
 
         tile, overlap, tta = self.tile.value(), self.overlap.value(), self.tta.isChecked()
+        norm = "training" if self.train_norm.isChecked() else "image"
         try:
             layer = self.layer.current()
             data = plane_of(layer, "image")
@@ -106,10 +113,10 @@ class SuperResolveWidget(JobWidget):
         source["units"] = tuple(layer.units)
 
         def work(report, cancel):
-            from microsr.api.prediction import load_model
+            from microsr.api.prediction import load_model, with_normalization
             from microsr.inference.predict import predict_image
 
-            loaded = load_model(model, device="cpu")
+            loaded = with_normalization(load_model(model, device="cpu"), norm)
 
             def on_tile(done: int, total: int) -> None:
                 if cancel.is_set():
