@@ -77,8 +77,10 @@ def super_resolve(viewer, pairs: Path, model_dir: Path, **options):
     widget = dock(viewer, "Super-resolve")
     widget.layer.select("cell LR")
     widget.model.setText(str(model_dir))
-    for key, value in options.items():
-        getattr(widget, key).setValue(value)
+    for key, value in options.items():  # spin boxes take numbers, check boxes True/False
+        getattr(widget, key).setChecked(value) if isinstance(value, bool) else getattr(widget, key).setValue(
+            value
+        )
     return widget, wait_done(widget, widget.run)
 
 

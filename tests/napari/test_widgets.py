@@ -230,14 +230,7 @@ def test_blocked_event_loop_is_detected(qapp):
 
 def test_super_resolve_with_the_training_intensity_range(make_napari_viewer_proxy, pairs, model_dir):
     viewer = make_napari_viewer_proxy()
-    scenes.open_pair(viewer, pairs)
-    widget = scenes.dock(viewer, "Super-resolve")
-    widget.layer.select("cell LR")
-    widget.model.setText(str(model_dir))
-    widget.tile.setValue(16)
-    widget.overlap.setValue(4)
-    widget.train_norm.setChecked(True)
-    outcome = scenes.wait_done(widget, widget.run)
+    _, outcome = scenes.super_resolve(viewer, pairs, model_dir, tile=16, overlap=4, train_norm=True)
     assert outcome.error is None and not outcome.cancelled, outcome.error
     # reference: the API's prediction with the training images' range
     lr = np.asarray(viewer.layers["cell LR"].data)

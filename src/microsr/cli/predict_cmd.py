@@ -70,18 +70,7 @@ def predict(
     if used != tile:
         typer.echo(f"note: --tile {tile} rounded down to {used} (multiple of 16, factors 2, 3, 5)", err=True)
     package = is_package(model)
-    if package and (is_zarr_path(input) or is_zarr_path(output)):
-        raise InputError(
-            model, "bioimage.io packages predict image files; OME-Zarr needs a training run folder"
-        )
-    if package and normalization is not Normalization.image:
-        raise InputError(model, "a bioimage.io package normalises as its rdf.yaml says: drop --normalization")
-    if backend is not Backend.torch and (package or is_zarr_path(input) or is_zarr_path(output)):
-        raise InputError(
-            model,
-            "--backend onnx is for a training run folder and image files (a bioimage.io package "
-            "chooses ONNX weights with --weight-format onnx)",
-        )
+    _check_combination(model, package, is_zarr_path(input) or is_zarr_path(output), backend, normalization)
     # what both ways of predicting (image files, OME-Zarr blocks) take alike
     settings: dict[str, Any] = dict(
         tile=tile,
@@ -115,6 +104,26 @@ def predict(
         loaded = _with_backend(model, settings, backend.value)
     written = predict_path(model, input, output, masks=masks, loaded=loaded, **settings)
     typer.echo(f"wrote {len(written)} image(s) to {output}")
+
+
+def _check_combination(
+    model, package: bool, zarr: bool, backend: Backend, normalization: Normalization
+) -> None:
+    """Refuse, in one line, options that do not go together."""
+    from microsr.errors import InputError
+
+    if package and zarr:
+        raise InputError(
+            model, "bioimage.io packages predict image files; OME-Zarr needs a training run folder"
+        )
+    if package and normalization is not Normalization.image:
+        raise InputError(model, "a bioimage.io package normalises as its rdf.yaml says: drop --normalization")
+    if backend is not Backend.torch and (package or zarr):
+        raise InputError(
+            model,
+            "--backend onnx is for a training run folder and image files (a bioimage.io package "
+            "chooses ONNX weights with --weight-format onnx)",
+        )
 
 
 def _with_backend(model, settings: dict[str, Any], backend: str):

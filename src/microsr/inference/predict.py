@@ -181,8 +181,8 @@ def predict_path(
         One image file or a folder of images (non-recursive).
     output_dir : path
         Folder for the results (created).
-    tile, overlap, tta, keep_range
-        See :func:`predict_image`.
+    tile, overlap, tta, keep_range, normalization
+        See :func:`predict_image`; ``normalization``: :mod:`microsr.modelcard.intensity`.
     weights : {"best", "last"}
         Which weights of the run to use.
     masks : path or None
@@ -197,9 +197,6 @@ def predict_path(
     loaded : (nn.Module, ModelInfo) or None
         An already loaded model (e.g. a bioimage.io package from :mod:`microsr.export`); then
         ``model_dir`` only names it and ``weights``, ``device`` and ``normalization`` are not used.
-    normalization : {"image", "training"}
-        Each input's own percentiles, or the training images' intensities
-        (:mod:`microsr.modelcard.intensity`).
 
     Returns
     -------
