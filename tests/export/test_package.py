@@ -139,3 +139,47 @@ np.save({str(tmp_path / "y.npy")!r}, y)
     )
     ref = read_image(tmp_path / "o" / "cell.tif").array
     assert np.abs(np.load(tmp_path / "y.npy") - ref).max() <= 1e-4 * (ref.max() - ref.min())
+
+
+def test_training_intensity_range_travels_in_the_package(tmp_path):
+    """``export --normalization training``: rdf.yaml states the run's training range as
+    ``scale_linear``, ``bioimageio test`` passes, and the package predicts as the run folder does
+    with ``--normalization training``."""
+    import json
+
+    from bioimageio.core import test_model
+
+    from tests.export.conftest import make_run
+
+    run = make_run(tmp_path, "srcnn")
+    card = json.loads((run / "model.json").read_text())
+    card["data"]["lr_intensity"] = {"vmin": 150.0, "vmax": 2650.0}
+    (run / "model.json").write_text(json.dumps(card))
+    out = tmp_path / "fixed.zip"
+    export = ["export", "--model", str(run), "--out", str(out), "--formats", "pytorch_state_dict"]
+    assert main([*export, "--normalization", "training"]) == 0
+    with zipfile.ZipFile(out) as zf:
+        rdf = yaml.safe_load(zf.read("rdf.yaml"))
+    steps = {s["id"]: s.get("kwargs") for s in rdf["inputs"][0]["preprocessing"]}
+    assert steps["scale_linear"] == pytest.approx({"gain": 1 / 2500, "offset": -150 / 2500})
+    assert test_model(out).status == "passed"
+    write_image(tmp_path / "in" / "a.tif", blobs((52, 60), seed=3))
+    args = ["--input", str(tmp_path / "in"), "--device", "cpu"]
+    assert (
+        main(
+            [
+                "predict",
+                "--model",
+                str(run),
+                "--output",
+                str(tmp_path / "r"),
+                "--normalization",
+                "training",
+                *args,
+            ]
+        )
+        == 0
+    )
+    assert main(["predict", "--model", str(out), "--output", str(tmp_path / "p"), *args]) == 0
+    ref, got = (read_image(tmp_path / d / "a.tif").array for d in ("r", "p"))
+    assert np.abs(got - ref).max() <= 1e-4 * (ref.max() - ref.min())

@@ -69,11 +69,13 @@ def export(
     authors: list[str] | None = None,
     license: str = "BSD-3-Clause",
     test_image: PathLike | None = None,
+    normalization: str = "image",
 ) -> ExportedPackage:
     """Write training run ``run`` as the bioimage.io package ``out`` (a ``.zip`` in an existing folder).
 
     The options are those of ``microsr export`` (``docs/sharing.md``); ``formats`` defaults to
-    all of pytorch_state_dict, torchscript and onnx.
+    all of pytorch_state_dict, torchscript and onnx; ``normalization="training"`` writes the
+    run's training intensity range into ``rdf.yaml`` (``scale_linear``) instead of percentiles.
     """
     try:
         from microsr.export.package import ExportOptions, export_package
@@ -88,6 +90,7 @@ def export(
         authors=list(authors) if authors else ["microsr user"],
         license=license,
         test_image=None if test_image is None else Path(test_image),
+        normalization=normalization,
     )
     result = export_package(Path(run), Path(out), opts)
     return ExportedPackage(result.path, result.errors, result.seconds, result.halo, result.min_size)

@@ -8,6 +8,7 @@ from typing import Annotated, Optional
 import typer
 
 from microsr.cli.flags import Weights, WeightsFlag
+from microsr.cli.predict_options import Normalization, NormalizationFlag
 
 ALL_FORMATS = "pytorch_state_dict,torchscript,onnx"
 
@@ -29,6 +30,7 @@ def export(
         Optional[Path],
         typer.Option("--test-image", help="Image for the test tensors (default: a training image)."),
     ] = None,
+    normalization: NormalizationFlag = Normalization.image,
 ) -> None:
     """Write a bioimage.io model package (state dict, TorchScript, ONNX) from a training run."""
     try:
@@ -45,6 +47,7 @@ def export(
         authors=[a.strip() for a in authors.split(",") if a.strip()],
         license=license,
         test_image=test_image,
+        normalization=normalization.value,
     )
     result = export_package(model, out, opts)
     errors = ", ".join(f"{k} {v:.1e}" for k, v in result.errors.items())

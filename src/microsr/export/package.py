@@ -40,6 +40,7 @@ class ExportOptions:
     license: str = "BSD-3-Clause"
     test_image: Path | None = None
     crop: int = 64
+    normalization: str = "image"  # or "training": the run's training intensity range (scale_linear)
 
 
 @dataclass
@@ -103,9 +104,9 @@ def _package_dir(run: Path, work: Path, opts: ExportOptions) -> tuple[Path, dict
     """Write every file of the package into ``work``; returns (rdf path, errors, halo, min size)."""
     from microsr.data.normalize import NormConfig, normalize
 
-    model, info = load_model_folder(run, weights=opts.weights, device="cpu")  # type: ignore[arg-type]
-    card = info.card
-    assert card is not None
+    model, info = load_model_folder(run, weights=opts.weights, device="cpu", normalization=opts.normalization)  # type: ignore[arg-type]
+    assert info.card is not None
+    card = info.card.model_copy(update={"normalization": info.normalization})  # what rdf.yaml states
     if get_spec(info.name).mask_input:
         raise InputError(
             run, f"model {info.name!r} needs a parsing map as a second input; it cannot be exported"
