@@ -86,6 +86,8 @@ VARIANTS: dict[str, dict] = {
     "unet+k3+v5": _unet({"kernel_size": 3}, val_fraction=0.05),
     # at 300 steps the EMA's warm-up (1 + n) / (10 + n) stays below 0.97, whatever the decay's cap
     "unet+k3+ema": {**_unet({"kernel_size": 3}), "ema_decay": 0.999},
+    # best weights chosen on the validation loss (MAE, the training loss; CARE keeps its best on it)
+    "unet+k3+vloss": {**_unet({"kernel_size": 3}), "monitor": "val_loss"},
 }
 VARIANTS = {k: v if k.startswith("unet") else {**_SRCNN, **v} for k, v in VARIANTS.items()}
 
