@@ -17,6 +17,7 @@ from ome_zarr.io import parse_url  # noqa: E402
 from ome_zarr.reader import Reader  # noqa: E402
 from ome_zarr.writer import write_image  # noqa: E402
 
+from microsr.errors import InputError
 from microsr.inference import large  # noqa: E402
 from microsr.inference.blockwise import axis_chunks, receptive_radius, shift_period  # noqa: E402
 from microsr.inference.large import predict_large  # noqa: E402
@@ -151,6 +152,17 @@ def test_resume_computes_only_missing_blocks(run, tmp_path, rng, monkeypatch):
             zarr.open_array(str(whole / level), mode="r")[...],
         )
     assert not (tmp_path / ".out.ome.zarr.partial").exists()
+    # an interrupted prediction does not resume with another normalisation (its stored statistics)
+    other = save_model_folder(
+        tmp_path / "run2", create_model("srcnn", tiny=True), name="srcnn", scale=2, tiny=True,
+        normalization={"kind": "percentile"}, data={"lr_intensity": {"vmin": 0.0, "vmax": 60000.0}},
+    )  # fmt: skip
+    monkeypatch.setattr(large, "_store_block", flaky)
+    calls.clear()
+    with pytest.raises(KeyboardInterrupt):
+        predict_large(other, src, tmp_path / "again.ome.zarr", **KW)
+    with pytest.raises(InputError, match="cannot resume: it was started with another"):
+        predict_large(other, src, tmp_path / "again.ome.zarr", resume=True, normalization="training", **KW)
 
 
 def test_axis_chunks_merges_a_last_chunk_smaller_than_the_halo():

@@ -120,8 +120,8 @@ NormalizationFlag = Annotated[
     Normalization,
     typer.Option(
         "--normalization",
-        help="image: each input's own percentiles (as in training); training: the training images' "
-        "intensity range, for images of the same acquisition or microscope settings "
-        "(see docs/prediction.md).",
+        help="image: each input normalised with its own statistics (e.g. percentiles), as in "
+        "training; training: with the training images' intensity range, for images of the same "
+        "acquisition or microscope settings (see docs/prediction.md).",
     ),
 ]

@@ -222,6 +222,8 @@ def predict_large(
         tile=tile, overlap=overlap, tta=tta, precision=precision, keep_range=keep_range, halo=halo,
         block=[by, bx],
     )  # fmt: skip
+    if normalization != "image":  # recorded only then, so that older interrupted outputs still resume
+        job["normalization"] = normalization
     part, resumed = _prepare_output(out, src, resume, job)
     ngff = image.ngff_version or "0.5"
     nlead = image.array.ndim - 2
