@@ -217,13 +217,12 @@ def predict_large(
     halo, (by, bx) = _block_geometry(model, info, image, block, overlap)
     dev = str(model_device(model))
     cfg = norm_config(info)
+    # --normalization is recorded only when not the default, so that older interrupted outputs resume
     job = dict(
         source=str(src.resolve()), level=level, model=info.name, weights_sha256=file_sha256(info.weights),
         tile=tile, overlap=overlap, tta=tta, precision=precision, keep_range=keep_range, halo=halo,
-        block=[by, bx],
+        block=[by, bx], **({} if normalization == "image" else {"normalization": normalization}),
     )  # fmt: skip
-    if normalization != "image":  # recorded only then, so that older interrupted outputs still resume
-        job["normalization"] = normalization
     part, resumed = _prepare_output(out, src, resume, job)
     ngff = image.ngff_version or "0.5"
     nlead = image.array.ndim - 2

@@ -13,7 +13,7 @@ input the network sees (measured in docs/real-data.md).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from microsr.data.normalize import NormConfig
 from microsr.errors import InputError
@@ -21,7 +21,6 @@ from microsr.io.image import one_line
 from microsr.modelcard.schema import ModelCard
 
 NORMALIZATIONS = ("image", "training")
-Normalization = Literal["image", "training"]
 
 
 def prediction_normalization(card: ModelCard, mode: str, where: Path) -> dict[str, Any]:
