@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 
 import numpy as np
@@ -57,6 +58,10 @@ def test_one_image_trains_with_defaults_and_validates_on_a_held_out_strip(one_im
     v = doc["validation"]
     assert np.isfinite(v["psnr"]) and v["best_step"] in (2, 4, 6)  # best weights chosen on the strip
     assert (run / "weights" / "best.safetensors").is_file()
+    # ... on the validation loss (the training loss, MAE, on the strip), not on its PSNR
+    rows = [r for r in csv.DictReader((run / "log.csv").open()) if r["phase"] == "val"]
+    lowest = min(rows, key=lambda r: float(r["val_loss"]))
+    assert v["monitor"] == "val_loss" and v["best_step"] == int(lowest["step"]) and len(rows) == 3
 
 
 def test_one_stack_and_mixed_sizes(tmp_path, capsys):
