@@ -228,9 +228,11 @@ def child_tile(a) -> dict:
             continue
         if backend == "onnx":
             fwd, row["onnx_export_s"] = _onnx_module(model, a.scale, a.onnx_cache)
-        else:
-            model.to(memory_format=torch.channels_last)
-            fwd = forward_fn(model, needs_mask, a.scale)
+        else:  # as predict_tiled runs it: batch norms folded (inference/fusion.py), channels-last
+            from microsr.inference.fusion import fold_batch_norm
+
+            folded = fold_batch_norm(model).to(memory_format=torch.channels_last)
+            fwd = forward_fn(folded, needs_mask, a.scale)
         for tile in a.tiles:
             x = torch.rand(1, 1, tile, tile).contiguous(memory_format=torch.channels_last)
             try:

@@ -29,6 +29,7 @@ import torch
 from torch import Tensor, nn
 
 from microsr.data.augment import dihedral, inverse_dihedral
+from microsr.inference.fusion import fold_batch_norm
 from microsr.inference.precision import autocast
 from microsr.inference.tile_grid import MIN_TILE, OVERLAP, TILE, axis_weights, choose_tile
 from microsr.inference.tile_grid import check_tiling as check_tiling  # callers check options here too
@@ -160,7 +161,7 @@ def predict_tiled(
     ----------
     model : nn.Module
         Any microsr generator: LR (B, C, h, w) -> (B, C_out, scale*h, scale*w) or an ``SROutput``
-        (only ``.final`` is used). Put it on its device before calling; it is set to eval mode.
+        (only ``.final`` is used), on its device; set to eval mode, batch norms folded in a copy.
     image : np.ndarray
         Normalised LR image, float, shape (H, W) or (C, H, W), values roughly in [0, 1].
     scale : int
@@ -198,6 +199,7 @@ def predict_tiled(
     if channels_last is None:
         channels_last = device.type == "cpu"
     model.eval()
+    model = fold_batch_norm(model)  # a copy when it has batch norms to fold; see inference/fusion.py
     if channels_last:
         model.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
 

@@ -1,0 +1,65 @@
+"""Batch norm folded into the convolution before it at prediction (inference/fusion.py)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from microsr.inference.fusion import conv_bn_pairs, fold_batch_norm
+from microsr.inference.tiling import predict_tiled
+from microsr.models import create_model
+
+
+def _with_statistics(model: nn.Module) -> nn.Module:
+    """Batch norms with running statistics and affine parameters far from the identity."""
+    g = torch.Generator().manual_seed(0)
+    for bn in model.modules():
+        if isinstance(bn, nn.BatchNorm2d):
+            n = bn.num_features
+            bn.running_mean.copy_(torch.rand(n, generator=g) - 0.5)
+            bn.running_var.copy_(torch.rand(n, generator=g) * 2 + 0.5)
+            bn.weight.data.copy_(torch.rand(n, generator=g) + 0.5)
+            bn.bias.data.copy_(torch.rand(n, generator=g) - 0.5)
+    return model.eval()
+
+
+def _count(model: nn.Module, kind: type) -> int:
+    return sum(isinstance(m, kind) for m in model.modules())
+
+
+# (model, batch norms that do not follow a convolution): DenseED's dense layers are
+# BN -> ReLU -> conv (nothing to fold into), its transitions conv -> BN
+@pytest.mark.parametrize(
+    "name, unfolded", [("dncnn", 0), ("srresnet", 0), ("unet-n2n", 0), ("denseed-1-1-1", 6)]
+)
+def test_folded_model_computes_the_same_function(name, unfolded):
+    torch.manual_seed(0)
+    model = _with_statistics(create_model(name, 1, 1, 2, tiny=True))
+    n_bn, keys = _count(model, nn.BatchNorm2d), set(model.state_dict())
+    fused = fold_batch_norm(model)
+    assert fused is not model and n_bn > unfolded
+    assert _count(fused, nn.BatchNorm2d) == unfolded and len(conv_bn_pairs(model)) == n_bn - unfolded
+    # the caller's model keeps its layers and state dict (it can still train and export)
+    assert _count(model, nn.BatchNorm2d) == n_bn and set(model.state_dict()) == keys
+    x = torch.rand(2, 1, 24, 24)
+    with torch.inference_mode():
+        want, got = model(x), fused(x)
+    assert torch.allclose(got, want, atol=1e-5, rtol=1e-5)
+
+
+def test_models_without_batch_norm_are_used_as_they_are():
+    model = create_model("care-unet-k3", 1, 1, 2, tiny=True)
+    assert fold_batch_norm(model) is model
+
+
+def test_tiled_prediction_folds_a_copy_and_matches_the_model():
+    torch.manual_seed(1)
+    model = _with_statistics(create_model("dncnn", 1, 1, 2, tiny=True))
+    image = np.random.default_rng(0).random((40, 40), dtype=np.float32)
+    out = predict_tiled(model, image, 2, tile=48, overlap=8, channels_last=False)
+    assert _count(model, nn.BatchNorm2d) > 0  # not changed in place
+    with torch.inference_mode():
+        want = model(torch.from_numpy(image)[None, None])[0, 0].numpy()
+    np.testing.assert_allclose(out, want, atol=1e-5)
