@@ -91,6 +91,8 @@ VARIANTS: dict[str, dict] = {
     # ... chosen among ten validations (every 30 steps) instead of three: more checkpoints of the
     # weights that wander at a constant learning rate
     "unet+k3+vloss+v10": {**_unet({"kernel_size": 3}), "monitor": "val_loss", "val_every": 30},
+    # ... validating and keeping an average of the weights (the last weights wander at 4e-4)
+    "unet+k3+vloss+ema": {**_unet({"kernel_size": 3}), "monitor": "val_loss", "ema_decay": 0.999},
 }
 VARIANTS = {k: v if k.startswith("unet") else {**_SRCNN, **v} for k, v in VARIANTS.items()}
 
