@@ -6,9 +6,14 @@ import numpy as np
 import pytest
 import torch
 from torch import nn
+from torch.nn.utils.fusion import fuse_conv_bn_eval
 
+from microsr.inference import cluster, fusion
 from microsr.inference.fusion import conv_bn_pairs, fold_batch_norm
+from microsr.inference.predict import predict_path
 from microsr.inference.tiling import predict_tiled
+from microsr.io import write_image
+from microsr.modelcard import save_model_folder
 from microsr.models import create_model
 
 
@@ -59,3 +64,27 @@ def test_tiled_prediction_folds_a_copy_and_matches_the_model():
     with torch.inference_mode():
         want = model(torch.from_numpy(image)[None, None])[0, 0].numpy()
     np.testing.assert_allclose(out, want, atol=1e-5)
+
+
+def test_a_stack_folds_once_for_all_its_planes(tmp_path, monkeypatch):
+    torch.manual_seed(2)
+    model = _with_statistics(create_model("dncnn", 1, 1, 2, tiny=True))
+    run = save_model_folder(
+        tmp_path / "run", model, name="dncnn", scale=2, tiny=True, normalization={"kind": "percentile"}
+    )
+    src = tmp_path / "stack.tif"
+    write_image(src, np.random.default_rng(0).random((3, 24, 24), dtype=np.float32), "ZYX")
+    folds = []
+    monkeypatch.setattr(fusion, "fuse_conv_bn_eval", lambda c, b: folds.append(1) or fuse_conv_bn_eval(c, b))
+    predict_path(run, src, tmp_path / "out.tif", tile=16, overlap=8)
+    assert len(folds) == len(conv_bn_pairs(model)) > 0  # once, not once per plane
+
+
+def test_block_wise_workers_keep_one_folded_model(monkeypatch):
+    monkeypatch.setattr(cluster, "_MODELS", {})  # this process's cache, emptied again afterwards
+    model = _with_statistics(create_model("dncnn", 1, 1, 2, tiny=True))
+    ref = cluster.ModelRef("somewhere")
+    cluster.remember(ref, model, "info")
+    kept, info = cluster.worker_model(ref)
+    assert info == "info" and conv_bn_pairs(kept) == [] and cluster.worker_model(ref)[0] is kept
+    assert _count(model, nn.BatchNorm2d) > 0  # the caller's model is not changed

@@ -44,15 +44,17 @@ def worker_model(ref: ModelRef) -> tuple[Any, Any]:
 
         if ref.threads > 0:
             torch.set_num_threads(ref.threads)
-        _MODELS.clear()  # one model per process at a time
-        _MODELS[ref] = load_model_folder(ref.folder, weights=ref.weights, device=ref.device)  # type: ignore[arg-type]
+        remember(ref, *load_model_folder(ref.folder, weights=ref.weights, device=ref.device))  # type: ignore[arg-type]
     return _MODELS[ref]
 
 
 def remember(ref: ModelRef, model: Any, info: Any) -> None:
-    """Use an already loaded model for ``ref`` in this process (in-process runs load it once)."""
-    _MODELS.clear()
-    _MODELS[ref] = (model, info)
+    """Use an already loaded model for ``ref`` in this process (in-process runs load it once);
+    kept with its batch norms folded, once for all blocks (see :mod:`microsr.inference.fusion`)."""
+    from microsr.inference.fusion import fold_batch_norm
+
+    _MODELS.clear()  # one model per process at a time
+    _MODELS[ref] = (fold_batch_norm(model), info)
 
 
 def cores() -> int:

@@ -12,6 +12,10 @@ The folding itself is PyTorch's :func:`torch.nn.utils.fusion.fuse_conv_bn_eval`;
 adds is finding the pairs (consecutive children of an ``nn.Sequential``, which is how every
 registered model with batch normalisation is built) and doing it on a copy, so the caller's model
 keeps its batch-norm layers and can still be trained or exported with its own state dict.
+:func:`~microsr.inference.tiling.predict_tiled` folds what it is given; the loops that call it many
+times with one model (the planes of a stack, the blocks of a large image) fold once before the
+loop, since a folded model has nothing left to fold and is used as it is (copying and folding
+SRResNet takes about 30 ms, comparable to predicting a small plane).
 """
 
 from __future__ import annotations
@@ -34,8 +38,7 @@ def conv_bn_pairs(model: nn.Module) -> list[tuple[nn.Sequential, str, str]]:
             if (
                 isinstance(conv, nn.Conv2d)
                 and isinstance(bn, nn.BatchNorm2d)
-                and bn.track_running_stats
-                and bn.running_mean is not None
+                and bn.running_mean is not None  # None without tracked statistics
                 and bn.num_features == conv.out_channels
             ):
                 pairs.append((seq, conv_name, bn_name))

@@ -23,6 +23,7 @@ from torch import nn
 
 from microsr.data.normalize import NormConfig, NormParams, normalize
 from microsr.errors import InputError
+from microsr.inference.fusion import fold_batch_norm
 from microsr.inference.tile_grid import OVERLAP, TILE
 from microsr.inference.tiling import predict_tiled
 from microsr.io import ImageData, imagej_order, to_output_dtype, write_tiff_stack
@@ -123,6 +124,7 @@ def iter_planes(
     """
     a, axes, nlead = plane_layout(info, image)
     order = imagej_order(axes[:nlead])
+    model = fold_batch_norm(model)  # once for all planes: predict_tiled then finds nothing to fold
     for ij_idx in itertools.product(*[range(a.shape[i]) for i in order]):
         idx = [0] * nlead
         for pos, i in enumerate(order):
