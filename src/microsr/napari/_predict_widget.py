@@ -15,8 +15,6 @@ from pathlib import Path
 from qtpy.QtWidgets import (
     QCheckBox,
     QFileDialog,
-    QFormLayout,
-    QHBoxLayout,
     QLineEdit,
     QProgressBar,
     QPushButton,
@@ -27,7 +25,7 @@ from microsr.errors import InputError
 from microsr.inference.tile_grid import OVERLAP, TILE
 from microsr.io import ImageData
 from microsr.napari._layers import one_line, plane_of, upsampled_placement
-from microsr.napari._widgets import JobWidget, LayerChoice
+from microsr.napari._widgets import JobWidget, LayerChoice, side_by_side
 from microsr.napari._worker import Cancelled, Job, Outcome
 
 
@@ -53,9 +51,6 @@ class SuperResolveWidget(JobWidget):
         folder, package = QPushButton("Folder…"), QPushButton("Package…")
         folder.clicked.connect(self._browse_folder)
         package.clicked.connect(self._browse_package)
-        row = QHBoxLayout()
-        for w in (self.model, folder, package):
-            row.addWidget(w)
         self.tile, self.overlap = QSpinBox(), QSpinBox()
         self.tile.setRange(16, 4096)
         self.tile.setValue(TILE)
@@ -72,19 +67,16 @@ class SuperResolveWidget(JobWidget):
         self.run_button.clicked.connect(self.run)
         self.cancel_button.clicked.connect(self.cancel)
         self.progress = QProgressBar()
-        form = QFormLayout(self)
-        form.addRow("image layer", self.layer)
-        form.addRow("model", row)
-        form.addRow("tile (px)", self.tile)
-        form.addRow("overlap (px)", self.overlap)
-        form.addRow(self.tta)
-        form.addRow(self.train_norm)
-        buttons = QHBoxLayout()
-        buttons.addWidget(self.run_button)
-        buttons.addWidget(self.cancel_button)
-        form.addRow(buttons)
-        form.addRow(self.progress)
-        form.addRow(self.status)
+        self._form(
+            ("image layer", self.layer),
+            ("model", side_by_side(self.model, folder, package)),
+            ("tile (px)", self.tile),
+            ("overlap (px)", self.overlap),
+            self.tta,
+            self.train_norm,
+            (self.run_button, self.cancel_button),
+            self.progress,
+        )
 
     def _browse_folder(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Training run or unpacked package folder")

@@ -9,7 +9,7 @@ prediction against the LR, or against the GT without an LR), and the decorrelati
 
 from __future__ import annotations
 
-from qtpy.QtWidgets import QFormLayout, QPushButton, QTableWidget, QTableWidgetItem
+from qtpy.QtWidgets import QPushButton, QTableWidget, QTableWidgetItem
 
 from microsr.errors import InputError
 from microsr.napari._layers import one_line, pixel_size_of, plane_of
@@ -54,14 +54,14 @@ class QualityWidget(JobWidget):
         self.resolution.setHorizontalHeaderLabels(["layer", "decorrelation resolution"])
         for table in (self.table, self.resolution):
             table.setMinimumHeight(120)
-        form = QFormLayout(self)
-        form.addRow("prediction", self.pred)
-        form.addRow("ground truth", self.gt)
-        form.addRow("LR (optional)", self.lr)
-        form.addRow(self.run_button)
-        form.addRow(self.table)
-        form.addRow(self.resolution)
-        form.addRow(self.status)
+        self._form(
+            ("prediction", self.pred),
+            ("ground truth", self.gt),
+            ("LR (optional)", self.lr),
+            self.run_button,
+            self.table,
+            self.resolution,
+        )
 
     def run(self) -> None:
         """Check the layers and measure in a worker."""

@@ -16,8 +16,6 @@ import numpy as np
 from qtpy.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QFormLayout,
-    QHBoxLayout,
     QLabel,
     QLineEdit,
     QProgressBar,
@@ -30,7 +28,7 @@ from microsr.engine.budget import RECOMMENDED_MODEL
 from microsr.errors import InputError
 from microsr.napari._layers import one_line, plane_of
 from microsr.napari._plot import LossPlot
-from microsr.napari._widgets import JobWidget, LayerChoice
+from microsr.napari._widgets import JobWidget, LayerChoice, side_by_side
 from microsr.napari._worker import Job, Outcome
 
 
@@ -103,31 +101,25 @@ class TrainWidget(JobWidget):
         self._describe()
 
     def _layout(self) -> None:
-        form = QFormLayout(self)
-        source = QHBoxLayout()
-        source.addWidget(self.from_layers)
-        source.addWidget(self.from_folders)
-        form.addRow("train from", source)
-        form.addRow("LR layer", self.lr_layer)
-        form.addRow("HR layer", self.hr_layer)
-        form.addRow("LR folder", self.lr_dir)
-        form.addRow("HR folder", self.hr_dir)
-        form.addRow("model", self.model)
-        form.addRow(self.description)
-        form.addRow(self.budget)
-        form.addRow(self.tiny)
-        form.addRow(self.residual)
-        form.addRow("scale", self.scale)
-        form.addRow("steps", self.steps)
-        form.addRow("patch (LR px)", self.patch)
-        form.addRow("run folder", self.out)
-        buttons = QHBoxLayout()
-        for b in (self.train_button, self.stop_button, self.resume_button):
-            buttons.addWidget(b)
-        form.addRow(buttons)
-        form.addRow(self.progress)
-        form.addRow(self.plot)
-        form.addRow(self.status)
+        self._form(
+            ("train from", side_by_side(self.from_layers, self.from_folders)),
+            ("LR layer", self.lr_layer),
+            ("HR layer", self.hr_layer),
+            ("LR folder", self.lr_dir),
+            ("HR folder", self.hr_dir),
+            ("model", self.model),
+            self.description,
+            self.budget,
+            self.tiny,
+            self.residual,
+            ("scale", self.scale),
+            ("steps", self.steps),
+            ("patch (LR px)", self.patch),
+            ("run folder", self.out),
+            (self.train_button, self.stop_button, self.resume_button),
+            self.progress,
+            self.plot,
+        )
 
     def _describe(self, *_args) -> None:
         name, description, refusal = self.models[self.model.currentIndex()]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from qtpy.QtCore import Signal
-from qtpy.QtWidgets import QComboBox, QLabel, QWidget
+from qtpy.QtWidgets import QComboBox, QFormLayout, QHBoxLayout, QLabel, QWidget
 
 from microsr.napari._layers import notify_error
 
@@ -40,6 +40,14 @@ class LayerChoice(QComboBox):
         return self.viewer.layers[name] if name and name != NONE and name in self.viewer.layers else None
 
 
+def side_by_side(*widgets: QWidget) -> QHBoxLayout:
+    """A horizontal row of ``widgets``."""
+    row = QHBoxLayout()
+    for w in widgets:
+        row.addWidget(w)
+    return row
+
+
 class JobWidget(QWidget):
     """Base of the dock widgets: the viewer, the running :class:`~microsr.napari._worker.Job` (or
     ``None``), a status line, and ``done``, emitted with the ``Outcome`` of every run."""
@@ -52,6 +60,19 @@ class JobWidget(QWidget):
         self.job = None
         self.status = QLabel("")
         self.status.setWordWrap(True)
+
+    def _form(self, *rows) -> QFormLayout:
+        """Lay the widget out as a form: each row a ``(label, widget)`` pair, a widget, or a tuple
+        of widgets side by side; the status line comes last."""
+        form = QFormLayout(self)
+        for row in (*rows, self.status):
+            if isinstance(row, tuple) and isinstance(row[0], str):
+                form.addRow(*row)
+            elif isinstance(row, tuple):
+                form.addRow(side_by_side(*row))
+            else:
+                form.addRow(row)
+        return form
 
     def _fail(self, message: str) -> None:
         """Show a one-line problem in the status line and as a napari notification."""
