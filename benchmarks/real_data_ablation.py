@@ -7,6 +7,7 @@ reference SRCNN of ``_srcnn_reference.py``. One run per (set, variant, seed), ca
 
     python benchmarks/real_data_ablation.py --sets celegans-defocus nuclei-defocus --variants ref plain aug
     python benchmarks/real_data_ablation.py --table              # the table of every finished run
+    python benchmarks/real_data_ablation.py --variants unet+k3+vloss --shift-low -1 1   # offsets
 
 Prints one JSON line per run and a Markdown table (PSNR / SSIM of the best weights, mean over seeds).
 """
@@ -93,6 +94,14 @@ VARIANTS: dict[str, dict] = {
     "unet+k3+vloss+v10": {**_unet({"kernel_size": 3}), "monitor": "val_loss", "val_every": 30},
     # ... validating and keeping an average of the weights (the last weights wander at 4e-4)
     "unet+k3+vloss+ema": {**_unet({"kernel_size": 3}), "monitor": "val_loss", "ema_decay": 0.999},
+    # the defaults with SSIM in the loss (1 - SSIM, Gaussian 11 px window): a little, and mostly
+    # (0.84 / 0.16, Zhao et al. 2017, with SSIM for MS-SSIM, which needs larger patches)
+    "unet+k3+vloss+ssim0.1": {**_unet({"kernel_size": 3}), "monitor": "val_loss", "loss": "l1+0.1*ssim"},
+    "unet+k3+vloss+ssim0.84": {
+        **_unet({"kernel_size": 3}),
+        "monitor": "val_loss",
+        "loss": "0.16*l1+0.84*ssim",
+    },
 }
 VARIANTS = {k: v if k.startswith("unet") else {**_SRCNN, **v} for k, v in VARIANTS.items()}
 
@@ -149,7 +158,17 @@ def main() -> None:
     p.add_argument("--seeds", nargs="*", type=int, default=[0])
     p.add_argument("--steps", type=int, default=300)
     p.add_argument("--table", action="store_true", help="print the table of finished runs; train nothing")
+    p.add_argument(
+        "--shift-low", nargs="*", type=float, default=None, metavar="D",
+        help="predict the finished runs of --variants again with the low percentile moved by each D "
+        "(see _normalization_shift.py); train nothing",
+    )  # fmt: skip
     a = p.parse_args()
+    if a.shift_low is not None:
+        from _normalization_shift import shift_table
+
+        print(shift_table(a.work, a.variants, a.shift_low))
+        return
     if not a.table:
         for key in a.sets:
             name, kind = key.rsplit("-", 1)
