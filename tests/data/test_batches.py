@@ -71,3 +71,23 @@ def test_errors(rng):
         PatchBatcher(items, patch_size=8, scale=2, batch_size=2, seed=0)
     with pytest.raises(InputError, match="im0.*smaller than the patch"):
         PatchBatcher(_items(rng), patch_size=30, scale=2, batch_size=2, seed=0)
+
+
+def test_offset_jitter_adds_one_offset_per_pair(rng):
+    items = _items(rng)
+    kw = dict(patch_size=8, scale=2, batch_size=1, seed=3, augment=False, foreground=None)
+    shifts = []
+    for step in range(20):
+        plain = PatchBatcher(items, **kw).batch(step)
+        jit = PatchBatcher(items, offset_jitter=0.05, **kw).batch(step)
+        d_lr, d_hr = jit["lr"] - plain["lr"], jit["hr"] - plain["hr"]  # one sample: same position
+        assert torch.allclose(d_lr, d_lr.flatten()[0].expand_as(d_lr), atol=1e-6)
+        assert torch.allclose(d_hr, d_lr.flatten()[0].expand_as(d_hr), atol=1e-6)
+        assert torch.equal(PatchBatcher(items, offset_jitter=0.05, **kw).batch(step)["lr"], jit["lr"])
+        shifts.append(float(d_lr.flatten()[0]))
+    assert max(abs(s) for s in shifts) <= 0.05 and min(shifts) < 0 < max(shifts)
+    assert len(set(shifts)) == 20  # a new offset each step
+    # with no jitter nothing is drawn: the batches of a run without the option, bit for bit
+    batch4 = dict(kw, batch_size=4)
+    a = PatchBatcher(items, offset_jitter=0.0, **batch4).batch(5)
+    assert torch.equal(a["lr"], PatchBatcher(items, **batch4).batch(5)["lr"])

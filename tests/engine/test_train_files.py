@@ -12,7 +12,7 @@ import torch.nn.functional as F
 from microsr.engine import train
 from microsr.engine.config import make_config
 from microsr.engine.data import epoch_steps, prepare_data
-from microsr.errors import InputError
+from microsr.errors import ConfigError, InputError
 from microsr.io import write_image
 from microsr.modelcard import load_model_folder
 
@@ -170,3 +170,14 @@ def test_training_intensities_recorded(tmp_path):
     raw = np.asarray(__import__("tifffile").imread(lr / "img0.tif"), dtype=np.float64)
     lo, hi = np.percentile(raw, [2.0, 99.8])
     assert got == pytest.approx({"vmin": lo, "vmax": hi}, rel=1e-9)
+
+
+def test_offset_jitter_reaches_the_batches(tmp_path):
+    lr, hr = make_pairs(tmp_path, n=2, size=32)
+    plain = prepare_data(_cfg(tmp_path, lr, hr, steps=1)).batcher
+    base = _cfg(tmp_path, lr, hr, steps=1).model_dump(mode="json")
+    base["data"].update(offset_jitter=0.1, batch_size=1)
+    jit = prepare_data(make_config(base)).batcher
+    assert jit.offset_jitter == 0.1 and plain.offset_jitter == 0.0
+    with pytest.raises(ConfigError, match="offset_jitter"):
+        make_config({**base, "data": {**base["data"], "offset_jitter": -0.1}})

@@ -3,8 +3,9 @@
 ``PatchBatcher.batch(step)`` draws everything from ``np.random.default_rng([seed, step])``: which
 image each sample comes from (probability proportional to the number of patch positions, so large
 images are not under-sampled), where the patch is (with background rejection), and which of the 8
-dihedral transforms is applied. A training run resumed at step ``k`` therefore sees exactly the
-batches an uninterrupted run sees, with no generator state to save.
+dihedral transforms is applied (and, with ``offset_jitter``, which intensity offset is added). A
+training run resumed at step ``k`` therefore sees exactly the batches an uninterrupted run sees,
+with no generator state to save.
 """
 
 from __future__ import annotations
@@ -36,6 +37,11 @@ class PatchBatcher:
         Apply a random dihedral transform (rotations by 90 degrees, flips) to each sample.
     foreground : Foreground or None
         Background-patch rejection (``None`` disables it).
+    offset_jitter : float
+        Add the same offset, uniform in ``[-offset_jitter, offset_jitter]`` (normalised units), to
+        the LR and the HR patch of each sample: where the background sits after percentile
+        normalisation then varies, and the network learns a correction that does not depend on it.
+        0 (the default) draws nothing, so the batches are those of a run without it.
 
     ``pure = True``: ``batch(i)`` has no side effects, so the training loop may prepare batches
     ahead in worker processes (:mod:`microsr.engine.prefetch`).
@@ -53,6 +59,7 @@ class PatchBatcher:
         seed: int,
         augment: bool = True,
         foreground: Foreground | None = Foreground(),
+        offset_jitter: float = 0.0,
     ):
         if not items:
             raise InputError(None, "no training images")
@@ -72,6 +79,7 @@ class PatchBatcher:
         self.items = list(items)
         self.patch_size, self.scale, self.batch_size = patch_size, scale, batch_size
         self.seed, self.augment, self.foreground = int(seed), augment, foreground
+        self.offset_jitter = float(offset_jitter)
         self.has_mask = all(with_mask)
         self.levels = [foreground_level(it.hr, foreground) for it in self.items]
         positions = np.array(
@@ -106,8 +114,12 @@ class PatchBatcher:
                 name=getattr(it, "name", None),
             )
             k = int(rng.integers(0, N_TRANSFORMS)) if self.augment else 0
-            lrs.append(dihedral(a, k))
-            hrs.append(dihedral(b, k))
+            a, b = dihedral(a, k), dihedral(b, k)
+            if self.offset_jitter:
+                shift = rng.uniform(-self.offset_jitter, self.offset_jitter)
+                a, b = a + shift, b + shift
+            lrs.append(a)
+            hrs.append(b)
             if m is not None:
                 masks.append(dihedral(m, k))
         out = {

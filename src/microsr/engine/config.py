@@ -62,6 +62,7 @@ class DataSection(BaseModel):
     normalization: NormConfig = Field(default_factory=NormConfig)
     augment: bool = True
     percentile_jitter: bool = False
+    offset_jitter: float = Field(0.0, ge=0.0, le=1.0)  # same random offset on each LR/HR patch pair
     foreground_threshold: float | None = Field(0.2, ge=0.0, lt=1.0)
     num_workers: int = Field(NUM_WORKERS, ge=0)  # DataLoader processes preparing batches ahead
     lazy: Literal["auto", "always", "never"] = "auto"  # read training images on demand (docs/large-data.md)

@@ -277,6 +277,7 @@ def prepare_data(cfg: TrainConfig) -> TrainingData:
         seed=cfg.seed,
         augment=d.augment,
         foreground=fg,
+        offset_jitter=d.offset_jitter,
     )
     val_batches = []
     for it in val_items:
