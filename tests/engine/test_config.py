@@ -7,6 +7,8 @@ import pytest
 from microsr.engine.config import dump_config, load_config, make_config
 from microsr.errors import ConfigError, InputError
 
+from .helpers import tiny_config
+
 MINIMAL = {"out": "run", "model": {"name": "srcnn"}, "data": {"lr_dir": "lr", "hr_dir": "hr"}}
 
 
@@ -78,3 +80,17 @@ def test_validation_folders_exclude_val_fraction_and_need_masks_on_both_sides():
         make_config({**base, "data": {**data, "mask_dir": "m"}})
     with pytest.raises(ConfigError, match="val_mask_dir needs val_lr_dir"):
         make_config({**base, "data": {"lr_dir": "a", "hr_dir": "b", "val_mask_dir": "m"}})
+
+
+def test_offset_jitter_in_the_resume_fingerprint_only_when_set(tmp_path):
+    # runs checkpointed before data.offset_jitter existed have no such key: they must still resume
+    from microsr.engine.build import check_fingerprint, fingerprint
+
+    plain = tiny_config(tmp_path / "r")
+    saved = fingerprint(plain)
+    assert "offset_jitter" not in saved
+    check_fingerprint(saved, plain)
+    jittered = tiny_config(tmp_path / "r", data={**plain.data.model_dump(mode="json"), "offset_jitter": 0.05})
+    with pytest.raises(ConfigError, match=r"data\.offset_jitter"):
+        check_fingerprint(saved, jittered)
+    check_fingerprint(fingerprint(jittered), jittered)

@@ -186,6 +186,8 @@ def fingerprint(cfg: TrainConfig) -> str:
     if d.get("loss_options"):  # only when given, so runs from before loss options still resume
         out["loss_options"] = d["loss_options"]
     out["data"] = {k: v for k, v in d["data"].items() if k not in DATA_CHANGEABLE}
+    if not out["data"].get("offset_jitter"):  # only when set, so runs from before it still resume
+        out["data"].pop("offset_jitter", None)
     for key in ("lr_dir", "hr_dir", "mask_dir"):
         if out["data"][key] is not None:
             out["data"][key] = os.path.abspath(out["data"][key])
