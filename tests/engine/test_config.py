@@ -82,15 +82,24 @@ def test_validation_folders_exclude_val_fraction_and_need_masks_on_both_sides():
         make_config({**base, "data": {"lr_dir": "a", "hr_dir": "b", "val_mask_dir": "m"}})
 
 
-def test_offset_jitter_in_the_resume_fingerprint_only_when_set(tmp_path):
-    # runs checkpointed before data.offset_jitter existed have no such key: they must still resume
+def test_settings_missing_from_an_older_fingerprint_stand_for_their_defaults(tmp_path):
+    # a run checkpointed before data.offset_jitter and loss_options existed has neither key: it still
+    # resumes with both at their defaults, and is refused when either is set
+    import json
+
     from microsr.engine.build import check_fingerprint, fingerprint
 
     plain = tiny_config(tmp_path / "r")
-    saved = fingerprint(plain)
-    assert "offset_jitter" not in saved
+    older = json.loads(fingerprint(plain))
+    del older["loss_options"], older["data"]["offset_jitter"]
+    saved = json.dumps(older)
     check_fingerprint(saved, plain)
     jittered = tiny_config(tmp_path / "r", data={**plain.data.model_dump(mode="json"), "offset_jitter": 0.05})
     with pytest.raises(ConfigError, match=r"data\.offset_jitter"):
         check_fingerprint(saved, jittered)
     check_fingerprint(fingerprint(jittered), jittered)
+    charb = json.loads(fingerprint(tiny_config(tmp_path / "r", loss="charbonnier")))
+    del charb["loss_options"]
+    changed = tiny_config(tmp_path / "r", loss="charbonnier", loss_options={"eps": 0.01})
+    with pytest.raises(ConfigError, match=r"differ from the checkpointed run: loss_options\.eps \(only"):
+        check_fingerprint(json.dumps(charb), changed)  # named alone: nothing else reported as changed

@@ -8,8 +8,9 @@ from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
 import torch
+from pydantic import BaseModel
 
-from microsr.engine.config import TrainConfig
+from microsr.engine.config import DataSection, TrainConfig
 from microsr.errors import ConfigError
 
 try:  # the "lightning" meta-package when installed, else the standalone lightning-fabric
@@ -181,17 +182,27 @@ def changeable_on_resume() -> list[str]:
 def fingerprint(cfg: TrainConfig) -> str:
     """The settings a resumed run must share with the original (JSON text, compared on resume)."""
     d = cfg.model_dump(mode="json")
-    keep = list(FINGERPRINTED)
-    out = {k: d[k] for k in keep}
-    if d.get("loss_options"):  # only when given, so runs from before loss options still resume
-        out["loss_options"] = d["loss_options"]
+    out = {k: d[k] for k in (*FINGERPRINTED, "loss_options")}
     out["data"] = {k: v for k, v in d["data"].items() if k not in DATA_CHANGEABLE}
-    if not out["data"].get("offset_jitter"):  # only when set, so runs from before it still resume
-        out["data"].pop("offset_jitter", None)
     for key in ("lr_dir", "hr_dir", "mask_dir"):
         if out["data"][key] is not None:
             out["data"][key] = os.path.abspath(out["data"][key])
     return json.dumps(out, sort_keys=True)
+
+
+def _with_defaults(
+    saved: dict[str, Any], current: dict[str, Any], section: type[BaseModel]
+) -> dict[str, Any]:
+    """``saved`` plus, for each setting of ``current`` it lacks, ``section``'s default: a setting added
+    after a run was checkpointed is missing from its fingerprint, and that run used the default."""
+    out = dict(saved)
+    for name in current.keys() - saved.keys():
+        field = section.model_fields.get(name)
+        if field is not None and not field.is_required():
+            value = field.get_default(call_default_factory=True)
+            value = value.model_dump(mode="json") if isinstance(value, BaseModel) else value
+            out[name] = json.loads(json.dumps(value, default=str))  # tuples as lists, as in the fingerprint
+    return out
 
 
 def check_fingerprint(saved: str, cfg: TrainConfig) -> None:
@@ -202,14 +213,13 @@ def check_fingerprint(saved: str, cfg: TrainConfig) -> None:
         for key, value in data.items():
             if key.endswith("_dir") and isinstance(value, str):
                 data[key] = os.path.abspath(value)
+    old = _with_defaults(old, new, TrainConfig)
+    old["data"] = _with_defaults(old.get("data", {}), new["data"], DataSection)
     diffs = []
     for key in sorted(set(old) | set(new)):
         if isinstance(old.get(key), dict) and isinstance(new.get(key), dict):
-            diffs += [
-                f"{key}.{k}"
-                for k in sorted(set(old[key]) | set(new[key]))
-                if old[key].get(k) != new[key].get(k)
-            ]
+            both = set(old[key]) | set(new[key])
+            diffs += [f"{key}.{k}" for k in sorted(both) if old[key].get(k) != new[key].get(k)]
         elif old.get(key) != new.get(key):
             diffs.append(key)
     if diffs:
