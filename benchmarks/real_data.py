@@ -6,8 +6,9 @@ Regenerates the table of ``docs/real-data.md`` (between its ``real-data-table`` 
     python benchmarks/real_data.py --seeds 0 1          # all sets, 300 steps, two seeds
     python benchmarks/real_data.py --smoke              # 20 steps, one set, writes only to --work
 
-Data sets and degradations: ``benchmarks/_real_data_sets.py`` (three real images from PyPI wheels,
-each degraded two ways, each split by region into one training image or stack and a held-out
+Data sets and degradations: ``benchmarks/_real_data_sets.py`` (four real images from PyPI wheels,
+each degraded two ways (the electron micrograph also paired with its second detector's
+image), each split by region into one training image or stack and a held-out
 test part). Methods, all at the same ``--steps`` steps of ``--batch`` patches, one CPU thread:
 
 * ``microsr``: ``microsr train --lr L --hr H --scale 2 --out R --steps N --batch-size B`` with
@@ -43,7 +44,7 @@ import tifffile
 import yaml
 from _common import RESULTS, run_child
 from _quality_runs import CARE_HELPER, CARE_PYTHON, score, train_care
-from _real_data_sets import DEGRADATIONS, SOURCES, make_set
+from _real_data_sets import DEGRADATIONS, SOURCES, kinds, make_set
 from _srcnn_reference import train_and_predict
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "real-data.md"
@@ -233,7 +234,7 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--work", type=Path, default=Path("/tmp/microsr-real-data"), help="scratch folder")
     p.add_argument("--cache", type=Path, default=Path.home() / ".cache" / "microsr-real-data", help="wheels")
-    p.add_argument("--sets", nargs="*", default=list(SOURCES))
+    p.add_argument("--sets", nargs="*", default=[s for s in SOURCES if not s.endswith("-abf")])
     p.add_argument("--degradations", nargs="*", default=list(DEGRADATIONS))
     methods = [
         "microsr",
@@ -264,7 +265,7 @@ def main() -> None:
         a.results = a.work / "real_data_smoke.json"
     rows, sets = [], {}
     for name in a.sets:
-        for kind in a.degradations:
+        for kind in (k for k in a.degradations if k in kinds(name)):
             key, data = f"{name}-{kind}", a.work / "data" / f"{name}-{kind}"
             sets[key] = make_set(a.cache, name, kind, data)  # deterministic: rewriting is harmless
             for method in a.methods:
