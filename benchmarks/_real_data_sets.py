@@ -130,9 +130,11 @@ def _write(path: Path, array: np.ndarray) -> None:
     tifffile.imwrite(path, np.ascontiguousarray(array, dtype=np.float32))
 
 
-def make_set(cache: Path, name: str, kind: str, folder: Path, seed: int = 0) -> dict:
+def make_set(cache: Path, name: str, kind: str, folder: Path, seed: int = 0, side: str = "right") -> dict:
     """Write ``folder/{train,test}/{lr,hr}`` for data set ``name`` under degradation ``kind``.
 
+    ``side``: where the test columns are, ``right`` (the split every recipe was chosen on) or
+    ``left`` (the other end of the same image: a check that the choice holds on another split).
     Returns a description (shapes, split column) for the results JSON.
     """
     hr = source_image(cache, name)
@@ -145,9 +147,14 @@ def make_set(cache: Path, name: str, kind: str, folder: Path, seed: int = 0) -> 
         lr = np.stack([degrade_plane(p, kind, rng) for p in stack])
     w = stack.shape[-1]
     test_w = int(round(TEST_FRACTION * w / 4)) * 4
-    cut = w - test_w  # test columns [cut, w); training columns [0, cut - GAP)
-    train_hr, test_hr = stack[..., : cut - GAP], stack[..., cut:]
-    train_lr, test_lr = lr[..., : (cut - GAP) // 2], lr[..., cut // 2 :]
+    if side == "right":  # test columns [w - test_w, w); training columns [0, w - test_w - GAP)
+        test, train = slice(w - test_w, w), slice(0, w - test_w - GAP)
+    elif side == "left":  # test columns [0, test_w); training columns [test_w + GAP, w)
+        test, train = slice(0, test_w), slice(test_w + GAP, w)
+    else:
+        raise ValueError(f"side must be 'right' or 'left', got {side!r}")
+    train_hr, test_hr = stack[..., train], stack[..., test]
+    train_lr, test_lr = (lr[..., slice(c.start // 2, c.stop // 2)] for c in (train, test))
     if hr.ndim == 3:
         _write(folder / "train" / "hr" / f"{name}.tif", train_hr)
         _write(folder / "train" / "lr" / f"{name}.tif", train_lr)
@@ -165,4 +172,5 @@ def make_set(cache: Path, name: str, kind: str, folder: Path, seed: int = 0) -> 
         "train_hr_shape": list(train_hr.shape),
         "test_hr_shape": list(test_hr.shape),
         "degradation": kind,
+        "test_side": side,
     }

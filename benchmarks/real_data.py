@@ -5,6 +5,8 @@ Regenerates the table of ``docs/real-data.md`` (between its ``real-data-table`` 
 
     python benchmarks/real_data.py --seeds 0 1          # all sets, 300 steps, two seeds
     python benchmarks/real_data.py --smoke              # 20 steps, one set, writes only to --work
+    python benchmarks/real_data.py --test-side left --sets nuclei celegans stem --methods microsr srcnn care
+                                                        # the same on the other end of each image
 
 Data sets and degradations: ``benchmarks/_real_data_sets.py`` (four real images from PyPI wheels,
 each degraded two ways (the electron micrograph also paired with its second detector's
@@ -48,7 +50,10 @@ from _real_data_sets import DEGRADATIONS, SOURCES, kinds, make_set
 from _srcnn_reference import train_and_predict
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "real-data.md"
-MARK_START, MARK_END = "<!-- real-data-table:start -->", "<!-- real-data-table:end -->"
+MARKS = {  # where each split's table goes in DOC
+    "right": ("<!-- real-data-table:start -->", "<!-- real-data-table:end -->"),
+    "left": ("<!-- real-data-left-table:start -->", "<!-- real-data-left-table:end -->"),
+}
 TARGET_DB = 1.0  # the defaults must gain at least this much PSNR over bicubic on every set
 
 
@@ -211,9 +216,9 @@ def table(summary: dict, methods: list[str]) -> str:
     return "\n".join(lines)
 
 
-def write_doc(text: str) -> None:
-    doc = DOC.read_text()
-    start, end = doc.index(MARK_START) + len(MARK_START), doc.index(MARK_END)
+def write_doc(text: str, side: str) -> None:
+    doc, (mark_start, mark_end) = DOC.read_text(), MARKS[side]
+    start, end = doc.index(mark_start) + len(mark_start), doc.index(mark_end)
     DOC.write_text(doc[:start] + "\n" + text + "\n" + doc[end:])
 
 
@@ -251,7 +256,11 @@ def main() -> None:
     p.add_argument("--batch", type=int, default=8)
     p.add_argument("--patch", type=int, default=32, help="LR patch of SRCNN and CARE (HR: twice)")
     p.add_argument("--threads", type=int, default=1)
-    p.add_argument("--results", type=Path, default=RESULTS / "real_data.json")
+    p.add_argument("--results", type=Path, default=None, help="default: results/real_data[_left].json")
+    p.add_argument(
+        "--test-side", choices=["right", "left"], default="right",
+        help="test part at the right end of each image (the split the recipe was chosen on) or the left",
+    )  # fmt: skip
     p.add_argument("--fresh", action="store_true", help="rerun runs that have a result.json in --work")
     p.add_argument("--cached-only", action="store_true", help="table from finished runs only; train nothing")
     p.add_argument("--smoke", action="store_true", help="20 steps, one set and seed; results only in --work")
@@ -263,11 +272,16 @@ def main() -> None:
     if a.smoke:
         a.steps, a.sets, a.degradations, a.seeds = 20, a.sets[:1], a.degradations[:1], a.seeds[:1]
         a.results = a.work / "real_data_smoke.json"
+    a.results = a.results or RESULTS / ("real_data.json" if a.test_side == "right" else "real_data_left.json")
+    suffix = "" if a.test_side == "right" else f"-{a.test_side}"
     rows, sets = [], {}
     for name in a.sets:
         for kind in (k for k in a.degradations if k in kinds(name)):
-            key, data = f"{name}-{kind}", a.work / "data" / f"{name}-{kind}"
-            sets[key] = make_set(a.cache, name, kind, data)  # deterministic: rewriting is harmless
+            key = f"{name}-{kind}{suffix}"
+            data = a.work / "data" / key
+            sets[key] = make_set(
+                a.cache, name, kind, data, side=a.test_side
+            )  # deterministic: rewriting is harmless
             for method in a.methods:
                 for seed in a.seeds:
                     work = a.work / "runs" / key / method.replace(":", "_") / f"seed{seed}"
@@ -295,7 +309,7 @@ def main() -> None:
     text = table(summarise(rows), a.methods)
     print(text)
     if not a.smoke and set(a.methods) >= {"microsr", "srcnn", "care"}:
-        write_doc(text)
+        write_doc(text, a.test_side)
 
 
 if __name__ == "__main__":
