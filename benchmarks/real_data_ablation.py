@@ -89,10 +89,10 @@ VARIANTS: dict[str, dict] = {
     "unet+k3+ema": {**_unet({"kernel_size": 3}), "ema_decay": 0.999},
     # best weights chosen on the validation loss (MAE, the training loss; CARE keeps its best on it)
     "unet+k3+vloss": {**_unet({"kernel_size": 3}), "monitor": "val_loss"},
-    # ... chosen among ten validations (every 30 steps) instead of three: more checkpoints of the
-    # weights that wander at a constant learning rate
     # ... with a third pooling level: a larger receptive field for little more work per pixel
     "unet+k3+d3+vloss": {**_unet({"kernel_size": 3, "depth": 3}), "monitor": "val_loss"},
+    # ... chosen among ten validations (every 30 steps) instead of three: more checkpoints of the
+    # weights that wander at a constant learning rate
     "unet+k3+vloss+v10": {**_unet({"kernel_size": 3}), "monitor": "val_loss", "val_every": 30},
     # ... validating and keeping an average of the weights (the last weights wander at 4e-4)
     "unet+k3+vloss+ema": {**_unet({"kernel_size": 3}), "monitor": "val_loss", "ema_decay": 0.999},
