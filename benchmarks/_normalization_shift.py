@@ -21,17 +21,18 @@ from microsr.modelcard import load_model_folder
 
 
 def shifted_psnr(run: Path, data: Path, deltas: list[float]) -> dict[float, float]:
-    """PSNR of ``run``'s best weights on ``data``'s held-out image for each low-percentile shift."""
+    """PSNR of ``run``'s best weights on ``data``'s held-out images (mean over the files, as
+    ``evaluate_folders`` averages them; a stack's planes are separate files) per low-percentile shift."""
     model, info = load_model_folder(run, weights="best", device="cpu")
-    (lr_file,) = sorted((data / "test" / "lr").glob("*.tif"))
-    image = read_image(lr_file)
-    hr = read_image(data / "test" / "hr" / lr_file.name).array.astype(np.float64)
-    out = {}
-    for d in deltas:
-        norm = {**info.normalization, "low": info.normalization["low"] + d}
-        pred, _ = predict_image(model, replace(info, normalization=norm), image)
-        out[d] = float(evaluate_pair(hr, pred, fit="affine")["psnr"])
-    return out
+    scores: dict[float, list[float]] = {d: [] for d in deltas}
+    for lr_file in sorted((data / "test" / "lr").glob("*.tif")):
+        image = read_image(lr_file)
+        hr = read_image(data / "test" / "hr" / lr_file.name).array.astype(np.float64)
+        for d in deltas:
+            norm = {**info.normalization, "low": info.normalization["low"] + d}
+            pred, _ = predict_image(model, replace(info, normalization=norm), image)
+            scores[d].append(float(evaluate_pair(hr, pred, fit="affine")["psnr"]))
+    return {d: float(np.mean(v)) for d, v in scores.items()}
 
 
 def shift_table(work: Path, variants: list[str], deltas: list[float]) -> str:

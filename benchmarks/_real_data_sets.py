@@ -65,8 +65,8 @@ GAP = 16
 
 
 def kinds(name: str) -> tuple[str, ...]:
-    """The degradations data set ``name`` comes in (``abf``: the two-detector pair of ``stem``)."""
-    return DEGRADATIONS if name == "stem" else DEGRADATIONS[:2]
+    """The degradations data set ``name`` comes in (``abf`` where a second detector's image exists)."""
+    return DEGRADATIONS if f"{name}-abf" in SOURCES else DEGRADATIONS[:2]
 
 
 def wheel(cache: Path, package: str) -> Path:

@@ -96,10 +96,10 @@ VARIANTS: dict[str, dict] = {
     "unet+k3+vloss+v10": {**_unet({"kernel_size": 3}), "monitor": "val_loss", "val_every": 30},
     # ... validating and keeping an average of the weights (the last weights wander at 4e-4)
     "unet+k3+vloss+ema": {**_unet({"kernel_size": 3}), "monitor": "val_loss", "ema_decay": 0.999},
-    # the defaults with SSIM in the loss (1 - SSIM, Gaussian 11 px window): a little, and mostly
-    # (0.84 / 0.16, Zhao et al. 2017, with SSIM for MS-SSIM, which needs larger patches)
     # the defaults with the same random offset (uniform in +-0.05) added to each LR/HR patch pair
     "unet+k3+vloss+jit0.05": {**_unet({"kernel_size": 3}, offset_jitter=0.05), "monitor": "val_loss"},
+    # the defaults with SSIM in the loss (1 - SSIM, Gaussian 11 px window): a little, and mostly
+    # (0.84 / 0.16, Zhao et al. 2017, with SSIM for MS-SSIM, which needs larger patches)
     "unet+k3+vloss+ssim0.1": {**_unet({"kernel_size": 3}), "monitor": "val_loss", "loss": "l1+0.1*ssim"},
     "unet+k3+vloss+ssim0.84": {
         **_unet({"kernel_size": 3}),
