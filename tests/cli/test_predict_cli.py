@@ -71,11 +71,13 @@ def test_predict_single_file_tta_float32(setup):
                 "--output",
                 str(t / "sr"),
                 "--tta",
+                "flips",
             ]
         )
         == 0
     )
-    assert read_image(t / "sr" / "a.tif").array.dtype == np.float32
+    out = read_image(t / "sr" / "a.tif")
+    assert out.array.dtype == np.float32 and out.metadata["microsr"]["tta"] == "flips"
     assert not (t / "sr" / "b.tif").exists()
 
 

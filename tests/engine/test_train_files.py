@@ -181,3 +181,27 @@ def test_offset_jitter_reaches_the_batches(tmp_path):
     assert jit.offset_jitter == 0.1 and plain.offset_jitter == 0.0
     with pytest.raises(ConfigError, match="offset_jitter"):
         make_config({**base, "data": {**base["data"], "offset_jitter": -0.1}})
+
+
+def test_the_run_records_its_test_time_augmentation_and_predict_uses_it(tmp_path):
+    from microsr.inference.predict import predict_path
+    from microsr.inference.tta import TTA_GROUPS
+    from microsr.io import read_image
+
+    lr, hr = make_pairs(tmp_path, n=4, size=32)
+    run = train(_cfg(tmp_path, lr, hr, steps=4, val_every=2), progress=False)
+    rec = json.loads((run / "model.json").read_text())["tta"]
+    assert rec["monitor"] == "val_loss" and set(rec["scores"]) == set(TTA_GROUPS)
+    assert rec["chosen"] in TTA_GROUPS
+    # the choice follows its own scores: a larger group only when clearly better than "none"
+    if rec["chosen"] != "none":
+        assert rec["scores"][rec["chosen"]] < rec["scores"]["none"]
+    # an edited record shows that predict's default (auto) takes the recorded group
+    doc = json.loads((run / "model.json").read_text())
+    doc["tta"]["chosen"] = "flips"
+    (run / "model.json").write_text(json.dumps(doc))
+    (auto,) = predict_path(run, lr / "img0.tif", tmp_path / "auto", progress=False)
+    (none,) = predict_path(run, lr / "img0.tif", tmp_path / "none", tta="none", progress=False)
+    a, b = read_image(auto), read_image(none)
+    assert a.metadata["microsr"]["tta"] == "flips" and b.metadata["microsr"]["tta"] == "none"
+    assert not np.allclose(a.array, b.array)

@@ -120,7 +120,7 @@ def test_multi_output_model_writes_final_only(tmp_path, rng):
     write_image(tmp_path / "in" / "x.tif", rng.random((20, 20), dtype=np.float32))
     (out,) = predict_path(run, tmp_path / "in", tmp_path / "out", tta=True, progress=False)
     img = read_image(out)
-    assert img.array.shape == (40, 40) and img.metadata["microsr"]["tta"] is True
+    assert img.array.shape == (40, 40) and img.metadata["microsr"]["tta"] == "all"
 
 
 def test_corrupt_file_in_folder_stops_before_anything_is_written(tmp_path, run, rng):

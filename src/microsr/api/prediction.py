@@ -147,7 +147,7 @@ def predict(
     *,
     tile: int = TILE,
     overlap: int = OVERLAP,
-    tta: bool = False,
+    tta: bool | str = "auto",
     keep_range: bool = False,
     precision: str = "fp32",
     backend: str = "torch",

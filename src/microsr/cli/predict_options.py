@@ -24,6 +24,15 @@ class Normalization(str, Enum):
     training = "training"
 
 
+class Tta(str, Enum):
+    """Test-time augmentation: which rotations and mirrors of each input are averaged."""
+
+    auto = "auto"
+    none = "none"
+    flips = "flips"
+    all = "all"
+
+
 class Backend(str, Enum):
     """What runs the network."""
 
@@ -63,7 +72,14 @@ OverlapFlag = Annotated[
     int,
     typer.Option("--overlap", help="Overlap of neighbouring tiles in LR pixels; at most half the tile."),
 ]
-TtaFlag = Annotated[bool, typer.Option("--tta/--no-tta", help="Average the 8 rotations/mirrors (8x slower).")]
+TtaFlag = Annotated[
+    Tta,
+    typer.Option(
+        "--tta",
+        help="Test-time augmentation: average the 4 mirrors (flips, 4x slower) or the 8 rotations and "
+        "mirrors (all, 8x slower) of each input; auto: what training chose on its validation images.",
+    ),
+]
 KeepRangeFlag = Annotated[
     bool,
     typer.Option(

@@ -20,8 +20,10 @@ with the resume state written by :func:`microsr.engine.state.save_state`.
 
 from __future__ import annotations
 
+import copy
 import math
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -36,7 +38,8 @@ from microsr.engine.progress import ProgressBar, TrainCallback, TrainEvent
 from microsr.engine.records import plot_loss_curves
 from microsr.engine.session import Session, setup
 from microsr.engine.state import save_state
-from microsr.engine.validate import validate
+from microsr.engine.validate import choose_tta, validate
+from microsr.inference.tta import TTA_GROUPS
 from microsr.modelcard import save_model_folder, save_weights
 from microsr.models import count_parameters
 
@@ -86,10 +89,31 @@ def validate_step(session: Session, done: int) -> tuple[dict[str, float], bool, 
     return metrics, improved, stopped
 
 
-def save_outputs(session: Session, step: int, metrics: dict, improved: bool, stopped: bool) -> None:
-    """Write the weights, the resume state and ``model.json`` after a validation (rank 0 only)."""
+def best_model(session: Session) -> torch.nn.Module:
+    """A copy of the validated model holding the best weights (``weights/best.safetensors``)."""
+    from safetensors.torch import load_file
+
+    model = copy.deepcopy(session.shown)
+    path = session.out / "weights" / "best.safetensors"
+    model.load_state_dict(load_file(path, device=str(session.fabric.device)))
+    return model
+
+
+def tta_choice(session: Session) -> dict[str, Any]:
+    """The test-time augmentation group the best weights validate best with (see ``choose_tta``)."""
+    s = session
+    args = (s.data.val_batches, s.recipe.loss_fn, s.recipe.forward, s.fabric.device, s.cfg.monitor)
+    return choose_tta(best_model(s) if s.data.val_batches else s.shown, *args)
+
+
+def save_outputs(session: Session, step: int, metrics: dict, improved: bool, stopped: bool) -> dict | None:
+    """Write the weights, the resume state and ``model.json`` after a validation (rank 0 only).
+
+    After the last validation the best weights' test-time augmentation group is chosen on the
+    validation images and recorded (``model.json`` ``tta``); returns that record, else None.
+    """
     if not session.rank0:
-        return
+        return None
     s, cfg, out = session, session.cfg, session.out
     save_weights(s.shown, out / "weights" / "last.safetensors")
     if improved or not s.data.val_batches or not (out / "weights" / "best.safetensors").is_file():
@@ -110,6 +134,7 @@ def save_outputs(session: Session, step: int, metrics: dict, improved: bool, sto
         "ema_decay": cfg.ema_decay,
         "parameters": count_parameters(s.model),
     }
+    tta = tta_choice(s) if stopped or step == s.total else None
     save_model_folder(
         out,
         s.shown,
@@ -126,14 +151,15 @@ def save_outputs(session: Session, step: int, metrics: dict, improved: bool, sto
             k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in validation.items()
         },
         which=(),
-        extra={"training": training},
+        extra={"training": training, **({} if tta is None else {"tta": tta})},
     )
+    return tta
 
 
 def _validate_and_save(session: Session, done: int, bar: ProgressBar) -> bool:
     """Validate, write the run's files and report; returns True when early stopping ends the run."""
     metrics, improved, stopped = validate_step(session, done)
-    save_outputs(session, done, metrics, improved, stopped)
+    tta = save_outputs(session, done, metrics, improved, stopped)
     if session.rank0 and (stopped or done == session.total):  # matplotlib costs seconds: once, at the end
         assert session.log is not None
         plot_loss_curves(session.log, session.out)
@@ -144,6 +170,13 @@ def _validate_and_save(session: Session, done: int, bar: ProgressBar) -> bool:
         )
     else:  # nothing held out (val_fraction 0): say what was saved, not a line of NaNs
         bar.note(f"step {done}: weights saved (no validation images: the last weights are the best)")
+    if tta is not None and tta["chosen"] != "none":
+        n, score = len(TTA_GROUPS[tta["chosen"]]), tta["scores"]
+        bar.note(
+            f"test-time {tta['chosen']} ({n} passes) validate better ({tta['monitor']} "
+            f"{score[tta['chosen']]:.4g} against {score['none']:.4g}): `microsr predict` averages them "
+            "(--tta none to switch off)"
+        )
     if stopped:
         bar.note(f"early stopping: no improvement in {session.cfg.early_stopping.patience} validations")
     return stopped

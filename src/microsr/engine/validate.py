@@ -19,6 +19,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from microsr.inference.tta import TTA_GROUPS, TransformAverage
 from microsr.losses.pixel import ssim_torch
 from microsr.models.outputs import final_output
 
@@ -109,3 +110,40 @@ def validate(
     finally:
         model.train(was_training)
     return {"val_loss": float(np.mean(losses)), "psnr": float(np.mean(psnrs)), "ssim": float(np.mean(ssims))}
+
+
+TTA_MARGIN = 1e-3  # relative improvement a larger test-time augmentation group must bring
+
+
+@torch.no_grad()
+def choose_tta(
+    model: torch.nn.Module,
+    batches: list[dict[str, Tensor]],
+    loss_fn: Callable,
+    forward: Callable[[torch.nn.Module, dict[str, Tensor]], Any],
+    device: torch.device,
+    monitor: str,
+) -> dict[str, Any]:
+    """Score every test-time augmentation group on the validation images; choose the best.
+
+    Each group of :data:`~microsr.inference.tta.TTA_GROUPS` (``none``, ``flips``, ``all``) is
+    validated like the model itself (:func:`validate`) and judged on ``monitor`` (lower
+    ``val_loss``, higher ``psnr`` / ``ssim``); a larger group is chosen only when it betters the
+    chosen smaller one by more than :data:`TTA_MARGIN` (relative), so that rounding never buys a
+    4x or 8x slower prediction. Returns
+    ``{"chosen": NAME, "monitor": monitor, "scores": {NAME: value}}`` (``chosen`` is ``none`` when
+    there are no validation images).
+    """
+    if not batches:
+        return {"chosen": "none", "monitor": monitor, "scores": {}}
+    scores = {
+        name: validate(TransformAverage(model, ks), batches, loss_fn, forward, device)[monitor]
+        for name, ks in TTA_GROUPS.items()
+    }
+    sign = 1.0 if monitor == "val_loss" else -1.0  # lower loss, higher PSNR / SSIM
+    chosen = "none"
+    for name, value in scores.items():  # smallest group first: a larger one must clearly do better
+        best = scores[chosen]
+        if not math.isnan(value) and (math.isnan(best) or sign * (best - value) > TTA_MARGIN * abs(best)):
+            chosen = name
+    return {"chosen": chosen, "monitor": monitor, "scores": scores}

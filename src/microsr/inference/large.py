@@ -40,6 +40,7 @@ from microsr.inference.norm_stats import plane_stats
 from microsr.inference.stacks import norm_config, output_dtype
 from microsr.inference.tile_grid import OVERLAP, TILE
 from microsr.inference.tiling import check_tiling, model_device
+from microsr.inference.tta import resolve_tta
 from microsr.io import zarr_out
 from microsr.io.guard import check_writable
 from microsr.io.lazy import LazyImage, open_lazy
@@ -182,7 +183,7 @@ def predict_large(
     level: int = 0,
     tile: int = TILE,
     overlap: int = OVERLAP,
-    tta: bool = False,
+    tta: bool | str = "auto",
     keep_range: bool = False,
     weights: str = "best",
     device: str | None = None,
@@ -211,16 +212,18 @@ def predict_large(
         raise InputError(
             info.folder, "block-wise prediction needs a model without parsing maps, channels in = out"
         )
+    tta = resolve_tta(tta, info)
     image = open_lazy(input_path, level)
     src, out = Path(input_path), Path(output)
     whole_c = _whole_channel_axis(info, image)
     halo, (by, bx) = _block_geometry(model, info, image, block, overlap)
     dev = str(model_device(model))
     cfg = norm_config(info)
-    # --normalization is recorded only when not the default, so that older interrupted outputs resume
+    # --normalization is recorded only when not the default and no test-time augmentation as False
+    # (as before groups had names), so that older interrupted outputs resume
     job = dict(
         source=str(src.resolve()), level=level, model=info.name, weights_sha256=file_sha256(info.weights),
-        tile=tile, overlap=overlap, tta=tta, precision=precision, keep_range=keep_range, halo=halo,
+        tile=tile, overlap=overlap, tta=False if tta == "none" else tta, precision=precision, keep_range=keep_range, halo=halo,
         block=[by, bx], **({} if normalization == "image" else {"normalization": normalization}),
     )  # fmt: skip
     part, resumed = _prepare_output(out, src, resume, job)

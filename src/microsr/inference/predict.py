@@ -43,6 +43,7 @@ from microsr.inference.stacks import (
 )
 from microsr.inference.tile_grid import OVERLAP, TILE, check_tiling
 from microsr.inference.tiling import model_device
+from microsr.inference.tta import resolve_tta
 from microsr.io import ImageData, to_output_dtype, write_image
 from microsr.io._atomic import remove_stale_temporaries
 from microsr.io.guard import check_writable
@@ -60,7 +61,7 @@ def predict_image(
     *,
     tile: int = TILE,
     overlap: int = OVERLAP,
-    tta: bool = False,
+    tta: bool | str = "auto",
     keep_range: bool = False,
     mask: np.ndarray | None = None,
     on_tile: TileCallback | None = None,
@@ -74,8 +75,11 @@ def predict_image(
         From :func:`~microsr.modelcard.load_model_folder`.
     image : ImageData
         The LR image; axes end in ``YX`` (any leading T/Z/C) or ``YXC`` (RGB).
-    tile, overlap, tta, precision
+    tile, overlap, precision
         See :func:`~microsr.inference.tiling.predict_tiled`.
+    tta : bool or str
+        A test-time augmentation group (``none``, ``flips``, ``all``) or ``auto``: the group the
+        run chose on its validation images (:mod:`microsr.inference.tta`; ``none`` if it has none).
     keep_range : bool
         Map each plane back to the input's intensity units and dtype (see module docstring).
     mask : np.ndarray or None
@@ -92,6 +96,7 @@ def predict_image(
         (:func:`~microsr.inference.stacks.predict_stack_file`).
     """
     check_tiling(tile, overlap)  # the same check and message as ``microsr predict``
+    tta = resolve_tta(tta, info)
     meta = base_metadata(info, tta=tta, precision=precision, keep_range=keep_range)
     if info.needs_mask and mask is None:
         raise InputError(
@@ -157,7 +162,7 @@ def predict_path(
     *,
     tile: int = TILE,
     overlap: int = OVERLAP,
-    tta: bool = False,
+    tta: bool | str = "auto",
     keep_range: bool = False,
     weights: str = "best",
     masks: str | os.PathLike[str] | None = None,

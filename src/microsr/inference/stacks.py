@@ -26,6 +26,7 @@ from microsr.errors import InputError
 from microsr.inference.fusion import fold_batch_norm
 from microsr.inference.tile_grid import OVERLAP, TILE
 from microsr.inference.tiling import predict_tiled
+from microsr.inference.tta import resolve_tta
 from microsr.io import ImageData, imagej_order, to_output_dtype, write_tiff_stack
 from microsr.modelcard import ModelInfo
 
@@ -40,7 +41,7 @@ def norm_config(info: ModelInfo) -> NormConfig:
         raise InputError(info.folder / "model.json", f"invalid normalization entry ({exc})") from None
 
 
-def base_metadata(info: ModelInfo, *, tta: bool, precision: str, keep_range: bool) -> dict[str, Any]:
+def base_metadata(info: ModelInfo, *, tta: bool | str, precision: str, keep_range: bool) -> dict[str, Any]:
     """The ``microsr`` metadata of a prediction, before ``norm_params`` and ``source``."""
     return {
         "model": info.name,
@@ -182,7 +183,7 @@ def predict_stack_file(
     *,
     tile: int = TILE,
     overlap: int = OVERLAP,
-    tta: bool = False,
+    tta: bool | str = "auto",
     keep_range: bool = False,
     on_tile: Callable[[int, int], None] | None = None,
     precision: str = "fp32",
@@ -223,6 +224,7 @@ def predict_stack_file(
         raise ValueError("RGB images are not streamed; use predict_image and write_image")
     if info.needs_mask:
         raise InputError(image.path, "parsing maps are supported for 2-D images only, not stacks")
+    tta = resolve_tta(tta, info)
     meta = base_metadata(info, tta=tta, precision=precision, keep_range=keep_range)
     a, out_axes, shape, n_planes = _stack_layout(info, image)
     recorded: list[dict] = [{}] * n_planes

@@ -28,11 +28,11 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from microsr.data.augment import dihedral, inverse_dihedral
 from microsr.inference.fusion import fold_batch_norm
 from microsr.inference.precision import autocast
 from microsr.inference.tile_grid import MIN_TILE, OVERLAP, TILE, axis_weights, choose_tile
 from microsr.inference.tile_grid import check_tiling as check_tiling  # callers check options here too
+from microsr.inference.tta import TransformAverage, tta_transforms
 from microsr.models.outputs import final_output
 
 log = logging.getLogger("microsr.inference")
@@ -60,18 +60,11 @@ def model_device(model: nn.Module) -> torch.device:
     return torch.device("cpu")
 
 
-def _run(model: nn.Module, x: Tensor, cond: Tensor | None, tta: bool, channels_last: bool) -> Tensor:
-    """Model output (B, C_out, sH, sW) of a batch of tiles, with optional 8-fold TTA."""
+def _run(model: nn.Module, x: Tensor, cond: Tensor | None, tta: bool | str, channels_last: bool) -> Tensor:
+    """Model output (B, C_out, sH, sW) of a batch of tiles, averaged over the ``tta`` group."""
     fmt = torch.channels_last if channels_last else torch.contiguous_format
-    ks = range(8) if tta else (0,)
-    acc: Tensor | None = None
-    for k in ks:
-        xi = dihedral(x, k).contiguous(memory_format=fmt)
-        args = (xi,) if cond is None else (xi, dihedral(cond, k).contiguous())
-        y = inverse_dihedral(final_output(model(*args)).float(), k)
-        acc = y if acc is None else acc + y
-    assert acc is not None
-    return acc / len(ks)
+    net = TransformAverage(model, tta_transforms(tta), fmt)
+    return final_output(net(x) if cond is None else net(x, cond)).float()
 
 
 def _tiled_pass(
@@ -83,7 +76,7 @@ def _tiled_pass(
     overlap: int,
     *,
     cond: np.ndarray | None,
-    tta: bool,
+    tta: bool | str,
     batch_size: int,
     channels_last: bool,
     on_tile: Callable[[int, int], None] | None,
@@ -148,7 +141,7 @@ def predict_tiled(
     *,
     tile: int = TILE,
     overlap: int = OVERLAP,
-    tta: bool = False,
+    tta: bool | str = False,
     batch_size: int = 1,
     channels_last: bool | None = None,
     cond: np.ndarray | None = None,
@@ -171,8 +164,9 @@ def predict_tiled(
         the prime factors 2, 3, 5: FFT-friendly), >= 16.
     overlap : int
         Overlap between neighbouring tiles in LR pixels; capped at ``tile // 2``.
-    tta : bool
-        Average the 8 dihedral transforms (rotations and mirrors), 8x slower.
+    tta : bool or str
+        Test-time augmentation group (:mod:`microsr.inference.tta`): ``none``, ``flips`` (4 mirrors,
+        4x slower) or ``all`` (the 8 rotations and mirrors, 8x slower); True means ``all``.
     batch_size : int
         Tiles per forward pass.
     channels_last : bool or None

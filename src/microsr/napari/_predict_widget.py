@@ -14,6 +14,7 @@ from pathlib import Path
 
 from qtpy.QtWidgets import (
     QCheckBox,
+    QComboBox,
     QFileDialog,
     QLineEdit,
     QProgressBar,
@@ -40,6 +41,14 @@ def check_model(text: str) -> Path:
     return path
 
 
+TTA_LABELS = (  # what the combo box shows, and microsr predict --tta's value
+    ("as chosen in training (auto)", "auto"),
+    ("none", "none"),
+    ("4 mirrors (4x slower)", "flips"),
+    ("8 rotations and mirrors (8x slower)", "all"),
+)
+
+
 class SuperResolveWidget(JobWidget):
     """Dock widget; ``done`` is emitted with the :class:`Outcome` of every run."""
 
@@ -56,7 +65,12 @@ class SuperResolveWidget(JobWidget):
         self.tile.setValue(TILE)
         self.overlap.setRange(0, 512)
         self.overlap.setValue(OVERLAP)
-        self.tta = QCheckBox("8-fold test-time augmentation (slower, a little better)")
+        self.tta = QComboBox()
+        for label, mode in TTA_LABELS:
+            self.tta.addItem(label, mode)
+        self.tta.setToolTip(
+            "Average the prediction over mirrors (and rotations) of the image (microsr predict --tta)"
+        )
         self.train_norm = QCheckBox("training images' intensity range (same microscope settings)")
         self.train_norm.setToolTip(
             "Normalise with the range recorded at training instead of this image's own percentiles "
@@ -72,7 +86,7 @@ class SuperResolveWidget(JobWidget):
             ("model", side_by_side(self.model, folder, package)),
             ("tile (px)", self.tile),
             ("overlap (px)", self.overlap),
-            self.tta,
+            ("test-time augmentation", self.tta),
             self.train_norm,
             (self.run_button, self.cancel_button),
             self.progress,
@@ -92,7 +106,7 @@ class SuperResolveWidget(JobWidget):
         """Check the inputs (notifying one line when bad) and start the prediction worker."""
         from microsr.inference.tiling import check_tiling
 
-        tile, overlap, tta = self.tile.value(), self.overlap.value(), self.tta.isChecked()
+        tile, overlap, tta = self.tile.value(), self.overlap.value(), self.tta.currentData()
         norm = "training" if self.train_norm.isChecked() else "image"
         try:
             layer = self.layer.current()
