@@ -22,6 +22,8 @@ each split by region into one training image or stack and a held-out test part).
 * ``METHOD+trainnorm``: METHOD's finished run (``microsr`` or ``care``, listed before it) predicted
   with the training image's intensity range instead of each test image's own percentiles
   (``microsr predict --normalization training``; ``care_helper.py --train-norm``);
+* ``microsr+tta-GROUP``: the finished ``microsr`` run predicted with ``--tta GROUP`` (``none``,
+  ``flips``, ``all``) instead of the group its training chose (``auto``);
 
 How the recipe was chosen (variants of it, one setting at a time): ``real_data_ablation.py``.
 
@@ -35,6 +37,7 @@ from __future__ import annotations
 import argparse
 import json
 import platform
+import shutil
 import subprocess
 import sys
 import time
@@ -94,30 +97,39 @@ def plane_files(data: Path, dst: Path) -> Path:
     return dst
 
 
-def run_trainnorm(base: str, data: Path, work: Path, a: argparse.Namespace) -> dict:
-    """``base``'s finished run (same set and seed) predicted with the training images' intensity
-    range instead of each test image's own percentiles: ``microsr predict --normalization
-    training``, or ``care_helper.py --predict-only --train-norm``."""
+def run_repredict(base: str, variant: str, data: Path, work: Path, a: argparse.Namespace) -> dict:
+    """``base``'s finished run (same set and seed) predicted another way, nothing retrained.
+
+    ``variant`` ``trainnorm``: with the training images' intensity range instead of each test
+    image's own percentiles (``microsr predict --normalization training``, or ``care_helper.py
+    --predict-only --train-norm``); ``tta-GROUP`` (microsr only): ``microsr predict --tta GROUP``.
+    """
     src = work.parent.parent / base.replace(":", "_") / work.name
     if not (src / "result.json").is_file():
-        raise RuntimeError(f"{base} has no finished run in {src}: list it before {base}+trainnorm")
+        raise RuntimeError(f"{base} has no finished run in {src}: list it before {base}+{variant}")
     trained = {"train_s": json.loads((src / "result.json").read_text())["train_s"]}  # the same training
-    if base == "care":
+    if base == "care" and variant == "trainnorm":
         args = ["--data", str(src / "data"), "--out", str(src), "--threads", str(a.threads)]
         args += ["--predict-only", "--train-norm", "--pred-name", "pred_trainnorm"]
         res = run_child([str(CARE_HELPER), *args], python=str(CARE_PYTHON), timeout=3600)
         if "error" in res:
             raise RuntimeError(res["error"])
         return {**trained, **score(src / "pred_trainnorm", data, work / "eval")}
+    if base == "care" or not (variant == "trainnorm" or variant.startswith("tta-")):
+        raise ValueError(f"unknown method {base}+{variant}")
+    how = (
+        ["--normalization", "training"] if variant == "trainnorm" else ["--tta", variant.removeprefix("tta-")]
+    )
     args = ["--model", str(src / "run"), "--input", str(data / "test" / "lr"), "--output", str(work / "pred")]
-    microsr_cli("predict", *args, "--normalization", "training")
+    microsr_cli("predict", *args, *how)
     return {**trained, **score(work / "pred", data, work / "eval")}
 
 
 def run_method(method: str, data: Path, work: Path, a: argparse.Namespace, seed: int) -> dict:
     work.mkdir(parents=True, exist_ok=True)
-    if method.endswith("+trainnorm"):
-        return run_trainnorm(method.removesuffix("+trainnorm"), data, work, a)
+    if "+" in method:
+        base, variant = method.split("+", 1)
+        return run_repredict(base, variant, data, work, a)
     if method == "microsr":
         return run_microsr(data, work, a, seed)
     if method.startswith("microsr:"):
@@ -289,6 +301,8 @@ def main() -> None:
                     elif a.cached_only:
                         res = {"error": "not run (--cached-only)"}
                     else:
+                        if work.exists():  # --fresh, or a run stopped half-way: start it again
+                            shutil.rmtree(work)
                         try:
                             res = run_method(method, data, work, a, seed)
                             done.write_text(json.dumps(res))
