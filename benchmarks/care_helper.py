@@ -20,7 +20,8 @@ JSON line with parameters and training time is printed last.
 ``OUT/care`` (its best weights); ``--train-norm`` then normalises the test images with the training
 images' 1st and 99.8th percentiles (median over images) instead of their own, as ``microsr predict
 --normalization training`` does; ``--tta`` averages the predictions of the 8 rotations and mirrors
-of each input (undone before averaging), as ``microsr predict --tta`` does, and writes to
+of each input (undone before averaging), as ``microsr predict --tta all`` does (``--tta flips``: the
+4 mirrors, as ``microsr predict --tta flips``), and writes to
 ``OUT/pred_tta`` (``--pred-name`` chooses another folder).
 """
 
@@ -60,7 +61,12 @@ def training_range(src: Path, lo=1.0, hi=99.8) -> tuple[float, float]:
     return float(np.median([p[0] for p in ps])), float(np.median([p[1] for p in ps]))
 
 
-def predict_folder(model, src: Path, dst: Path, tta: bool, fixed: tuple[float, float] | None = None) -> None:
+TTA_GROUPS = {None: (0,), "flips": (0, 2, 4, 6), "all": tuple(range(8))}  # as microsr's tta.py
+
+
+def predict_folder(
+    model, src: Path, dst: Path, tta: str | None, fixed: tuple[float, float] | None = None
+) -> None:
     """Percentile-normalise each TIFF of ``src``, predict it whole and write float32 to ``dst``.
 
     ``fixed`` = (value mapped to 0, value mapped to 1): the training images' range instead of each
@@ -74,7 +80,7 @@ def predict_folder(model, src: Path, dst: Path, tta: bool, fixed: tuple[float, f
             if fixed is None
             else ((raw - fixed[0]) / (fixed[1] - fixed[0])).astype(np.float32)
         )
-        ks = range(8) if tta else (0,)
+        ks = TTA_GROUPS[tta]
         extra = {} if fixed is None else {"normalizer": None}
         ys = [
             undo_dihedral(
@@ -96,7 +102,10 @@ def main() -> None:
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--seed", type=int, default=0, help="seed of TensorFlow and of the patch draw")
     p.add_argument("--predict-only", action="store_true", help="no training: predict with OUT/care")
-    p.add_argument("--tta", action="store_true", help="average over the 8 rotations/mirrors")
+    p.add_argument(
+        "--tta", nargs="?", const="all", default=None, choices=["flips", "all"],
+        help="average over the 8 rotations/mirrors (all, the default) or the 4 mirrors (flips)",
+    )  # fmt: skip
     p.add_argument("--pred-name", default=None, help="output folder name in OUT (default pred, or pred_tta)")
     p.add_argument(
         "--train-norm", action="store_true", help="normalise test images with the training images' range"

@@ -23,7 +23,8 @@ each split by region into one training image or stack and a held-out test part).
   with the training image's intensity range instead of each test image's own percentiles
   (``microsr predict --normalization training``; ``care_helper.py --train-norm``);
 * ``microsr+tta-GROUP``: the finished ``microsr`` run predicted with ``--tta GROUP`` (``none``,
-  ``flips``, ``all``) instead of the group its training chose (``auto``);
+  ``flips``, ``all``) instead of the group its training chose (``auto``); ``care+tta-GROUP``: CARE's
+  finished run predicted averaging the same mirrors (``flips``) or rotations and mirrors (``all``);
 
 How the recipe was chosen (variants of it, one setting at a time): ``real_data_ablation.py``.
 
@@ -102,21 +103,25 @@ def run_repredict(base: str, variant: str, data: Path, work: Path, a: argparse.N
 
     ``variant`` ``trainnorm``: with the training images' intensity range instead of each test
     image's own percentiles (``microsr predict --normalization training``, or ``care_helper.py
-    --predict-only --train-norm``); ``tta-GROUP`` (microsr only): ``microsr predict --tta GROUP``.
+    --predict-only --train-norm``); ``tta-GROUP``: ``microsr predict --tta GROUP`` (``none``,
+    ``flips``, ``all``), or ``care_helper.py --predict-only --tta GROUP`` (``flips``, ``all``).
     """
     src = work.parent.parent / base.replace(":", "_") / work.name
     if not (src / "result.json").is_file():
         raise RuntimeError(f"{base} has no finished run in {src}: list it before {base}+{variant}")
     trained = {"train_s": json.loads((src / "result.json").read_text())["train_s"]}  # the same training
-    if base == "care" and variant == "trainnorm":
-        args = ["--data", str(src / "data"), "--out", str(src), "--threads", str(a.threads)]
-        args += ["--predict-only", "--train-norm", "--pred-name", "pred_trainnorm"]
-        res = run_child([str(CARE_HELPER), *args], python=str(CARE_PYTHON), timeout=3600)
+    if variant != "trainnorm" and not variant.startswith("tta-"):
+        raise ValueError(f"unknown method {base}+{variant}")
+    if base == "care":
+        args = ["--data", str(src / "data"), "--out", str(src), "--threads", str(a.threads), "--predict-only"]
+        args += ["--train-norm"] if variant == "trainnorm" else ["--tta", variant.removeprefix("tta-")]
+        pred = src / f"pred_{variant}"
+        res = run_child(
+            [str(CARE_HELPER), *args, "--pred-name", pred.name], python=str(CARE_PYTHON), timeout=3600
+        )
         if "error" in res:
             raise RuntimeError(res["error"])
-        return {**trained, **score(src / "pred_trainnorm", data, work / "eval")}
-    if base == "care" or not (variant == "trainnorm" or variant.startswith("tta-")):
-        raise ValueError(f"unknown method {base}+{variant}")
+        return {**trained, **score(pred, data, work / "eval")}
     how = (
         ["--normalization", "training"] if variant == "trainnorm" else ["--tta", variant.removeprefix("tta-")]
     )
