@@ -156,6 +156,21 @@ def run_method(method: str, data: Path, work: Path, a: argparse.Namespace, seed:
     raise ValueError(f"unknown method {method!r}")
 
 
+def reusable_rows(path: Path | None, methods: list[str]) -> dict[tuple[str, str, int], dict]:
+    """Finished rows of ``methods`` in an earlier results JSON, keyed by (set, method, seed), marked
+    ``reused``; for methods whose runs reproduce across machines (CARE, the plain SRCNN: checked in
+    docs/real-data.md) when their run folders are gone."""
+    if path is None:
+        return {}
+    rows = json.loads(path.read_text())["runs"]
+    keep = ("set", "method", "seed")
+    return {
+        tuple(r[k] for k in keep): {**{k: v for k, v in r.items() if k not in keep}, "reused": str(path.name)}
+        for r in rows
+        if r["method"] in methods and "error" not in r
+    }
+
+
 def summarise(rows: list[dict]) -> dict:
     """Mean (and min/max over seeds) of PSNR/SSIM per set and method; bicubic from the same scoring."""
     out: dict = {}
@@ -277,6 +292,11 @@ def main() -> None:
         "--test-side", choices=["right", "left"], default="right",
         help="test part at the right end of each image (the split the recipe was chosen on) or the left",
     )  # fmt: skip
+    p.add_argument(
+        "--reuse-results", type=Path, default=None,
+        help="a results JSON of an earlier run: its rows of the --reuse methods stand for runs not in --work",
+    )  # fmt: skip
+    p.add_argument("--reuse", nargs="*", default=[], help="methods whose rows --reuse-results gives")
     p.add_argument("--fresh", action="store_true", help="rerun runs that have a result.json in --work")
     p.add_argument("--cached-only", action="store_true", help="table from finished runs only; train nothing")
     p.add_argument("--smoke", action="store_true", help="20 steps, one set and seed; results only in --work")
@@ -291,6 +311,7 @@ def main() -> None:
     a.results = a.results or RESULTS / ("real_data.json" if a.test_side == "right" else "real_data_left.json")
     suffix = "" if a.test_side == "right" else f"-{a.test_side}"
     rows, sets = [], {}
+    reused = reusable_rows(a.reuse_results, a.reuse)
     for name in a.sets:
         for kind in (k for k in a.degradations if k in kinds(name)):
             key = f"{name}-{kind}{suffix}"
@@ -303,6 +324,8 @@ def main() -> None:
                     done = work / "result.json"  # finished runs are kept: a stopped benchmark resumes
                     if done.is_file() and not a.fresh:
                         res = json.loads(done.read_text())
+                    elif (key, method, seed) in reused:
+                        res = reused[(key, method, seed)]
                     elif a.cached_only:
                         res = {"error": "not run (--cached-only)"}
                     else:
