@@ -205,3 +205,18 @@ def test_the_run_records_its_test_time_augmentation_and_predict_uses_it(tmp_path
     a, b = read_image(auto), read_image(none)
     assert a.metadata["microsr"]["tta"] == "flips" and b.metadata["microsr"]["tta"] == "none"
     assert not np.allclose(a.array, b.array)
+
+
+def test_training_says_which_test_time_augmentation_it_chose(tmp_path, monkeypatch, capsys):
+    import microsr.engine.loop as loop
+
+    record = {"chosen": "flips", "monitor": "val_loss", "scores": {"none": 0.5, "flips": 0.25, "all": 0.3}}
+    monkeypatch.setattr(loop, "choose_tta", lambda *args: record)
+    lr, hr = make_pairs(tmp_path, n=4, size=32)
+    run = train(_cfg(tmp_path, lr, hr, steps=2, val_every=2), progress=True)
+    said = capsys.readouterr()
+    assert (
+        "test-time augmentation: the average over the 4 mirrors validates better (val_loss 0.25 against "
+        "0.5); `microsr predict` will use it (--tta none to switch off)"
+    ) in said.err + said.out
+    assert json.loads((run / "model.json").read_text())["tta"] == record

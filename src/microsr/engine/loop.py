@@ -39,7 +39,7 @@ from microsr.engine.records import plot_loss_curves
 from microsr.engine.session import Session, setup
 from microsr.engine.state import save_state
 from microsr.engine.validate import choose_tta, validate
-from microsr.inference.tta import TTA_GROUPS
+from microsr.inference.tta import TTA_NAMES
 from microsr.modelcard import save_model_folder, save_weights
 from microsr.models import count_parameters
 
@@ -171,11 +171,11 @@ def _validate_and_save(session: Session, done: int, bar: ProgressBar) -> bool:
     else:  # nothing held out (val_fraction 0): say what was saved, not a line of NaNs
         bar.note(f"step {done}: weights saved (no validation images: the last weights are the best)")
     if tta is not None and tta["chosen"] != "none":
-        n, score = len(TTA_GROUPS[tta["chosen"]]), tta["scores"]
+        chosen, score = tta["chosen"], tta["scores"]
         bar.note(
-            f"test-time {tta['chosen']} ({n} passes) validate better ({tta['monitor']} "
-            f"{score[tta['chosen']]:.4g} against {score['none']:.4g}): `microsr predict` averages them "
-            "(--tta none to switch off)"
+            f"test-time augmentation: the average over {TTA_NAMES[chosen]} validates better "
+            f"({tta['monitor']} {score[chosen]:.4g} against {score['none']:.4g}); `microsr predict` "
+            "will use it (--tta none to switch off)"
         )
     if stopped:
         bar.note(f"early stopping: no improvement in {session.cfg.early_stopping.patience} validations")

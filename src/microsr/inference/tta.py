@@ -26,7 +26,7 @@ from microsr.modelcard import ModelInfo
 from microsr.models.outputs import SROutput
 
 TTA_GROUPS: dict[str, tuple[int, ...]] = {"none": (0,), "flips": (0, 2, 4, 6), "all": tuple(range(8))}
-TTA_CHOICES = ("auto", *TTA_GROUPS)
+TTA_NAMES = {"none": "the input alone", "flips": "the 4 mirrors", "all": "the 8 rotations and mirrors"}
 
 
 def tta_transforms(tta: bool | str) -> tuple[int, ...]:
