@@ -175,6 +175,18 @@ def _create_store(part: Path, y: Any, axes: str, ngff: str, meta: dict[str, Any]
     (part / DONE).mkdir()
 
 
+def _block_model(model_dir, weights: str, device: str | None, normalization: str):
+    """The model folder's network and info, refused unless block-wise prediction can run it."""
+    from microsr.inference.model_io import load_model_folder
+
+    model, info = load_model_folder(model_dir, weights=weights, device=device, normalization=normalization)  # type: ignore[arg-type]
+    if info.needs_mask or info.out_channels != info.in_channels:
+        raise InputError(
+            info.folder, "block-wise prediction needs a model without parsing maps, channels in = out"
+        )
+    return model, info
+
+
 def predict_large(
     model_dir: str | os.PathLike[str],
     input_path: str | os.PathLike[str],
@@ -203,15 +215,9 @@ def predict_large(
     module docstring); ``normalization`` as in ``predict_path``. The output has the input's axes
     and NGFF version (0.5 for TIFF input).
     """
-    from microsr.inference.model_io import load_model_folder
-
     check_tiling(tile, overlap)  # the same check and message as in-memory prediction
     check_writable(output)  # before the model is loaded and the input is opened
-    model, info = load_model_folder(model_dir, weights=weights, device=device, normalization=normalization)  # type: ignore[arg-type]
-    if info.needs_mask or info.out_channels != info.in_channels:
-        raise InputError(
-            info.folder, "block-wise prediction needs a model without parsing maps, channels in = out"
-        )
+    model, info = _block_model(model_dir, weights, device, normalization)
     tta = resolve_tta(tta, info)
     image = open_lazy(input_path, level)
     src, out = Path(input_path), Path(output)

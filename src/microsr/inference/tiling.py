@@ -190,12 +190,8 @@ def predict_tiled(
     """
     img = _as_chw(image, cond, scale)
     device = model_device(model)
-    if channels_last is None:
-        channels_last = device.type == "cpu"
-    model.eval()
-    model = fold_batch_norm(model)  # a copy when it has batch norms to fold; see inference/fusion.py
-    if channels_last:
-        model.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
+    channels_last = device.type == "cpu" if channels_last is None else channels_last
+    model = _prepared(model, channels_last)
 
     def one_pass(out: np.ndarray | None, tile: int, overlap: int) -> np.ndarray:
         with torch.inference_mode(), autocast(precision, device):
@@ -215,6 +211,16 @@ def predict_tiled(
 
     out = _shrinking_tiles(one_pass, choose_tile(tile), overlap, device)
     return out[0] if np.asarray(image).ndim == 2 and out.shape[0] == 1 else out
+
+
+def _prepared(model: nn.Module, channels_last: bool) -> nn.Module:
+    """``model`` in eval mode with its batch norms folded (a copy when it has any; see
+    inference/fusion.py), in channels-last memory format when asked."""
+    model.eval()
+    model = fold_batch_norm(model)
+    if channels_last:
+        model.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
+    return model
 
 
 def _as_chw(image: np.ndarray, cond: np.ndarray | None, scale: int) -> np.ndarray:
