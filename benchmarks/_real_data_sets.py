@@ -37,6 +37,7 @@ binning and Poisson-Gaussian noise at high photon counts):
 from __future__ import annotations
 
 import io
+import os
 import subprocess
 import sys
 import zipfile
@@ -124,8 +125,12 @@ def degrade_plane(hr: np.ndarray, kind: str, rng: np.random.Generator) -> np.nda
 
 
 def _write(path: Path, array: np.ndarray) -> None:
+    """Write ``array`` as float32 TIFF under a temporary name, then rename: benchmark processes
+    that share a data folder never read a half-written file."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tifffile.imwrite(path, np.ascontiguousarray(array, dtype=np.float32))
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tifffile.imwrite(tmp, np.ascontiguousarray(array, dtype=np.float32))
+    os.replace(tmp, path)
 
 
 def make_set(cache: Path, name: str, kind: str, folder: Path, seed: int = 0, side: str = "right") -> dict:

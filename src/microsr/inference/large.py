@@ -102,17 +102,13 @@ def _regions(chunks: tuple[tuple[int, ...], ...]) -> list[tuple[tuple[int, ...],
     return out
 
 
-def _partial_for(out: Path) -> Path:
-    return out.with_name(f".{out.name}.partial")
-
-
 def _prepare_output(out: Path, src: Path, resume: bool, job: dict[str, Any]) -> tuple[Path, bool]:
     """The working store and whether it is resumed; refuses existing outputs and mismatched jobs."""
     if out.resolve() == src.resolve():
         raise InputError(out, "refusing to overwrite the input; choose another --output")
     if out.exists():
         raise InputError(out, "output exists; choose another --output or delete it")
-    part = _partial_for(out)
+    part = out.with_name(f".{out.name}.partial")  # hidden sibling: see the module docstring
     if part.exists() and not resume:
         raise InputError(
             part, "an interrupted prediction left this; add --resume to continue it, or delete it"
