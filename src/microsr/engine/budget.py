@@ -42,6 +42,12 @@ both), a cosine schedule or an EMA of the weights (within 0.05 dB on the nuclei)
 (2.25 times the pixels per step: too slow), and DenseED 2-2-2, a small encoder-decoder with a
 larger receptive field (27.08 against 28.92 dB on the low-light nuclei).
 
+Tried on top of ``care-unet-k3`` and not taken (two seeds, docs/real-data.md): 48 px patches
+(+0.11 dB on the low-light nuclei, -1.69 dB on C. elegans in low light) and three convolutions
+per level (+0.11 and +0.39 dB on the degraded electron micrographs, -0.30 dB on C. elegans in low
+light, -0.50 dB on the two-detector pair): like the 5x5 kernels, a wider field helps lattices and
+costs small images their training rows.
+
 Best weights on the validation loss rather than PSNR (``+vloss`` in the ablation, seeds 0-3 on the
 four informative sets): a strip's PSNR is dominated by its few brightest blocks, the loss (MAE for
 ``care-unet-k3``, the loss it trains on, as CARE keeps its best weights) weighs every pixel alike.
