@@ -101,10 +101,8 @@ VARIANTS: dict[str, dict] = {
     # the defaults with SSIM in the loss (1 - SSIM, Gaussian 11 px window): a little, and mostly
     # (0.84 / 0.16, Zhao et al. 2017, with SSIM for MS-SSIM, which needs larger patches)
     "unet+k3+vloss+ssim0.1": {**_unet({"kernel_size": 3}), "monitor": "val_loss", "loss": "l1+0.1*ssim"},
-    # the defaults with larger patches (40 or 48 LR px instead of 32: 1.6 or 2.25 times the pixels
-    # per step; at 48 px, 96 x 96 HR px through 3x3 kernels is still less work per step than CARE's
-    # 64 x 64 through 5x5)
-    "unet+k3+vloss+p40": {**_unet({"kernel_size": 3}, patch_size=40), "monitor": "val_loss"},
+    # the defaults with larger patches (48 LR px instead of 32: 2.25 times the pixels per step;
+    # 96 x 96 HR px through 3x3 kernels is still less work per step than CARE's 64 x 64 through 5x5)
     "unet+k3+vloss+p48": {**_unet({"kernel_size": 3}, patch_size=48), "monitor": "val_loss"},
     # the defaults with three convolutions per level instead of two: a wider field at full
     # resolution (where a lattice's fine period lives) for 1.5 times the work per pixel
