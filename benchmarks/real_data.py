@@ -19,6 +19,10 @@ each split by region into one training image or stack and a held-out test part).
   recommended model before ``care-unet-k3``) and ``microsr:care-unet`` (CARE's own 5x5 U-Net);
 * ``srcnn``: the plain reference SRCNN of ``benchmarks/_srcnn_reference.py`` (Adam 1e-3, MSE);
 * ``care``: CSBDeep CARE in its own environment (``benchmarks/care_helper.py``), bicubic input;
+* ``care:holdout``: the same CARE trained only on the pixels the finished ``microsr`` run (same set
+  and seed, listed before it) trained on: its validation strip and margin left out (CARE, one epoch
+  of ``--steps`` steps, validates once and keeps its last weights, so the strip would change nothing
+  else);
 * ``METHOD+trainnorm``: METHOD's finished run (``microsr`` or ``care``, listed before it) predicted
   with the training image's intensity range instead of each test image's own percentiles
   (``microsr predict --normalization training``; ``care_helper.py --train-norm``);
@@ -98,6 +102,30 @@ def plane_files(data: Path, dst: Path) -> Path:
     return dst
 
 
+def microsr_training_part(data: Path, run: Path, dst: Path) -> Path:
+    """``data`` with each training plane cut to the part microsr's finished ``run`` trained on (its
+    validation strip and the margin before it removed, as ``split_regions`` cut them); test as is."""
+    from microsr.data.split import region_lengths
+    from microsr.engine.data import MIN_VAL
+
+    cfg = yaml.safe_load((run / "config.yaml").read_text())["data"]
+    margin = json.loads((run / "model.json").read_text())["data"]["val_margin"]
+    planes = plane_files(data, dst / "planes")
+    shutil.copytree(planes / "test", dst / "part" / "test", dirs_exist_ok=True)
+    for f in sorted((planes / "train" / "lr").glob("*.tif")):
+        lr, hr = tifffile.imread(f), tifffile.imread(planes / "train" / "hr" / f.name)
+        axis = -1 if lr.shape[-1] >= lr.shape[-2] else -2  # split_regions' choice: the longer axis
+        n_train, _ = region_lengths(
+            lr.shape[axis], val_fraction=cfg["val_fraction"], margin=margin,
+            min_train=cfg["patch_size"], min_val=MIN_VAL,
+        ) or (lr.shape[axis], 0)  # fmt: skip
+        for name, a, n in (("lr", lr, n_train), ("hr", hr, 2 * n_train)):
+            out = dst / "part" / "train" / name / f.name
+            out.parent.mkdir(parents=True, exist_ok=True)
+            tifffile.imwrite(out, a[:, :n] if axis == -1 else a[:n])
+    return dst / "part"
+
+
 def run_repredict(base: str, variant: str, data: Path, work: Path, a: argparse.Namespace) -> dict:
     """``base``'s finished run (same set and seed) predicted another way, nothing retrained.
 
@@ -143,7 +171,7 @@ def run_method(method: str, data: Path, work: Path, a: argparse.Namespace, seed:
         t0 = time.perf_counter()
         train_and_predict(data, work / "pred", steps=a.steps, batch=a.batch, patch=2 * a.patch, seed=seed)
         return {"train_s": time.perf_counter() - t0, **score(work / "pred", data, work / "eval")}
-    if method == "care":
+    if method in ("care", "care:holdout"):
         b = {
             "steps": a.steps,
             "batch": a.batch,
@@ -152,7 +180,12 @@ def run_method(method: str, data: Path, work: Path, a: argparse.Namespace, seed:
             "threads": a.threads,
             "seed": seed,
         }
-        return train_care(plane_files(data, work / "planes"), work, b)
+        if method == "care":
+            return train_care(plane_files(data, work / "planes"), work, b)
+        run = work.parent.parent / "microsr" / work.name / "run"
+        if not (run / "model.json").is_file():
+            raise RuntimeError(f"microsr has no finished run in {run}: list microsr before {method}")
+        return train_care(microsr_training_part(data, run, work / "holdout"), work, b)
     raise ValueError(f"unknown method {method!r}")
 
 
