@@ -37,7 +37,6 @@ binning and Poisson-Gaussian noise at high photon counts):
 from __future__ import annotations
 
 import io
-import os
 import subprocess
 import sys
 import zipfile
@@ -46,6 +45,8 @@ from pathlib import Path
 import numpy as np
 import tifffile
 from scipy import ndimage
+
+from microsr.io import atomic_path
 
 WHEELS = {
     "stardist": "stardist==0.9.2",
@@ -125,12 +126,10 @@ def degrade_plane(hr: np.ndarray, kind: str, rng: np.random.Generator) -> np.nda
 
 
 def _write(path: Path, array: np.ndarray) -> None:
-    """Write ``array`` as float32 TIFF under a temporary name, then rename: benchmark processes
-    that share a data folder never read a half-written file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tifffile.imwrite(tmp, np.ascontiguousarray(array, dtype=np.float32))
-    os.replace(tmp, path)
+    """Write ``array`` as float32 TIFF atomically: benchmark processes that share a data folder
+    never read a half-written file."""
+    with atomic_path(path) as tmp:
+        tifffile.imwrite(tmp, np.ascontiguousarray(array, dtype=np.float32))
 
 
 def make_set(cache: Path, name: str, kind: str, folder: Path, seed: int = 0, side: str = "right") -> dict:

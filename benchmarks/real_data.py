@@ -46,6 +46,7 @@ import shutil
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -102,28 +103,46 @@ def plane_files(data: Path, dst: Path) -> Path:
     return dst
 
 
+@dataclass
+class _Plane:  # what split_regions cuts: a name, an LR plane, its HR plane, no parsing map
+    name: str
+    lr: np.ndarray
+    hr: np.ndarray
+    mask: None = None
+
+
 def microsr_training_part(data: Path, run: Path, dst: Path) -> Path:
-    """``data`` with each training plane cut to the part microsr's finished ``run`` trained on (its
-    validation strip and the margin before it removed, as ``split_regions`` cut them); test as is."""
-    from microsr.data.split import region_lengths
+    """``data`` with each training plane cut to the part microsr's finished ``run`` trained on: its
+    validation strip and the margin before it removed by ``split_regions`` with the run's settings."""
+    from microsr.data.split import split_regions
     from microsr.engine.data import MIN_VAL
 
-    cfg = yaml.safe_load((run / "config.yaml").read_text())["data"]
+    cfg = yaml.safe_load((run / "config.yaml").read_text())
     margin = json.loads((run / "model.json").read_text())["data"]["val_margin"]
     planes = plane_files(data, dst / "planes")
     shutil.copytree(planes / "test", dst / "part" / "test", dirs_exist_ok=True)
-    for f in sorted((planes / "train" / "lr").glob("*.tif")):
-        lr, hr = tifffile.imread(f), tifffile.imread(planes / "train" / "hr" / f.name)
-        axis = -1 if lr.shape[-1] >= lr.shape[-2] else -2  # split_regions' choice: the longer axis
-        n_train, _ = region_lengths(
-            lr.shape[axis], val_fraction=cfg["val_fraction"], margin=margin,
-            min_train=cfg["patch_size"], min_val=MIN_VAL,
-        ) or (lr.shape[axis], 0)  # fmt: skip
-        for name, a, n in (("lr", lr, n_train), ("hr", hr, 2 * n_train)):
+    items = [
+        _Plane(f.name, tifffile.imread(f), tifffile.imread(planes / "train" / "hr" / f.name))
+        for f in sorted((planes / "train" / "lr").glob("*.tif"))
+    ]
+    train, _ = split_regions(
+        items, val_fraction=cfg["data"]["val_fraction"], margin=margin,
+        min_train=cfg["data"]["patch_size"], min_val=MIN_VAL, scale=cfg["scale"],
+    )  # fmt: skip
+    for item, f in zip(train, items):
+        for name in ("lr", "hr"):
             out = dst / "part" / "train" / name / f.name
             out.parent.mkdir(parents=True, exist_ok=True)
-            tifffile.imwrite(out, a[:, :n] if axis == -1 else a[:n])
+            tifffile.imwrite(out, getattr(item, name))
     return dst / "part"
+
+
+def finished_run(base: str, work: Path, method: str) -> Path:
+    """The folder of ``base``'s finished run of the same set and seed as ``work`` (``method`` needs it)."""
+    src = work.parent.parent / base.replace(":", "_") / work.name
+    if not (src / "result.json").is_file():
+        raise RuntimeError(f"{base} has no finished run in {src}: list it before {method}")
+    return src
 
 
 def run_repredict(base: str, variant: str, data: Path, work: Path, a: argparse.Namespace) -> dict:
@@ -134,9 +153,7 @@ def run_repredict(base: str, variant: str, data: Path, work: Path, a: argparse.N
     --predict-only --train-norm``); ``tta-GROUP``: ``microsr predict --tta GROUP`` (``none``,
     ``flips``, ``all``), or ``care_helper.py --predict-only --tta GROUP`` (``flips``, ``all``).
     """
-    src = work.parent.parent / base.replace(":", "_") / work.name
-    if not (src / "result.json").is_file():
-        raise RuntimeError(f"{base} has no finished run in {src}: list it before {base}+{variant}")
+    src = finished_run(base, work, f"{base}+{variant}")
     trained = {"train_s": json.loads((src / "result.json").read_text())["train_s"]}  # the same training
     if variant != "trainnorm" and not variant.startswith("tta-"):
         raise ValueError(f"unknown method {base}+{variant}")
@@ -182,9 +199,7 @@ def run_method(method: str, data: Path, work: Path, a: argparse.Namespace, seed:
         }
         if method == "care":
             return train_care(plane_files(data, work / "planes"), work, b)
-        run = work.parent.parent / "microsr" / work.name / "run"
-        if not (run / "model.json").is_file():
-            raise RuntimeError(f"microsr has no finished run in {run}: list microsr before {method}")
+        run = finished_run("microsr", work, method) / "run"
         return train_care(microsr_training_part(data, run, work / "holdout"), work, b)
     raise ValueError(f"unknown method {method!r}")
 
